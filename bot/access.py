@@ -1,0 +1,89 @@
+"""Who may do what: admins (from config), coordinators, rangers, and everyone else (outsiders)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+from storage.db import Database, iso, parse_iso, utcnow
+
+INVITE_TTL = timedelta(days=7)
+
+
+class Role(IntEnum):
+    OUTSIDER = 0
+    SUSPENDED = 1
+    RANGER = 2
+    COORDINATOR = 3
+    ADMIN = 4
+
+
+@dataclass(frozen=True)
+class Invite:
+    code: str
+    role: str
+    expires_at: datetime
+
+
+class Access:
+    def __init__(self, db: Database, admin_ids: frozenset[int]) -> None:
+        self.db = db
+        self.admin_ids = admin_ids
+
+    async def role(self, user_id: int) -> Role:
+        if user_id in self.admin_ids:
+            return Role.ADMIN
+        row = await self.db.fetchone("SELECT role, status FROM rangers WHERE user_id = ?", (user_id,))
+        if row is None or row["status"] == "removed":
+            return Role.OUTSIDER
+        if row["status"] == "suspended":
+            return Role.SUSPENDED
+        return Role.COORDINATOR if row["role"] == "coordinator" else Role.RANGER
+
+    async def create_invite(self, by: int, role: str = "ranger", ttl: timedelta = INVITE_TTL) -> Invite:
+        code = secrets.token_urlsafe(12)  # deep-link payloads allow A-Z a-z 0-9 _ - up to 64 chars
+        now = utcnow()
+        await self.db.execute(
+            "INSERT INTO invites (code, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (code, role, by, iso(now), iso(now + ttl)),
+        )
+        return Invite(code, role, now + ttl)
+
+    async def redeem(
+        self, code: str, user_id: int, name: str, username: str | None, language: str | None
+    ) -> str | None:
+        """Use a one-time invite; returns the granted role, or None when invalid, used or expired."""
+        now = utcnow()
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("SELECT * FROM invites WHERE code = ?", (code,))
+            row = await cur.fetchone()
+            expires = parse_iso(row["expires_at"]) if row else None
+            if row is None or row["used_by"] is not None or expires is None or expires < now:
+                return None
+            await conn.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ?", (user_id, iso(now), code)
+            )
+            await conn.execute(
+                """INSERT INTO rangers (user_id, name, username, language, role, status, created_at)
+                   VALUES (?, ?, ?, ?, ?, 'active', ?)
+                   ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, status = 'active',
+                       name = excluded.name, username = excluded.username""",
+                (user_id, name, username, language, row["role"], iso(now)),
+            )
+            return str(row["role"])
+
+    async def set_status(self, user_id: int, status: str) -> bool:
+        cur = await self.db.execute("UPDATE rangers SET status = ? WHERE user_id = ?", (status, user_id))
+        return cur.rowcount > 0
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self.db.execute("UPDATE rangers SET language = ? WHERE user_id = ?", (language, user_id))
+
+    async def list_people(self) -> list[dict[str, object]]:
+        rows = await self.db.fetchall(
+            "SELECT user_id, name, username, role, status FROM rangers WHERE status != 'removed' "
+            "ORDER BY role, name"
+        )
+        return [dict(r) for r in rows]

@@ -1,0 +1,158 @@
+"""What a coordinator group sees for a leopard event: photo with the box, HTML caption, review buttons."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PIL import ImageDraw
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.config import Settings
+from bot.geo import Point, format_point, google_maps_url, osm_url, round_point
+from bot.i18n import t
+from bot.images import open_image
+from bot.movement import previous_moves
+from storage.db import Database, parse_iso
+from storage.photos import PhotoStore
+
+CAPTION_LIMIT = 1024  # Bot API limit for photo captions
+
+
+@dataclass(frozen=True)
+class AlertView:
+    caption: str
+    keyboard: InlineKeyboardMarkup
+    photo_sha256: str
+
+
+def review_keyboard(lang: str, event_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(lang, "button.confirm"), callback_data=f"rv:{event_id}:confirmed"),
+                InlineKeyboardButton(t(lang, "button.reject"), callback_data=f"rv:{event_id}:rejected"),
+            ],
+            [InlineKeyboardButton(t(lang, "button.other"), callback_data=f"rv:{event_id}:other")],
+        ]
+    )
+
+
+def local_time(dt: datetime | None, zone: ZoneInfo) -> str:
+    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M") if dt else "?"
+
+
+async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: int) -> AlertView | None:
+    s = await db.fetchone(
+        """SELECT s.*, r.name AS ranger_name, r.username AS ranger_username, st.name AS station_name,
+                  st.area AS station_area,
+                  (SELECT rv.user_name FROM reviews rv WHERE rv.sighting_id = s.id
+                   ORDER BY rv.id DESC LIMIT 1) AS reviewer_name,
+                  (SELECT COUNT(*) FROM sightings e WHERE e.event_id = s.id) AS photos
+           FROM sightings s LEFT JOIN rangers r ON r.user_id = s.ranger_id
+           LEFT JOIN stations st ON st.code = s.station_code
+           WHERE s.id = ?""",
+        (event_id,),
+    )
+    if s is None:
+        return None
+    g = await db.fetchone("SELECT * FROM groups WHERE chat_id = ?", (chat_id,))
+    lang = g["language"] if g else "ru"
+    zone = ZoneInfo(g["timezone"]) if g else settings.zone
+    trusted = bool(g["trusted"]) if g else False
+    e = html.escape
+    taken = parse_iso(s["taken_at"])
+    lines = [
+        t(
+            lang,
+            "alert.title",
+            label=e(
+                t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
+            ),
+            score=f"{s['score']:.2f}",
+            id=s["id"],
+        ),
+    ]
+    if s["photos"] > 1:
+        lines.append(t(lang, "alert.more_photos", count=s["photos"] - 1))
+    point = Point(s["lat"], s["lon"]) if s["lat"] is not None else None
+    if s["station_code"]:
+        area = f" · {e(s['station_area'])}" if s["station_area"] else ""
+        lines.append(
+            t(lang, "alert.station", code=e(s["station_code"]), name=e(s["station_name"] or ""), area=area)
+        )
+    if point is None:
+        lines.append(t(lang, "alert.no_place"))
+    else:
+        shown = point if trusted else round_point(point, settings.untrusted_grid_km)
+        links = f'<a href="{e(osm_url(shown))}">OSM</a> · <a href="{e(google_maps_url(shown))}">Google</a>'
+        key = "alert.place" if trusted else "alert.place_rounded"
+        lines.append(
+            t(
+                lang,
+                key,
+                point=format_point(shown, 5 if trusted else 2),
+                links=links,
+                grid=f"{settings.untrusted_grid_km:g}",
+            )
+        )
+    lines.append(t(lang, "alert.taken", time=local_time(taken, zone), zone=e(str(zone))))
+    ranger = s["ranger_name"] or (f"@{s['ranger_username']}" if s["ranger_username"] else str(s["ranger_id"]))
+    lines.append(t(lang, "alert.ranger", name=e(ranger)))
+    if point is not None and taken is not None:
+        moves = await previous_moves(
+            db, s["id"], point, taken, days=settings.movement_days, max_km_per_day=settings.max_km_per_day
+        )
+        for mv in moves:
+            verdict = "alert.move_one" if mv.move.plausible else "alert.move_two"
+            kmd = mv.move.km_per_day
+            speed = "∞" if kmd is None else (f"{kmd:.1f}" if kmd < 100 else f"{kmd:,.0f}".replace(",", " "))
+            lines.append(
+                t(
+                    lang,
+                    verdict,
+                    km=f"{mv.move.distance_km:.0f}",
+                    id=mv.other_id,
+                    station=e(mv.other_station or "—"),
+                    days=f"{mv.days:.1f}",
+                    speed=speed,
+                    limit=f"{settings.max_km_per_day:g}",
+                )
+            )
+    if s["caption"]:
+        lines.append(t(lang, "alert.caption", text=e(s["caption"][:200])))
+    if s["status"] != "unreviewed":
+        who = e(s["reviewer_name"] or str(s["reviewed_by"]))
+        lines.append(
+            t(
+                lang,
+                f"alert.status.{s['status']}",
+                who=who,
+                time=local_time(parse_iso(s["reviewed_at"]), zone),
+            )
+        )
+    caption = "\n".join(lines)
+    if len(caption) > CAPTION_LIMIT:
+        caption = "\n".join(lines[:4])[:CAPTION_LIMIT]
+    return AlertView(caption, review_keyboard(lang, s["id"]), s["photo_sha256"])
+
+
+def photo_with_boxes(photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600) -> bytes:
+    """The stored photo, upright, scaled for Telegram, with the detector's box drawn in."""
+    image, (width, height) = open_image(photos.read(sha256))
+    image = image.convert("RGB")
+    scale = min(1.0, max_side / max(width, height))
+    if scale < 1.0 or image.size != (width, height):
+        image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))))
+    sx, sy = image.size[0] / width, image.size[1] / height
+    draw = ImageDraw.Draw(image)
+    line = max(2, round(max(image.size) / 250))
+    for x0, y0, x1, y1, *_ in json.loads(boxes_json or "[]"):
+        draw.rectangle((x0 * sx, y0 * sy, x1 * sx, y1 * sy), outline=(255, 200, 0), width=line)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=88)
+    return out.getvalue()

@@ -1,0 +1,114 @@
+"""Which coordinator groups hear about a leopard event, grouping bursts, and queueing alerts.
+
+All functions here run inside the sighting's transaction (they take the open connection), so a
+sighting and its alerts are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.geo import Point, distance_km
+from storage.db import iso, parse_iso, utcnow
+
+# A point with no station takes the area of the nearest station within this distance.
+AREA_RADIUS_KM = 30.0
+
+
+async def area_of(conn: aiosqlite.Connection, station: str | None, point: Point | None) -> str | None:
+    if station:
+        cur = await conn.execute("SELECT area FROM stations WHERE code = ?", (station,))
+        row = await cur.fetchone()
+        if row and row["area"]:
+            return str(row["area"])
+    if point is None:
+        return None
+    cur = await conn.execute("SELECT lat, lon, area FROM stations WHERE area IS NOT NULL")
+    best: tuple[float, str] | None = None
+    for row in await cur.fetchall():
+        d = distance_km(point, Point(row["lat"], row["lon"]))
+        if d <= AREA_RADIUS_KM and (best is None or d < best[0]):
+            best = (d, row["area"])
+    return best[1] if best else None
+
+
+async def routed_groups(conn: aiosqlite.Connection, area: str | None) -> list[int]:
+    """Groups subscribed to the area, or to everything. An event with no known area goes to every
+    active group: a missed leopard costs more than a message to a group that did not need it."""
+    if area is None:
+        cur = await conn.execute("SELECT chat_id FROM groups WHERE active = 1 ORDER BY chat_id")
+    else:
+        cur = await conn.execute(
+            """SELECT chat_id FROM groups WHERE active = 1 AND (all_areas = 1 OR chat_id IN
+                   (SELECT chat_id FROM group_areas WHERE area = ?)) ORDER BY chat_id""",
+            (area,),
+        )
+    return [int(r["chat_id"]) for r in await cur.fetchall()]
+
+
+async def find_burst_event(
+    conn: aiosqlite.Connection,
+    sighting_id: int,
+    taken_at: datetime,
+    point: Point | None,
+    station: str | None,
+    ranger_id: int,
+    window: timedelta,
+    radius_m: float,
+) -> int | None:
+    """The event this photo belongs to: same station, or within radius_m, or (without a place)
+    the same ranger, within the time window. None means a new event."""
+    cur = await conn.execute(
+        """SELECT id, event_id, lat, lon, station_code, ranger_id FROM sightings
+           WHERE event_id IS NOT NULL AND id != ? AND taken_at BETWEEN ? AND ?
+           ORDER BY taken_at DESC""",
+        (sighting_id, iso(taken_at - window), iso(taken_at + window)),
+    )
+    for row in await cur.fetchall():
+        if station and row["station_code"] == station:
+            return int(row["event_id"])
+        if point and row["lat"] is not None:
+            if distance_km(point, Point(row["lat"], row["lon"])) * 1000 <= radius_m:
+                return int(row["event_id"])
+        elif (point is None or row["lat"] is None) and row["ranger_id"] == ranger_id:
+            return int(row["event_id"])
+    return None
+
+
+async def enqueue_for_event(conn: aiosqlite.Connection, event_id: int, *, new_alert: bool) -> None:
+    now = iso(utcnow())
+    if new_alert:
+        cur = await conn.execute("SELECT lat, lon, station_code FROM sightings WHERE id = ?", (event_id,))
+        row = await cur.fetchone()
+        point = Point(row["lat"], row["lon"]) if row and row["lat"] is not None else None
+        area = await area_of(conn, row["station_code"] if row else None, point)
+        for chat_id in await routed_groups(conn, area):
+            await conn.execute(
+                "INSERT OR IGNORE INTO outbox (event_id, chat_id, kind, next_attempt_at, created_at) "
+                "VALUES (?, ?, 'alert', ?, ?)",
+                (event_id, chat_id, now, now),
+            )
+        return
+    await queue_refresh(conn, event_id)
+
+
+async def queue_refresh(conn: aiosqlite.Connection, event_id: int) -> None:
+    """Re-render alerts already delivered for this event (new photos, a place, a decision).
+    Alerts not yet delivered need nothing: they are rendered from the database when sent."""
+    now = iso(utcnow())
+    await conn.execute(
+        """INSERT INTO outbox (event_id, chat_id, kind, next_attempt_at, created_at)
+           SELECT a.event_id, a.chat_id, 'refresh', ?, ? FROM outbox a
+           WHERE a.event_id = ? AND a.kind = 'alert' AND a.status = 'sent'
+             AND NOT EXISTS (SELECT 1 FROM outbox r WHERE r.event_id = a.event_id
+                             AND r.chat_id = a.chat_id AND r.kind = 'refresh'
+                             AND r.status IN ('pending', 'sending'))""",
+        (now, now, event_id),
+    )
+
+
+def due(row_next_attempt: str | None) -> bool:
+    when = parse_iso(row_next_attempt)
+    return when is None or when <= utcnow()

@@ -1,0 +1,111 @@
+"""Building the PTB Application once: services in bot_data, handlers, jobs, commands menu."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot.config import Settings
+from bot.detector import Detector
+from bot.i18n import LANGUAGES, pick_language, t
+from bot.services import Services
+from handlers.common import drain_outbox
+
+log = logging.getLogger(__name__)
+
+OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
+PRIVATE_COMMANDS = ("start", "help", "lang", "invite", "rangers", "station")
+GROUP_COMMANDS = ("help", "register", "areas", "settings", "trusted")
+
+
+def build_application(settings: Settings, detector: Detector) -> Application:  # type: ignore[type-arg]
+    """The detector is loaded by the caller, before anything else, so a broken model stops start-up."""
+    app = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        # Flood limits per chat; retries a 429 once, the outbox handles the rest.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data["settings"] = settings
+    app.bot_data["detector"] = detector
+    handlers.register(app)
+    app.add_error_handler(_on_error)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(drain_outbox, OUTBOX_INTERVAL, first=0.5, name="outbox")
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    services = await Services.create(app.bot_data["settings"], app.bot_data["detector"])
+    app.bot_data["services"] = services
+    await services.outbox.recover(app.bot)
+    for lang in LANGUAGES:
+        code = None if lang == "en" else lang
+        await app.bot.set_my_commands(
+            [BotCommand(c, t(lang, f"cmd.{c}")) for c in PRIVATE_COMMANDS],
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=code,
+        )
+        await app.bot.set_my_commands(
+            [BotCommand(c, t(lang, f"cmd.{c}")) for c in GROUP_COMMANDS],
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=code,
+        )
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services | None = app.bot_data.pop("services", None)
+    if services is not None:
+        await services.close()
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message and update.effective_chat:
+        if update.effective_chat.type == "private":
+            try:
+                await update.effective_message.reply_text(
+                    t(
+                        pick_language(update.effective_user.language_code if update.effective_user else None),
+                        "error.internal",
+                    )
+                )
+            except Exception:  # the error handler must never raise
+                log.exception("could not tell the user about the error")
+
+
+@asynccontextmanager
+async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the application inside an existing event loop (tests, demo, import); run_polling owns
+    the loop itself, so this does the same steps by hand, post_init/post_shutdown included."""
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+    finally:
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()

@@ -1,0 +1,94 @@
+"""The `leopard-watch` command: run, demo, detect (and more subcommands as they land)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.detector import ModelError, OnnxLeopardDetector, UnreadableImage
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leopard-watch", description=__doc__)
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot against Telegram (needs LW_TOKEN)")
+    sub.add_parser("demo", help="run the whole bot offline against the built-in Bot API emulator")
+    p_detect = sub.add_parser("detect", help="detect leopards in image files or folders; JSON lines out")
+    p_detect.add_argument("paths", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            return asyncio.run(_demo())
+        if args.command == "detect":
+            return detect_command(args.paths, Settings.load(args.env_file))
+        if args.command == "run":
+            return run_command(Settings.load(args.env_file))
+    except (ConfigError, ModelError) as exc:
+        print(f"leopard-watch: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+async def _demo() -> int:
+    from bot.demo import run_demo
+
+    return await run_demo()
+
+
+def run_command(settings: Settings) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    if not settings.token:
+        raise ConfigError("LW_TOKEN is not set: put the token from @BotFather in .env (see .env.example)")
+    logging.getLogger().setLevel(settings.log_level.upper())
+    detector = OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
+    app = build_application(settings, detector)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def iter_images(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            yield path
+
+
+def detect_command(paths: Sequence[Path], settings: Settings) -> int:
+    detector = OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
+    for path in iter_images(paths):
+        try:
+            det = detector.detect(path.read_bytes())
+        except (OSError, UnreadableImage) as exc:
+            print(json.dumps({"path": str(path), "error": str(exc)}, ensure_ascii=False), flush=True)
+            continue
+        record = {
+            "path": str(path),
+            "leopard": det.leopard,
+            "score": det.score,
+            "label": det.label,
+            "label_score": det.label_score,
+            "boxes": [b.as_list() for b in det.boxes],
+            "ms": det.ms,
+        }
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

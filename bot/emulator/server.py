@@ -1,0 +1,247 @@
+"""HTTP front of the Bot API emulator: a loopback aiohttp server the real PTB client talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from . import api_edit, api_misc, api_send  # noqa: F401  (imported to register their methods)
+from .errors import ApiError
+from .inject import UserInputMixin
+from .params import read_params
+from .registry import lookup
+from .state import FailRule, World
+
+logger = logging.getLogger(__name__)
+
+# Bots may upload up to 50 MB; leave headroom so oversize checks happen in handlers, not aiohttp.
+_MAX_BODY = 64 * 1024 * 1024
+
+
+class BotApiEmulator(UserInputMixin):
+    """In-process Telegram Bot API for tests and demos; see bot/emulator/__init__.py for usage."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST",
+        bot_username: str = "leopard_watch_bot",
+        *,
+        bot_name: str = "Leopard Watch",
+        group_privacy: bool = False,
+    ) -> None:
+        self.token = token
+        self._world = World(token, bot_username, bot_name, group_privacy)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=_MAX_BODY)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        # handler_cancellation: a long poll whose client went away must not keep waiting.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None and isinstance(server, asyncio.Server)
+        self._port = server.sockets[0].getsockname()[1]
+        logger.info("Bot API emulator listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        world = self._world
+        world.closing = True
+        async with world.update_cond:
+            world.update_cond.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        world.closing = False
+
+    async def __aenter__(self) -> BotApiEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("emulator not started; call `await emu.start()` first")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return dict(self._world.bot_user)
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _error(err: ApiError) -> web.Response:
+        return web.json_response(err.payload(), status=err.code)
+
+    async def _handle_method(self, request: web.Request) -> web.Response:
+        world = self._world
+        if request.match_info["token"] != world.token:
+            return self._error(ApiError(401))
+        name = request.match_info["method"]
+        entry = lookup(name)
+        method = entry[0] if entry else name
+        try:
+            params = await read_params(request)
+        except ApiError as err:
+            world.calls.append((method, {}))
+            return self._error(err)
+        world.calls.append((method, params))
+        logger.debug("Bot API call %s %s", method, params)
+        if entry is None:
+            return self._error(ApiError(404))
+        try:
+            failure = world.take_failure(method, params)
+            if failure is not None:
+                raise failure
+            result = await entry[1](world, params)
+        except ApiError as err:
+            logger.debug("Bot API call %s failed: %s", method, err.description)
+            return self._error(err)
+        except Exception as exc:
+            # An emulator bug must reach the test as a readable Bot API error, not an HTML page.
+            logger.exception("emulator failed handling %s", method)
+            return self._error(ApiError(500, f"Internal Server Error: emulator bug: {exc!r}"))
+        return web.json_response({"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self._world.token:
+            return self._error(ApiError(401))
+        stored = self._world.files.by_path(request.match_info["path"])
+        if stored is None:
+            return self._error(ApiError(404))
+        return web.Response(body=stored.data, content_type="application/octet-stream")
+
+    # --- failure injection --------------------------------------------------------------------
+
+    def block_chat(self, chat_id: int) -> None:
+        """Sends to chat_id get 403 as when a user blocks the bot or a group kicks it."""
+        self._world.blocked.add(chat_id)
+
+    def unblock_chat(self, chat_id: int) -> None:
+        self._world.blocked.discard(chat_id)
+
+    def fail_next(
+        self,
+        method: str,
+        code: int,
+        *,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        description: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` ("*" = any) fail with `code`, optionally only for chat_id."""
+        self._world.failures.append(FailRule(method.lower(), code, chat_id, retry_after, description, times))
+
+    def set_chat_member(self, chat_id: int, user_id: int, status: str, **fields: Any) -> None:
+        """What getChatMember returns for this pair; status is a Bot API ChatMember status."""
+        world = self._world
+        user = world.bot_user if user_id == world.bot_user["id"] else world.users.get(user_id)
+        if user is None:
+            raise ValueError(f"unknown user {user_id}; create it with emu.user() first")
+        world.members[(chat_id, user_id)] = api_misc.member_object(user, status, fields)
+
+    # --- inspection ---------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[tuple[str, dict[str, Any]]]:
+        return self._world.calls
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self._world.calls if name.lower() == method.lower()]
+
+    def sent(self, chat_id: int) -> list[dict[str, Any]]:
+        world = self._world
+        return [world.sent_view(r) for r in world.sent_records if r.chat_id == chat_id]
+
+    def sent_all(self) -> list[dict[str, Any]]:
+        return [self._world.sent_view(r) for r in self._world.sent_records]
+
+    def file_bytes(self, file_id: str) -> bytes:
+        stored = self._world.files.get(file_id)
+        if stored is None:
+            raise KeyError(f"unknown file_id {file_id!r}")
+        return stored.data
+
+    def callback_answer(self, query_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._world.callback_answers.get(query_id))
+
+    def my_commands(
+        self, scope: dict[str, Any] | None = None, language_code: str | None = None
+    ) -> list[dict[str, Any]]:
+        return copy.deepcopy(self._world.commands.get(World.scope_key(scope, language_code), []))
+
+    def updates_pending(self) -> int:
+        return len(self._world.updates)
+
+    @property
+    def acknowledged_update_id(self) -> int:
+        return self._world.acknowledged_update_id
+
+    # The timeout argument is part of the documented test API, hence the ASYNC109 waivers.
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        what: str | None = None,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            if loop.time() >= deadline:
+                raise TimeoutError(
+                    self._timeout_message(what or getattr(predicate, "__name__", "condition"), timeout)
+                )
+            await asyncio.sleep(0.01)
+
+    async def wait_sent(
+        self,
+        chat_id: int,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[dict[str, Any]]:
+        await self.wait_for(
+            lambda: len(self.sent(chat_id)) >= count,
+            timeout,
+            what=f"{count} message(s) sent to chat {chat_id} (have {len(self.sent(chat_id))})",
+        )
+        return self.sent(chat_id)
+
+    def _timeout_message(self, what: str, timeout: float) -> str:
+        sent = [
+            (m["chat"]["id"], m["method"], m.get("text") or m.get("caption") or "")[:3]
+            for m in self.sent_all()[-5:]
+        ]
+        calls = [name for name, _ in self._world.calls[-10:]]
+        return (
+            f"timed out after {timeout}s waiting for {what}; last messages sent by the bot "
+            f"(chat, method, text): {sent}; last API calls: {calls}; "
+            f"updates pending: {self.updates_pending()}"
+        )

@@ -1,0 +1,53 @@
+"""Movement analysis: could one leopard have made the move between two confirmed sightings?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.geo import Movement, Point, movement
+from storage.db import Database, iso, parse_iso
+
+
+@dataclass(frozen=True)
+class Move:
+    other_id: int
+    other_station: str | None
+    other_taken: datetime
+    move: Movement
+
+    @property
+    def days(self) -> float:
+        return self.move.hours / 24
+
+
+async def previous_moves(
+    db: Database,
+    event_id: int,
+    point: Point,
+    taken_at: datetime,
+    *,
+    days: int,
+    max_km_per_day: float,
+    limit: int = 3,
+) -> list[Move]:
+    """Earlier confirmed leopard events within `days`, newest first, with the implied speed.
+
+    Only confirmed sightings count: an unreviewed detection may be a false alarm, and a false
+    alarm 200 km away would make a real leopard look like 'two individuals'.
+    """
+    rows = await db.fetchall(
+        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon FROM sightings s
+           WHERE s.status = 'confirmed' AND s.is_leopard = 1 AND s.lat IS NOT NULL
+             AND s.id = s.event_id AND s.event_id != ?
+             AND s.taken_at >= ? AND s.taken_at <= ?
+           ORDER BY s.taken_at DESC LIMIT ?""",
+        (event_id, iso(taken_at - timedelta(days=days)), iso(taken_at), limit),
+    )
+    moves = []
+    for r in rows:
+        other_taken = parse_iso(r["taken_at"])
+        assert other_taken is not None
+        m = movement(Point(r["lat"], r["lon"]), other_taken, point, taken_at, max_km_per_day)
+        moves.append(Move(r["id"], r["station_code"], other_taken, m))
+    return moves

@@ -1,0 +1,48 @@
+"""Coordinators' decisions on leopard events, with an audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.alerts import queue_refresh
+from storage.db import Database, iso, utcnow
+
+DECISIONS = ("confirmed", "rejected", "other")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event_id: int
+    decision: str
+    changed: bool
+    ranger_id: int | None
+    ranger_language: str | None
+
+
+async def decide(
+    db: Database, event_id: int, decision: str, user_id: int, user_name: str, chat_id: int | None
+) -> Outcome | None:
+    """Apply a decision to every photo of the event, log it, and refresh the alerts that show it."""
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    now = iso(utcnow())
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "SELECT s.status, s.ranger_id, r.language FROM sightings s "
+            "LEFT JOIN rangers r ON r.user_id = s.ranger_id WHERE s.id = ? AND s.event_id = s.id",
+            (event_id,),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        await conn.execute(
+            "INSERT INTO reviews (sighting_id, user_id, user_name, chat_id, decision, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (event_id, user_id, user_name, chat_id, decision, now),
+        )
+        await conn.execute(
+            "UPDATE sightings SET status = ?, reviewed_by = ?, reviewed_at = ? WHERE event_id = ?",
+            (decision, user_id, now, event_id),
+        )
+        await queue_refresh(conn, event_id)
+    return Outcome(event_id, decision, row["status"] != decision, row["ranger_id"], row["language"])

@@ -1,0 +1,67 @@
+"""The services the handlers use, built once and kept in context.bot_data (PTB's pattern)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram.ext import CallbackContext
+
+from bot.access import Access
+from bot.config import Settings
+from bot.detector import Detector, OnnxLeopardDetector
+from bot.groups import Groups
+from bot.outbox import OutboxSender
+from bot.sightings import Sightings
+from bot.stations import Stations
+from storage.db import Database
+from storage.photos import PhotoStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    photos: PhotoStore
+    detector: Detector
+    stations: Stations
+    sightings: Sightings
+    outbox: OutboxSender
+    access: Access
+    groups: Groups
+    executor: ThreadPoolExecutor
+
+    @classmethod
+    async def create(cls, settings: Settings, detector: Detector | None = None) -> Services:
+        """Open the database (migrating it) and load the model; a broken model fails here, at start."""
+        detector = detector or OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
+        db = await Database(settings.database).open()
+        photos = PhotoStore(settings.photo_dir)
+        stations = Stations(db)
+        # One worker: onnxruntime already spreads one inference over all cores, and a second
+        # concurrent inference would only make both slower.
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detector")
+        sightings = Sightings(
+            db,
+            photos,
+            detector,
+            stations,
+            executor,
+            zone=settings.zone,
+            pairing=timedelta(minutes=settings.pairing_minutes),
+            burst=timedelta(minutes=settings.burst_minutes),
+            burst_radius_m=settings.burst_radius_m,
+        )
+        outbox = OutboxSender(db, photos, settings)
+        access = Access(db, settings.admin_ids)
+        groups = Groups(db, settings.timezone)
+        return cls(settings, db, photos, detector, stations, sightings, outbox, access, groups, executor)
+
+    async def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        await self.db.close()
+
+
+def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]
+    return context.bot_data["services"]  # type: ignore[no-any-return]

@@ -1,0 +1,179 @@
+"""Private-chat commands: /start (invite), /help, /lang, /invite, /rangers, /suspend, /remove, /station."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.access import Role
+from bot.geo import CoordinateError, Point, format_point
+from bot.i18n import LANGUAGES, t
+from bot.services import services
+from handlers.common import language_of, require
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    svc = services(context)
+    lang = language_of(update, context)
+    if context.args:
+        role = await svc.access.redeem(
+            context.args[0], user.id, user.full_name, user.username, user.language_code
+        )
+        if role is None:
+            await msg.reply_text(t(lang, "start.bad_invite"))
+            return
+        await msg.reply_text(t(lang, f"start.welcome_{role}"))
+        return
+    current = await svc.access.role(user.id)
+    if current <= Role.SUSPENDED:
+        await msg.reply_text(t(lang, "access.outsider" if current == Role.OUTSIDER else "access.suspended"))
+        return
+    await msg.reply_text(t(lang, "start.hello"))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    lang = language_of(update, context)
+    role = await services(context).access.role(user.id)
+    keys = ["help.outsider"]
+    if role >= Role.RANGER:
+        keys = ["help.ranger"]
+    if role >= Role.COORDINATOR:
+        keys.append("help.coordinator")
+    if role >= Role.ADMIN:
+        keys.append("help.admin")
+    await msg.reply_text("\n\n".join(t(lang, k) for k in keys))
+
+
+@require(Role.RANGER)
+async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    choice = (context.args or [""])[0].lower()
+    if choice not in LANGUAGES:
+        await msg.reply_text(t(language_of(update, context), "lang.usage"))
+        return
+    context.user_data["lang"] = choice  # type: ignore[index]
+    await services(context).access.set_language(user.id, choice)
+    await msg.reply_text(t(choice, "lang.set"))
+
+
+@require(Role.COORDINATOR)
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    svc = services(context)
+    lang = language_of(update, context)
+    wanted = (context.args or ["ranger"])[0].lower()
+    if wanted == "coordinator" and await svc.access.role(user.id) < Role.ADMIN:
+        await msg.reply_text(t(lang, "access.admin_only"))
+        return
+    role = "coordinator" if wanted == "coordinator" else "ranger"
+    inv = await svc.access.create_invite(user.id, role)
+    link = f"https://t.me/{context.bot.username}?start={inv.code}"
+    await msg.reply_text(
+        t(
+            lang,
+            "invite.created",
+            link=link,
+            role=t(lang, f"role.{role}"),
+            expires=inv.expires_at.astimezone(svc.settings.zone).strftime("%Y-%m-%d %H:%M"),
+        )
+    )
+
+
+@require(Role.COORDINATOR)
+async def rangers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg = update.effective_message
+    assert msg is not None
+    lang = language_of(update, context)
+    people = await services(context).access.list_people()
+    lines = [t(lang, "rangers.title")] + [
+        f"{p['user_id']} · {html.escape(str(p['name']))} · {t(lang, 'role.' + str(p['role']))} · "
+        f"{t(lang, 'status.' + str(p['status']))}"
+        for p in people
+    ]
+    await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+@require(Role.COORDINATOR)
+async def suspend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_status(update, context, "suspended")
+
+
+@require(Role.COORDINATOR)
+async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_status(update, context, "removed")
+
+
+async def _set_status(update: Update, context: ContextTypes.DEFAULT_TYPE, status: str) -> None:
+    msg = update.effective_message
+    assert msg is not None
+    lang = language_of(update, context)
+    arg = (context.args or [""])[0]
+    if not arg.lstrip("-").isdigit():
+        await msg.reply_text(t(lang, "rangers.usage"))
+        return
+    svc = services(context)
+    if int(arg) in svc.settings.admin_ids:
+        await msg.reply_text(t(lang, "access.admin_only"))
+        return
+    ok = await svc.access.set_status(int(arg), status)
+    await msg.reply_text(t(lang, f"rangers.{status}" if ok else "rangers.unknown", id=arg))
+
+
+@require(Role.COORDINATOR)
+async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/station add CODE LAT LON [name…] [area=AREA] · /station list · /station area CODE AREA"""
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    lang = language_of(update, context)
+    svc = services(context)
+    args = context.args or []
+    if args[:1] == ["list"]:
+        rows = await svc.stations.all()
+        lines = [t(lang, "station.list")] + [
+            f"{html.escape(s.code)} · {format_point(s.point)} · {html.escape(s.name)} · "
+            f"{html.escape(s.area or '—')}"
+            for s in rows
+        ]
+        await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+        return
+    if args[:1] == ["area"] and len(args) == 3:
+        ok = await svc.stations.set_area(args[1], args[2])
+        await msg.reply_text(
+            t(
+                lang,
+                "station.area_set" if ok else "station.unknown",
+                code=args[1].upper(),
+                area=args[2].upper(),
+            )
+        )
+        return
+    if args[:1] != ["add"] or len(args) < 4:
+        await msg.reply_text(t(lang, "station.usage"))
+        return
+    area = next((a.split("=", 1)[1] for a in args[4:] if a.lower().startswith("area=")), None)
+    name = " ".join(a for a in args[4:] if not a.lower().startswith("area="))
+    try:
+        point = Point(float(args[2].replace(",", ".")), float(args[3].replace(",", ".")))
+        st = await svc.stations.add(args[1], point, name, area, by=user.id)
+    except (ValueError, CoordinateError):
+        await msg.reply_text(t(lang, "station.bad"))
+        return
+    await msg.reply_text(
+        t(
+            lang,
+            "station.added",
+            code=html.escape(st.code),
+            point=format_point(st.point),
+            area=html.escape(st.area or "—"),
+        ),
+        parse_mode=ParseMode.HTML,
+    )

@@ -1,0 +1,126 @@
+"""Small helpers shared by the handlers: who is asking, in which language, and the receipt text."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.access import Role
+from bot.geo import format_point
+from bot.i18n import pick_language, t
+from bot.services import services
+from bot.sightings import Ranger, Receipt
+
+
+def ranger_of(update: Update) -> Ranger:
+    user = update.effective_user
+    assert user is not None
+    return Ranger(user.id, user.full_name, user.username, user.language_code)
+
+
+def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
+    user = update.effective_user
+    return pick_language(chosen, user.language_code if user else None)
+
+
+def kick_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver queued alerts now rather than at the next periodic run."""
+    assert context.job_queue is not None
+    context.job_queue.run_once(drain_outbox, 0, name="outbox-kick")
+
+
+async def drain_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await services(context).outbox.drain(context.bot)
+
+
+def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True) -> str:
+    if r.duplicate:
+        return t(lang, "receipt.duplicate", id=r.sighting_id)
+    det = r.detection
+    assert det is not None
+    if det.leopard:
+        lines = [t(lang, "receipt.leopard", id=r.sighting_id, score=f"{det.score:.2f}")]
+    elif det.label == "snow leopard":
+        lines = [t(lang, "receipt.snow_leopard", id=r.sighting_id, score=f"{det.label_score:.2f}")]
+    else:
+        lines = [
+            t(
+                lang,
+                "receipt.other",
+                id=r.sighting_id,
+                label=html.escape(det.label),
+                score=f"{det.label_score:.2f}",
+            )
+        ]
+    if r.station:
+        lines.append(t(lang, "receipt.station", code=html.escape(r.station)))
+    elif r.point:
+        lines.append(
+            t(
+                lang,
+                "receipt.place",
+                point=format_point(r.point),
+                source=t(lang, f"source.{r.location_source}"),
+            )
+        )
+    elif ask:
+        lines.append(t(lang, "receipt.ask_location", minutes=pairing_minutes))
+    if any(n.startswith("bad_coordinates") for n in r.notes):
+        lines.append(t(lang, "receipt.bad_coordinates"))
+    return "\n".join(lines)
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def require(minimum: Role) -> Callable[[Handler], Handler]:
+    """Refuse politely, and do nothing else, when the caller's role is below `minimum`."""
+
+    def wrap(func: Handler) -> Handler:
+        @functools.wraps(func)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            user, msg = update.effective_user, update.effective_message
+            if user is None:
+                return
+            role = await services(context).access.role(user.id)
+            if role >= minimum:
+                await func(update, context)
+                return
+            lang = language_of(update, context)
+            key = {Role.OUTSIDER: "access.outsider", Role.SUSPENDED: "access.suspended"}.get(
+                role, "access.admin_only" if minimum >= Role.ADMIN else "access.coordinator_only"
+            )
+            if update.callback_query is not None:
+                await update.callback_query.answer(t(lang, key), show_alert=True)
+            elif msg is not None:
+                await msg.reply_text(t(lang, key))
+
+        return guarded
+
+    return wrap
+
+
+def registered_group(func: Handler) -> Handler:
+    """In a group the bot has not been registered in, stay silent: it may have been added by anyone."""
+
+    @functools.wraps(func)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        group = await services(context).groups.get(chat.id)
+        if group is not None and group.active:
+            await func(update, context)
+
+    return guarded
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg = update.effective_message
+    if msg is not None:
+        await msg.reply_text(t(language_of(update, context), "command.unknown"))
