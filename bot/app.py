@@ -7,17 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Settings
 from bot.detector import Detector
 from bot.i18n import LANGUAGES, pick_language, t
+from bot.inbox import Inbox, InboxBot, mark_done
 from bot.services import Services
 from handlers.common import drain_outbox
 
 log = logging.getLogger(__name__)
 
+DONE_GROUP = 1_000  # after every handler group: the update is finished
 OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
 PRIVATE_COMMANDS = ("start", "help", "lang", "invite", "rangers", "station")
 GROUP_COMMANDS = ("help", "register", "areas", "settings", "trusted")
@@ -25,13 +28,22 @@ GROUP_COMMANDS = ("help", "register", "areas", "settings", "trusted")
 
 def build_application(settings: Settings, detector: Detector) -> Application:  # type: ignore[type-arg]
     """The detector is loaded by the caller, before anything else, so a broken model stops start-up."""
+    inbox = Inbox()
     app = (
         ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.base_url)
-        .base_file_url(settings.base_file_url)
-        # Flood limits per chat; retries a 429 once, the outbox handles the rest.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .bot(
+            InboxBot(
+                settings.token,
+                base_url=settings.base_url,
+                base_file_url=settings.base_file_url,
+                request=HTTPXRequest(connection_pool_size=64),
+                get_updates_request=HTTPXRequest(connection_pool_size=1),
+                # Flood limits per chat (PTB's limiter); a 429 is not retried here: the outbox
+                # and the handlers' callers own retries.
+                rate_limiter=AIORateLimiter(max_retries=0),
+                inbox=inbox,
+            )
+        )
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -39,7 +51,9 @@ def build_application(settings: Settings, detector: Detector) -> Application:  #
     )
     app.bot_data["settings"] = settings
     app.bot_data["detector"] = detector
+    app.bot_data["inbox"] = inbox
     handlers.register(app)
+    app.add_handler(TypeHandler(Update, mark_done), group=DONE_GROUP)
     app.add_error_handler(_on_error)
     assert app.job_queue is not None
     app.job_queue.run_repeating(drain_outbox, OUTBOX_INTERVAL, first=0.5, name="outbox")
@@ -49,6 +63,10 @@ def build_application(settings: Settings, detector: Detector) -> Application:  #
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     services = await Services.create(app.bot_data["settings"], app.bot_data["detector"])
     app.bot_data["services"] = services
+    inbox: Inbox = app.bot_data["inbox"]
+    inbox.db = services.db
+    await inbox.purge()
+    await inbox.replay(app)
     await services.outbox.recover(app.bot)
     for lang in LANGUAGES:
         code = None if lang == "en" else lang

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot
@@ -37,6 +38,10 @@ class OutboxSender:
 
     async def recover(self, bot: Bot) -> int:
         """At start-up: rows interrupted mid-delivery are not resent (see module doc)."""
+        # An edit can safely be made twice; only a new alert message cannot.
+        await self.db.execute(
+            "UPDATE outbox SET status = 'pending' WHERE status = 'sending' AND kind = 'refresh'"
+        )
         rows = await self.db.fetchall("SELECT id, chat_id, event_id FROM outbox WHERE status = 'sending'")
         for row in rows:
             await self._finish(row["id"], "failed", error="interrupted during delivery; may have arrived")
@@ -63,11 +68,14 @@ class OutboxSender:
 
     async def _deliver(self, bot: Bot, row: dict[str, object]) -> int:
         oid, chat_id, event_id = int(row["id"]), int(row["chat_id"]), int(row["event_id"])  # type: ignore[arg-type]
-        await self.db.execute(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (oid,)
-        )
         try:
-            message_id = await self._send(bot, row, chat_id, event_id)
+            send = await self._prepare(bot, row, chat_id, event_id)
+            # 'sending' spans only the API call itself: the window in which a crash leaves us
+            # unsure whether the group got the alert.
+            await self.db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (oid,)
+            )
+            message_id = await send()
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, int) else exc.retry_after.total_seconds()
             await self._retry(oid, timedelta(seconds=float(wait)), f"429 retry after {wait}")
@@ -93,31 +101,46 @@ class OutboxSender:
         await self._finish(oid, "sent", message_id=message_id)
         return 1
 
-    async def _send(self, bot: Bot, row: dict[str, object], chat_id: int, event_id: int) -> int | None:
+    async def _prepare(
+        self, bot: Bot, row: dict[str, object], chat_id: int, event_id: int
+    ) -> Callable[[], Awaitable[int | None]]:
+        """Render everything first; return the bare API call."""
         view = await build_alert(self.db, self.settings, event_id, chat_id)
         if view is None:
             raise BadRequest("sighting no longer exists")
         if row["kind"] == "alert":
             boxes = await self.db.scalar("SELECT boxes FROM sightings WHERE id = ?", (event_id,))
             photo = await asyncio.to_thread(photo_with_boxes, self.photos, view.photo_sha256, boxes)
-            msg = await bot.send_photo(
-                chat_id, photo, caption=view.caption, parse_mode=ParseMode.HTML, reply_markup=view.keyboard
-            )
-            return msg.message_id
+
+            async def send_alert() -> int | None:
+                msg = await bot.send_photo(
+                    chat_id,
+                    photo,
+                    caption=view.caption,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=view.keyboard,
+                )
+                return msg.message_id
+
+            return send_alert
         alert_msg = await self.db.scalar(
             "SELECT message_id FROM outbox WHERE event_id = ? AND chat_id = ? AND kind = 'alert'",
             (event_id, chat_id),
         )
-        if alert_msg is None:
-            return None
-        await bot.edit_message_caption(
-            chat_id=chat_id,
-            message_id=alert_msg,
-            caption=view.caption,
-            parse_mode=ParseMode.HTML,
-            reply_markup=view.keyboard,
-        )
-        return int(alert_msg)
+
+        async def refresh() -> int | None:
+            if alert_msg is None:
+                return None
+            await bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=alert_msg,
+                caption=view.caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=view.keyboard,
+            )
+            return int(alert_msg)
+
+        return refresh
 
     async def _finish(
         self, oid: int, status: str, *, message_id: int | None = None, error: str | None = None
