@@ -57,6 +57,8 @@ async def test_blocked_group_does_not_stop_other_groups(team: Team, leopard_jpeg
     by_chat = {r["chat_id"]: r for r in rows}
     assert by_chat[GROUP]["status"] == "failed" and "403" in by_chat[GROUP]["last_error"]
     assert by_chat[second["id"]]["status"] == "sent"
+    # The Russian-speaking group got its alert in Russian.
+    assert "Леопард" in team.alerts(second["id"])[0]["caption"]
 
 
 async def _is_sent(team: Team, chat_id: int) -> bool:
