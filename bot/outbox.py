@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.alert_view import build_alert, photo_with_boxes
 from bot.config import Settings
@@ -77,8 +79,8 @@ class OutboxSender:
             )
             message_id = await send()
         except RetryAfter as exc:
-            wait = exc.retry_after if isinstance(exc.retry_after, int) else exc.retry_after.total_seconds()
-            await self._retry(oid, timedelta(seconds=float(wait)), f"429 retry after {wait}")
+            wait = retry_seconds(exc)
+            await self._retry(oid, timedelta(seconds=wait), f"429 retry after {wait:g}")
             return 0
         except Forbidden as exc:
             await self._give_up(bot, oid, chat_id, event_id, f"403 {exc.message}")
@@ -170,3 +172,11 @@ class OutboxSender:
                 await bot.send_message(admin, text)
             except TelegramError as exc:
                 log.error("cannot notify admin %s: %s", admin, exc)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns that retry_after becomes a timedelta in v23; accept both without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot.app import build_application, running
 from bot.config import Settings
@@ -20,6 +22,18 @@ from bot.services import Services
 SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 ADMIN, RANGER, GROUP = 900_001, 700_001, -100_555_0001
+
+
+def leopard_variants(n: int) -> list[bytes]:
+    """Distinct leopard photos: the sample shifted by a few pixels each time (another SHA-256)."""
+    base = Image.open(SAMPLES / "leo_005_serengeti_night.jpg").convert("RGB")
+    out = []
+    for i in range(n):
+        crop = base.crop((i * 3, 0, base.width - 30 + i * 3, base.height))
+        buf = io.BytesIO()
+        crop.save(buf, format="JPEG", quality=90)
+        out.append(buf.getvalue())
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ every photo became exactly one sighting and no alert was sent twice."""
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import sqlite3
@@ -13,26 +12,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from PIL import Image
-
 from bot.emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
-from tests.conftest import SAMPLES
+from tests.conftest import leopard_variants
 
 RANGER_ID, GROUP_ID = 700_001, -100_555_0001
 PHOTOS = 10
-
-
-def variants(n: int) -> list[bytes]:
-    """Distinct leopard photos: the sample shifted by a few pixels each time (another SHA-256)."""
-    base = Image.open(SAMPLES / "leo_005_serengeti_night.jpg").convert("RGB")
-    out = []
-    for i in range(n):
-        crop = base.crop((i * 3, 0, base.width - 30 + i * 3, base.height))
-        buf = io.BytesIO()
-        crop.save(buf, format="JPEG", quality=90)
-        out.append(buf.getvalue())
-    return out
 
 
 async def seed(db_path: Path) -> None:
@@ -92,7 +77,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_duplicates_nothing(
     emu.group(GROUP_ID, "Coordinators")
     proc = start_bot(emu, tmp_path)
     try:
-        for data in variants(PHOTOS):
+        for data in leopard_variants(PHOTOS):
             await emu.send_photo(ranger, data)
         # Kill it while the burst is being worked through.
         await wait_until(lambda: count(db_path, "SELECT COUNT(*) FROM sightings") >= 2, 60, "first sightings")

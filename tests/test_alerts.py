@@ -1,0 +1,150 @@
+"""Coordinator alerts through the emulator: delivery rules, bursts, review buttons, routing, movement."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.config import Settings
+from bot.detector import OnnxLeopardDetector
+from bot.emulator import BotApiEmulator
+from tests.conftest import GROUP, Team, eventually, leopard_variants, start_team
+
+
+async def _alert_status(team: Team) -> str | None:
+    return await team.outbox_status(GROUP)
+
+
+async def test_429_then_success(team: Team, leopard_jpeg: bytes) -> None:
+    team.emu.fail_next("sendPhoto", 429, chat_id=GROUP, retry_after=1)
+    await team.photo(team.ranger, leopard_jpeg)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    await eventually(lambda: _sent(team))
+    row = await team.services.db.fetchone(
+        "SELECT attempts, last_error FROM outbox WHERE chat_id = ?", (GROUP,)
+    )
+    assert row["attempts"] == 2 and "429" in row["last_error"]
+    assert len(team.emu.calls_of("sendPhoto")) == 2  # one refused, one delivered: no duplicate
+
+
+async def _sent(team: Team) -> bool:
+    return await _alert_status(team) == "sent"
+
+
+async def test_restart_delivers_pending_outbox_once(
+    tmp_path: Path,
+    emu: BotApiEmulator,
+    settings: Settings,
+    detector: OnnxLeopardDetector,
+    leopard_jpeg: bytes,
+) -> None:
+    emu.fail_next("sendPhoto", 502, chat_id=GROUP)
+    async for team in start_team(emu, settings, detector):
+        await team.photo(team.ranger, leopard_jpeg)
+        db = team.services.db
+        await eventually(lambda: db.scalar("SELECT last_error FROM outbox"))  # noqa: B023
+        assert team.alerts() == []
+    # The bot stopped with the alert still pending (backing off after a 502); a new run sends it.
+    async for again in start_team(emu, settings, detector):
+        await emu.wait_for(lambda: len([m for m in emu.sent(GROUP) if m["method"] == "sendPhoto"]) == 1, 20)
+        await eventually(lambda: _sent(again))  # noqa: B023 - awaited inside the loop body
+    assert len([m for m in emu.sent(GROUP) if m["method"] == "sendPhoto"]) == 1
+
+
+async def test_burst_of_ten_photos_gives_one_alert(team: Team) -> None:
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    before = len(team.emu.sent(team.ranger.id))
+    for data in leopard_variants(10):
+        await team.emu.send_photo(team.ranger, data, caption="UST-04")
+    await team.emu.wait_sent(team.ranger.id, before + 10, timeout=60)
+    await eventually(lambda: team.services.db.scalar("SELECT COUNT(*) FROM sightings WHERE event_id = 1"))
+    assert await team.services.db.scalar("SELECT COUNT(*) FROM sightings") == 10
+    assert await team.services.db.scalar("SELECT COUNT(DISTINCT event_id) FROM sightings") == 1
+    await team.emu.wait_for(
+        lambda: "+9" in (team.alerts()[0].get("caption") or "") if team.alerts() else False, 20
+    )
+    assert len(team.alerts()) == 1
+
+
+async def test_confirm_button_edits_alert_audits_and_tells_ranger(team: Team, leopard_jpeg: bytes) -> None:
+    await team.photo(team.ranger, leopard_jpeg)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    await eventually(lambda: _sent(team))
+    alert = team.alerts()[0]
+    buttons = [b["callback_data"] for row in alert["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["rv:1:confirmed", "rv:1:rejected", "rv:1:other"]
+    coordinator = team.emu.user(555, "Dana")
+    ranger_msgs = len(team.emu.sent(team.ranger.id))
+    await team.emu.press_button(coordinator, alert, "rv:1:confirmed", check=True)
+    await team.emu.wait_for(lambda: "Confirmed leopard: Dana" in (team.alerts()[0].get("caption") or ""), 10)
+    review = await team.services.db.fetchone("SELECT * FROM reviews")
+    assert (review["sighting_id"], review["user_id"], review["decision"]) == (1, 555, "confirmed")
+    assert await team.services.db.scalar("SELECT status FROM sightings WHERE id = 1") == "confirmed"
+    told = await team.emu.wait_sent(team.ranger.id, ranger_msgs + 1)
+    assert "confirmed sighting #1" in told[-1]["text"]
+
+
+async def test_buttons_in_unregistered_group_do_nothing(team: Team, leopard_jpeg: bytes) -> None:
+    await team.photo(team.ranger, leopard_jpeg)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    stranger_group = team.emu.group(-100_999, "Somewhere else")
+    fake = {**team.alerts()[0], "chat": stranger_group}
+    await team.emu.press_button(team.emu.user(556, "Eve"), fake, "rv:1:rejected", check=False)
+    await team.say(team.admin, "/help")  # let the update be processed
+    assert await team.services.db.scalar("SELECT COUNT(*) FROM reviews") == 0
+    assert await team.services.db.scalar("SELECT status FROM sightings WHERE id = 1") == "unreviewed"
+
+
+async def test_html_in_caption_is_shown_not_interpreted(team: Team, leopard_jpeg: bytes) -> None:
+    await team.photo(team.ranger, leopard_jpeg, caption="<b>UST</b> & <script>x</script>")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    alert = team.alerts()[0]
+    assert "<b>UST</b> & <script>x</script>" in alert["caption"]
+    bold = [e for e in alert.get("caption_entities", []) if e["type"] == "bold"]
+    assert len(bold) == 1  # only the bot's own title is bold
+
+
+async def test_routing_by_area_and_precision_by_trust(
+    team: Team, leopard_jpeg: bytes, leopard2_jpeg: bytes
+) -> None:
+    kzs = team.emu.group(-100_888, "Kyzylsai")
+    await team.say(team.admin, "/register en", kzs)
+    await team.say(team.admin, "/areas UST", team.group)
+    await team.say(team.admin, "/areas KZS", kzs)
+    await team.say(team.admin, "/trusted on", kzs)
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    await team.say(team.admin, "/station add KZS-01 43.30 53.10 Canyon area=KZS")
+    await team.photo(team.ranger, leopard_jpeg, caption="UST-04")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    # No station, a point 5 km from KZS-01: Kyzylsai's area.
+    await team.location(team.ranger, 43.3312, 53.1412)
+    await team.photo(team.ranger, leopard2_jpeg)
+    await team.emu.wait_for(lambda: len(team.alerts(kzs["id"])) == 1, timeout=20)
+    assert len(team.alerts()) == 1  # Ustyurt group did not get the Kyzylsai leopard
+    ust_caption = team.alerts()[0]["caption"]
+    assert "43.21000" not in ust_caption and "rounded to 10 km" in ust_caption
+    assert "43.33120, 53.14120" in team.alerts(kzs["id"])[0]["caption"]  # trusted: exact
+
+
+async def test_movement_between_confirmed_sightings(
+    team: Team, leopard_jpeg: bytes, leopard2_jpeg: bytes
+) -> None:
+    day = 86_400
+    now = int(time.time())
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    await team.say(team.admin, "/station add KZS-01 43.40 54.45 Canyon area=KZS")  # ~210 km east
+    await team.emu.send_photo(team.ranger, leopard_jpeg, caption="UST-04", date=now - 25 * day)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    await eventually(lambda: _sent(team))
+    await team.emu.press_button(team.admin, team.alerts()[0], "rv:1:confirmed")
+    await eventually(lambda: _confirmed(team))
+    await team.emu.send_photo(team.ranger, leopard2_jpeg, caption="KZS-01", date=now)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 2, timeout=20)
+    caption = team.alerts()[1]["caption"]
+    assert "from #1 (UST-04) in 25.0 days" in caption and "one animal could do this" in caption
+    km = int(caption.split("↔ ")[1].split(" km")[0])
+    assert 205 <= km <= 215
+
+
+async def _confirmed(team: Team) -> bool:
+    return await team.services.db.scalar("SELECT status FROM sightings WHERE id = 1") == "confirmed"
