@@ -15,7 +15,7 @@ from bot.detector import Detection, Detector
 from bot.exif import PhotoMeta, read_meta, taken_utc
 from bot.geo import CoordinateError, Point, parse_coordinates
 from bot.images import UnreadableImage
-from bot.stations import Station, Stations
+from bot.stations import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso, utcnow
 from storage.photos import PhotoStore
 
@@ -63,6 +63,7 @@ class Receipt:
     event_id: int | None = None
     new_alert: bool = False
     notes: list[str] = field(default_factory=list)
+    already_asked: bool = False  # an earlier photo of this ranger is already waiting for a place
 
     @property
     def awaiting_location(self) -> bool:
@@ -125,7 +126,18 @@ class Sightings:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
         place, notes = await self._place(intake, meta)
         taken_at = self._taken_at(intake, meta, place)
-        return await self._insert(intake, stored.sha256, meta, detection, place, taken_at, notes)
+        waiting = await self._waiting_for_place(intake.ranger.user_id, intake.received_at)
+        receipt = await self._insert(intake, stored.sha256, meta, detection, place, taken_at, notes)
+        receipt.already_asked = waiting > 0
+        return receipt
+
+    async def _waiting_for_place(self, user_id: int, at: datetime) -> int:
+        return int(
+            await self.db.scalar(
+                "SELECT COUNT(*) FROM sightings WHERE ranger_id = ? AND lat IS NULL AND received_at >= ?",
+                (user_id, iso(at - self.pairing)),
+            )
+        )
 
     def _taken_at(self, intake: PhotoIntake, meta: PhotoMeta, place: Place | None) -> datetime:
         zone = intake.zone or self.zone
@@ -141,7 +153,10 @@ class Sightings:
             station = await self.stations.get(intake.station_code)
             if station is None:
                 raise SightingError(f"unknown station {intake.station_code}", "unknown_station")
-        station = station or await self.stations.find_in_text(intake.caption)
+        if station is None:
+            station = await self.stations.find_in_text(intake.caption)
+            unknown = [c for c in codes_in(intake.caption) if station is None]
+            notes.extend(f"unknown_station:{code}" for code in unknown[:1])
         if station:
             candidates.append(Place(station.point, "station", station))
         if meta.gps:

@@ -68,10 +68,15 @@ def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = Tru
                 source=t(lang, f"source.{r.location_source}"),
             )
         )
-    elif ask:
+    elif ask and not r.already_asked:
         lines.append(t(lang, "receipt.ask_location", minutes=pairing_minutes))
+    elif ask:
+        lines.append(t(lang, "receipt.waiting_location"))
     if any(n.startswith("bad_coordinates") for n in r.notes):
         lines.append(t(lang, "receipt.bad_coordinates"))
+    for note in r.notes:
+        if note.startswith("unknown_station:"):
+            lines.append(t(lang, "error.unknown_station", code=html.escape(note.split(":", 1)[1])))
     return "\n".join(lines)
 
 

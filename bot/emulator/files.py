@@ -102,12 +102,15 @@ class FileStore:
         dims = image_size(data)
         if dims is None:
             return None
+        try:
+            full, full_w, full_h = telegram_compress(data)
+        except (OSError, ValueError):  # truncated or odd files: the client would not send them
+            return None
         sizes: list[tuple[StoredFile, int, int]] = []
         for box in _PHOTO_BOXES:
-            thumb, width, height = _jpeg_thumbnail(data, box)
+            thumb, width, height = _jpeg_thumbnail(full, box)
             sizes.append((self._store("photo", thumb, ".jpg"), width, height))
-        full, width, height = telegram_compress(data)
-        sizes.append((self._store("photo", full, ".jpg"), width, height))
+        sizes.append((self._store("photo", full, ".jpg"), full_w, full_h))
         photo = [self._size_entry(stored, w, h) for stored, w, h in sizes]
         for stored, _, _ in sizes:
             stored.media = photo
