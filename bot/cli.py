@@ -7,13 +7,13 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from bot import import_cli
 from bot.config import ConfigError, Settings
 from bot.detector import ModelError, OnnxLeopardDetector, UnreadableImage
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp"}
+from bot.folders import iter_images
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("demo", help="run the whole bot offline against the built-in Bot API emulator")
     p_detect = sub.add_parser("detect", help="detect leopards in image files or folders; JSON lines out")
     p_detect.add_argument("paths", nargs="+", type=Path)
+    import_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -31,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_demo())
         if args.command == "detect":
             return detect_command(args.paths, Settings.load(args.env_file))
+        if args.command == "import":
+            return import_cli.run(args)
         if args.command == "run":
             return run_command(Settings.load(args.env_file))
     except (ConfigError, ModelError) as exc:
@@ -57,16 +60,6 @@ def run_command(settings: Settings) -> int:
     app = build_application(settings, detector)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
-
-
-def iter_images(paths: Sequence[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
-        else:
-            yield path
 
 
 def detect_command(paths: Sequence[Path], settings: Settings) -> int:

@@ -1,0 +1,59 @@
+"""`leopard-watch import FOLDER --station CODE [--ranger ID]`: SD-card import with progress and summary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.config import Settings
+from bot.folders import iter_images
+from bot.importer import IMPORT_RANGER, import_folder
+from bot.services import Services
+from bot.sightings import Ranger, SightingError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("import", help="import a camera-trap folder (SD card) for one station; resumable")
+    p.add_argument("folder", type=Path)
+    p.add_argument("--station", required=True, help="registered station code, e.g. UST-04")
+    p.add_argument("--ranger", type=int, default=None, help="Telegram user id of the ranger who collected it")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        print(f"leopard-watch import: {args.folder} is not a folder")
+        return 2
+    return asyncio.run(_run(args, Settings.load(args.env_file)))
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    services = await Services.create(settings)
+    ranger = IMPORT_RANGER if args.ranger is None else Ranger(args.ranger)
+    try:
+        total = sum(1 for _ in iter_images([args.folder]))
+        with tqdm(total=total, unit="photo", desc=f"import {args.station}") as bar:
+            try:
+                report = await import_folder(
+                    services, args.folder, args.station, ranger=ranger, on_file=lambda _: bar.update(1)
+                )
+            except SightingError as exc:
+                print(f"leopard-watch import: {exc}")
+                return 2
+        if settings.token and report.leopards:
+            report.alerts_sent = await _deliver(services, settings)
+        elif report.leopards:
+            print("No LW_TOKEN: leopard alerts stay queued and go out at the bot's next start.")
+        print(report.table())
+        return 0
+    finally:
+        await services.close()
+
+
+async def _deliver(services: Services, settings: Settings) -> int:
+    from telegram import Bot
+
+    async with Bot(settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url) as bot:
+        return await services.outbox.drain(bot)
