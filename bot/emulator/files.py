@@ -37,7 +37,7 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(data)) as img:
             return img.size
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
 
 
@@ -137,10 +137,14 @@ class FileStore:
         }
         # Telegram attaches a preview to image documents; bots sometimes mistake it for the original.
         if image_size(data) is not None:
-            thumb, width, height = _jpeg_thumbnail(data, 320)
-            thumb_file = self._store("thumbnail", thumb, ".jpg")
-            thumb_file.media = self._size_entry(thumb_file, width, height)
-            document["thumbnail"] = thumb_file.media
+            try:
+                thumb, width, height = _jpeg_thumbnail(data, 320)
+            except (OSError, ValueError):  # a damaged original: Telegram just shows no preview
+                thumb = b""
+            if thumb:
+                thumb_file = self._store("thumbnail", thumb, ".jpg")
+                thumb_file.media = self._size_entry(thumb_file, width, height)
+                document["thumbnail"] = thumb_file.media
         stored.media = document
         return document
 
