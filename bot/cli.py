@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_detect = sub.add_parser("detect", help="detect leopards in image files or folders; JSON lines out")
     p_detect.add_argument("paths", nargs="+", type=Path)
     import_cli.add_parser(sub)
+    sub.add_parser("doctor", help="check settings, database, model and the Bot API connection")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -32,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_demo())
         if args.command == "detect":
             return detect_command(args.paths, Settings.load(args.env_file))
+        if args.command == "doctor":
+            from bot.doctor import doctor
+
+            return doctor(Settings.load(args.env_file))
         if args.command == "import":
             return import_cli.run(args)
         if args.command == "run":

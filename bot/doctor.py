@@ -1,0 +1,125 @@
+"""`leopard-watch doctor`: check settings, database, photo store, model and Bot API, in plain words."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.detector import ModelError, OnnxLeopardDetector
+from storage.db import Database
+
+SAMPLE = Path(__file__).parent / "samples" / "leo_005_serengeti_night.jpg"
+MIN_FREE_BYTES = 1 << 30  # photos arrive all year; warn below 1 GiB free
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False
+
+    def line(self) -> str:
+        mark = "OK  " if self.ok and not self.warning else ("WARN" if self.ok else "FAIL")
+        return f"[{mark}] {self.name}: {self.detail}"
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    checks = [_settings(settings)]
+    for step in (_database, _photo_store, _model, _bot_api):
+        checks.append(await _guard(step, settings))
+    return checks
+
+
+async def _guard(step: Callable[[Settings], Awaitable[Check]], settings: Settings) -> Check:
+    name = step.__name__.strip("_").replace("_", " ")
+    try:
+        return await step(settings)
+    except Exception as exc:  # a doctor reports every failure instead of stopping at the first
+        return Check(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def _settings(settings: Settings) -> Check:
+    if not settings.admin_ids:
+        return Check(
+            "settings", True, "LW_ADMIN_IDS is empty: nobody can register groups or invite", warning=True
+        )
+    return Check("settings", True, f"{len(settings.admin_ids)} admin(s), zone {settings.timezone}")
+
+
+async def _database(settings: Settings) -> Check:
+    async with Database(settings.database) as db:
+        version = await db.scalar("PRAGMA user_version")
+        integrity = await db.scalar("PRAGMA quick_check")
+        sightings = await db.scalar("SELECT COUNT(*) FROM sightings")
+        groups = await db.scalar("SELECT COUNT(*) FROM groups WHERE active = 1")
+        pending = await db.scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        failed = await db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+    if integrity != "ok":
+        return Check("database", False, f"{settings.database} is damaged: {integrity}")
+    detail = (
+        f"{settings.database} schema v{version}, {sightings} sightings, {groups} active group(s), "
+        f"{pending} alert(s) waiting, {failed} failed"
+    )
+    if groups == 0:
+        return Check("database", True, detail + "; no coordinator group registered yet", warning=True)
+    return Check("database", True, detail)
+
+
+async def _photo_store(settings: Settings) -> Check:
+    root = settings.photo_dir
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
+        pass
+    free = shutil.disk_usage(root).free
+    detail = f"{root} writable, {free / 2**30:.1f} GiB free"
+    return Check("photo store", True, detail, warning=free < MIN_FREE_BYTES)
+
+
+async def _model(settings: Settings) -> Check:
+    try:
+        detector = await asyncio.to_thread(
+            OnnxLeopardDetector, threshold=settings.threshold, threads=settings.threads
+        )
+    except ModelError as exc:
+        return Check("model", False, str(exc))
+    det = await asyncio.to_thread(detector.detect, SAMPLE.read_bytes())
+    if not det.leopard:
+        return Check(
+            "model", False, f"the bundled leopard sample scored {det.score:.2f}: the model is not working"
+        )
+    return Check("model", True, f"loaded; sample leopard scored {det.score:.2f} in {det.ms:.0f} ms")
+
+
+async def _bot_api(settings: Settings) -> Check:
+    if not settings.token:
+        return Check(
+            "bot api", True, "LW_TOKEN not set: skipped (needed for `leopard-watch run`)", warning=True
+        )
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    try:
+        async with Bot(
+            settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url
+        ) as bot:
+            me = await bot.get_me()
+    except InvalidToken:
+        return Check("bot api", False, "Telegram refused the token: check LW_TOKEN (from @BotFather)")
+    except NetworkError as exc:
+        return Check("bot api", False, f"cannot reach {settings.base_url}: {exc}")
+    return Check("bot api", True, f"connected as @{me.username}")
+
+
+def doctor(settings: Settings) -> int:
+    checks = asyncio.run(run_checks(settings))
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if not c.ok]
+    print("All checks passed." if not failed else f"{len(failed)} problem(s) found.")
+    return 1 if failed else 0

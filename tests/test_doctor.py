@@ -1,0 +1,41 @@
+"""`leopard-watch doctor` reports each part in plain words and fails when something is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import Settings
+from bot.doctor import run_checks
+from bot.emulator import BotApiEmulator
+
+
+async def test_all_parts_checked_against_the_emulator(settings: Settings, emu: BotApiEmulator) -> None:
+    checks = {c.name: c for c in await run_checks(settings)}
+    assert set(checks) == {"settings", "database", "photo store", "model", "bot api"}
+    assert all(c.ok for c in checks.values()), [c.line() for c in checks.values()]
+    assert "connected as @leopard_watch_bot" in checks["bot api"].detail
+    assert checks["database"].warning  # no group registered yet
+
+
+async def test_wrong_token_and_broken_database_are_explained(settings: Settings, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"this is not a database" * 100)
+    checks = {c.name: c for c in await run_checks(settings.with_(token="1:WRONG", database=broken))}
+    assert not checks["bot api"].ok and "refused the token" in checks["bot api"].detail
+    assert not checks["database"].ok
+
+
+def test_doctor_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = tmp_path / ".env"
+    env.write_text(
+        f"LW_DATABASE={tmp_path / 'db.sqlite3'}\nLW_PHOTO_DIR={tmp_path / 'photos'}\nLW_ADMIN_IDS=1\n"
+    )
+    assert main(["--env-file", str(env), "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "[OK  ] model" in out and "LW_TOKEN not set" in out and "All checks passed." in out
+    env.write_text(env.read_text() + "LW_TIMEZONE=Mars/Olympus\n")
+    assert main(["--env-file", str(env), "doctor"]) == 2
+    assert "unknown time zone" in capsys.readouterr().err
