@@ -128,6 +128,9 @@ class OnnxLeopardDetector:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
+        # No busy-waiting between batches: on a 2-core server the bot's other threads (downloads,
+        # EXIF, alert images, SQLite) need those cycles more than the next inference needs a head start.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises several private exception types

@@ -111,7 +111,8 @@ class Sightings:
         """Store and analyse one photo. Raises SightingError for input that is not a usable photo."""
         loop = asyncio.get_running_loop()
         try:
-            meta: PhotoMeta = await loop.run_in_executor(self.executor, read_meta, intake.data)
+            # Not on the detector's single worker: EXIF parsing can overlap another photo's inference.
+            meta: PhotoMeta = await asyncio.to_thread(read_meta, intake.data)
         except UnreadableImage as exc:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
         stored = await asyncio.to_thread(self.photos.put, intake.data)
