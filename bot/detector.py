@@ -34,7 +34,8 @@ LEOPARD, SNOW_LEOPARD, JAGUAR = 288, 289, 290
 LEOPARD_CLASSES = (LEOPARD, JAGUAR)
 # Rows of the final linear layer kept beside the model (tools/export_model.py) for the CAM box.
 CAM_ROWS = {LEOPARD: 0, SNOW_LEOPARD: 1, JAGUAR: 2}
-DEFAULT_THRESHOLD = 0.15
+# Recall first (a missed leopard is the worst outcome): see docs/MODEL.md, 'Threshold'.
+DEFAULT_THRESHOLD = 0.10
 CAM_LEVEL = 0.3
 INPUT_SIZE = 260
 
@@ -95,9 +96,9 @@ def windows(width: int, height: int) -> list[tuple[int, int, int, int]]:
     """The whole frame plus square windows sliding along the long side with ~1/3 overlap."""
     side = min(width, height)
     out = [(0, 0, width, height)]
-    n = max(1, math.ceil(max(width, height) / side * 1.5))
-    if n == 1:
+    if max(width, height) < side * 1.2:  # (nearly) square: the whole frame is the only window
         return out
+    n = math.ceil(max(width, height) / side * 1.5)
     for i in range(n):
         off = round(i * (max(width, height) - side) / (n - 1))
         out.append((off, 0, off + side, side) if width >= height else (0, off, side, off + side))
