@@ -16,14 +16,15 @@ from bot.detector import Detector
 from bot.i18n import LANGUAGES, pick_language, t
 from bot.inbox import Inbox, InboxBot, mark_done
 from bot.services import Services
+from handlers import summaries as summary_handlers
 from handlers.common import drain_outbox
 
 log = logging.getLogger(__name__)
 
 DONE_GROUP = 1_000  # after every handler group: the update is finished
 OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
-PRIVATE_COMMANDS = ("start", "help", "lang", "invite", "rangers", "station")
-GROUP_COMMANDS = ("help", "register", "areas", "settings", "trusted")
+PRIVATE_COMMANDS = ("start", "help", "lang", "invite", "rangers", "station", "export")
+GROUP_COMMANDS = ("help", "week", "month", "export", "register", "areas", "settings", "trusted")
 
 
 def build_application(settings: Settings, detector: Detector) -> Application:  # type: ignore[type-arg]
@@ -53,6 +54,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:  #
     app.bot_data["detector"] = detector
     app.bot_data["inbox"] = inbox
     handlers.register(app)
+    summary_handlers.register(app)
     app.add_handler(TypeHandler(Update, mark_done), group=DONE_GROUP)
     app.add_error_handler(_on_error)
     assert app.job_queue is not None

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import import_cli
+from bot import export_cli, import_cli
 from bot.config import ConfigError, Settings
 from bot.detector import ModelError, OnnxLeopardDetector, UnreadableImage
 from bot.folders import iter_images
@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_detect = sub.add_parser("detect", help="detect leopards in image files or folders; JSON lines out")
     p_detect.add_argument("paths", nargs="+", type=Path)
     import_cli.add_parser(sub)
+    export_cli.add_parser(sub)
     sub.add_parser("doctor", help="check settings, database, model and the Bot API connection")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -37,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.doctor import doctor
 
             return doctor(Settings.load(args.env_file))
+        if args.command == "export":
+            return export_cli.run(args)
         if args.command == "import":
             return import_cli.run(args)
         if args.command == "run":

@@ -11,6 +11,7 @@ from bot.access import Role
 from bot.i18n import LANGUAGES, pick_language, t
 from bot.services import services
 from handlers.common import registered_group, require
+from handlers.summaries import reschedule
 
 
 async def group_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -39,6 +40,7 @@ async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         (context.args or [None])[0], update.effective_user.language_code if update.effective_user else None
     )
     group = await services(context).groups.register(chat.id, chat.title or "", lang)
+    await reschedule(context, chat.id)
     await msg.reply_text(t(group.language, "group.registered"))
 
 

@@ -1,0 +1,106 @@
+"""What a coordinator group reads for a summary: short HTML, phone-sized, in the group's language.
+
+Untrusted groups see station codes and areas only, never coordinates (poaching risk); trusted groups
+also see the coordinates of sightings made away from any station.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.geo import format_point
+from bot.i18n import t
+from bot.summaries import LeopardEvent, PlaceCount, Summary
+
+# Rendering. Telegram's message limit is 4096 characters; each section shows its top rows and a count
+# of the rest, and fit() drops trailing rows if a long tail of names still overflows.
+MESSAGE_LIMIT = 4096
+TOP = 8
+
+
+def _delta(now: int, before: int) -> str:
+    d = now - before
+    return f"+{d}" if d > 0 else (f"−{-d}" if d < 0 else "±0")
+
+
+def _date(dt: datetime | None, zone: ZoneInfo) -> str:
+    return dt.astimezone(zone).strftime("%Y-%m-%d") if dt else "—"
+
+
+def _where(ev: LeopardEvent, trusted: bool, lang: str) -> str:
+    """A place as this group may see it: station, else exact point (trusted) or area, never coordinates."""
+    if ev.station:
+        return html.escape(ev.station)
+    if trusted and ev.point is not None:
+        return format_point(ev.point, 3)
+    return html.escape(ev.area) if ev.area else t(lang, "summary.no_place")
+
+
+def _section(header: str, lines: list[str], lang: str) -> list[str]:
+    if not lines:
+        return []
+    shown = lines[:TOP]
+    if len(lines) > TOP:
+        shown.append(t(lang, "summary.more", count=len(lines) - TOP))
+    return ["", header, *shown]
+
+
+def _fit(lines: list[str], limit: int = MESSAGE_LIMIT) -> str:
+    text = "\n".join(lines)
+    while len(text) > limit and len(lines) > 1:
+        lines = lines[:-1]  # every line is a whole HTML unit, so cutting lines never breaks a tag
+        text = "\n".join([*lines, "…"])
+    return text
+
+
+def render(summary: Summary, lang: str, zone: ZoneInfo) -> str:
+    s, c, p, e = summary, summary.current, summary.previous, html.escape
+    days = round((s.end - s.start).total_seconds() / 86400)
+    lines = [
+        t(lang, "summary.title", title=e(s.group.title), start=_date(s.start, zone),
+          end=_date(s.end - timedelta(seconds=1), zone), days=days, zone=e(str(zone))),
+        t(lang, "summary.leopards", total=c.leopards, delta=_delta(c.leopards, p.leopards)),
+        t(lang, "summary.statuses", confirmed=c.confirmed, dc=_delta(c.confirmed, p.confirmed),
+          unconfirmed=c.unconfirmed, du=_delta(c.unconfirmed, p.unconfirmed),
+          rejected=c.rejected, dr=_delta(c.rejected, p.rejected)),
+        t(lang, "summary.photos", photos=c.photos, delta=_delta(c.photos, p.photos),
+          stations=c.active_stations, dstations=_delta(c.active_stations, p.active_stations)),
+    ]  # fmt: skip
+    if s.late:
+        lines.append(t(lang, "summary.late", count=s.late))
+
+    def place(pc: PlaceCount, unknown: str) -> str:
+        name = e(pc.key) if pc.key else t(lang, unknown)
+        return t(lang, "summary.place_line", place=name, total=pc.total, confirmed=pc.confirmed,
+                 unconfirmed=pc.unconfirmed, rejected=pc.rejected)  # fmt: skip
+
+    lines += _section(t(lang, "summary.by_area"), [place(a, "summary.no_area") for a in s.by_area], lang)
+    lines += _section(
+        t(lang, "summary.by_station"), [place(x, "summary.no_place") for x in s.by_station], lang
+    )
+    trusted = s.group.trusted
+    moves = []
+    for m in s.moves:
+        kmd = m.move.km_per_day
+        moves.append(
+            t(lang, "summary.move_line", ok="✅" if m.move.plausible else "⚠️", a=m.a.id, b=m.b.id,
+              src=_where(m.a, trusted, lang), dst=_where(m.b, trusted, lang),
+              km=f"{m.move.distance_km:.0f}", days=f"{m.move.hours / 24:.1f}",
+              speed="∞" if kmd is None else f"{kmd:.1f}")
+        )  # fmt: skip
+    lines += _section(t(lang, "summary.moves", limit=f"{s.max_km_per_day:g}"), moves, lang)
+    rangers = [t(lang, "summary.ranger_line", name=e(name), count=n) for name, n in s.rangers]
+    lines += _section(t(lang, "summary.rangers"), rangers, lang)
+    if s.new_stations:
+        codes = ", ".join(e(st.code) for st in s.new_stations[: TOP * 2])
+        lines += ["", t(lang, "summary.new_stations", codes=codes, count=len(s.new_stations))]
+    silent = [
+        t(lang, "summary.silent_line", code=e(x.code), date=_date(x.last_seen, zone))
+        if x.last_seen
+        else t(lang, "summary.silent_never", code=e(x.code))
+        for x in s.silent
+    ]
+    lines += _section(t(lang, "summary.silent", days=s.silent_days), silent, lang)
+    return _fit(lines)

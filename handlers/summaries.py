@@ -1,0 +1,267 @@
+"""/week, /month and /export, and each group's scheduled weekly summary.
+
+Commands are registered in handler group -1 and end the update's processing there, so they work
+whatever order the catch-all handlers (e.g. "unknown command" in private chats) were added in.
+
+Scheduling: one PTB job per active group, "summary:<chat_id>", at the group's weekday/hour
+(groups.summary_weekday/summary_hour, else LW_SUMMARY_WEEKDAY/LW_SUMMARY_HOUR) in the group's own
+time zone. A sync job builds them at start-up and repairs them every few minutes, so a group that
+registers or changes /settings is picked up without other code calling in; reschedule() does it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CommandHandler,
+    ContextTypes,
+    Job,
+    JobQueue,
+    filters,
+)
+
+from bot.access import Role
+from bot.exports import EXTENSIONS, FORMATS, export
+from bot.groups import Group
+from bot.i18n import t
+from bot.maps import MapPoint, MapStation, contact_sheet, render_map
+from bot.services import Services, services
+from bot.summaries import build_summary, follows, load_stations, render_summary, status_class
+from handlers.common import Handler, language_of, registered_group, require
+from storage.db import iso
+from storage.photos import PhotoStore
+
+log = logging.getLogger(__name__)
+
+WEEK, MONTH, EXPORT_DAYS = 7, 30, 30
+SHEET_MAX = 12
+SYNC_INTERVAL = 300.0  # seconds between schedule repairs
+GROUPS, PRIVATE = filters.ChatType.GROUPS, filters.ChatType.PRIVATE
+Spec = tuple[int, int, str]  # weekday (0 = Monday), hour, time zone
+
+
+def ptb_day(weekday: int) -> int:
+    """Our weekdays are Python's (0 = Monday); PTB >= 20 run_daily counts 0 = Sunday."""
+    return (weekday + 1) % 7
+
+
+def last_days(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, datetime]:
+    """The `days` whole local days before today, in UTC: Monday's summary covers Monday..Sunday."""
+    today = now.astimezone(zone).date()
+    end = datetime.combine(today, time(0), tzinfo=zone)
+    start = datetime.combine(today - timedelta(days=days), time(0), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _sheet(photos: PhotoStore, items: list[tuple[str, str]]) -> bytes | None:
+    images, captions = [], []
+    for sha, caption in items:
+        try:
+            images.append(photos.read(sha))
+        except (OSError, ValueError):  # a photo file lost or never stored: the sheet goes on without it
+            continue
+        captions.append(caption)
+    return contact_sheet(images, captions)
+
+
+async def send_summary(bot: Bot, svc: Services, group: Group, start: datetime, end: datetime) -> None:
+    """Map, then the text, then the week's leopard photos, to the group's chat."""
+    summary = await build_summary(svc.db, group, start, end, settings=svc.settings)
+    lang, zone = group.language, group.zone
+    first, last = (d.astimezone(zone).strftime("%Y-%m-%d") for d in (start, end - timedelta(seconds=1)))
+    stations = [
+        MapStation(s.code, s.point, s.area) for s in await load_stations(svc.db) if follows(group, s.area)
+    ]
+    points = [MapPoint(e.point, status_class(e.status)) for e in summary.events if e.point is not None]
+    names = {r["code"]: r["name"] or r["code"] for r in await svc.db.fetchall("SELECT code, name FROM areas")}
+    grid = None if group.trusted else svc.settings.untrusted_grid_km
+    png = await asyncio.to_thread(
+        render_map, points, stations, names, title=f"{group.title}: {first} – {last}", lang=lang, grid_km=grid
+    )
+    caption = t(lang, "summary.map_caption", start=first, end=last)
+    await bot.send_photo(group.chat_id, png, caption=caption, filename="map.png")
+    await bot.send_message(
+        group.chat_id,
+        render_summary(summary, lang, zone),
+        parse_mode=ParseMode.HTML,
+        disable_web_page_preview=True,
+    )
+    shots = [e for e in summary.events if e.status in ("confirmed", "unreviewed")][-SHEET_MAX:]
+    items = [
+        (e.photo_sha256, f"#{e.id} {e.station or e.area or ''} {e.taken_at.astimezone(zone):%m-%d %H:%M}")
+        for e in shots
+    ]
+    sheet = await asyncio.to_thread(_sheet, svc.photos, items)
+    if sheet is not None:
+        caption = t(lang, "summary.sheet_caption", start=first, end=last, count=len(items))
+        await bot.send_photo(group.chat_id, sheet, caption=caption, filename="leopards.jpg")
+
+
+def _final(handler: Handler) -> Handler:
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await handler(update, context)
+        raise ApplicationHandlerStop  # handled: later handler groups (catch-alls) must not answer too
+
+    return run
+
+
+def _on_demand(days: int) -> Handler:
+    @registered_group
+    async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        svc = services(context)
+        group = await svc.groups.get(chat.id)
+        assert group is not None
+        now = datetime.now(UTC)  # on demand: the last N days up to this moment
+        await send_summary(context.bot, svc, group, now - timedelta(days=days), now)
+
+    return command
+
+
+def parse_export_args(args: list[str], zone: ZoneInfo, now: datetime) -> tuple[str, date, date] | None:
+    """[format] [since DATE] [until DATE]; bare dates fill since then until; both days inclusive."""
+    fmt, found, pending = "csv", {}, None
+    for arg in args:
+        word = arg.lower()
+        if word in FORMATS:
+            fmt = word
+        elif word in ("since", "from", "until", "to"):
+            pending = "since" if word in ("since", "from") else "until"
+        else:
+            try:
+                day = date.fromisoformat(arg)
+            except ValueError:
+                return None
+            found[pending or ("until" if "since" in found else "since")] = day
+            pending = None
+    until = found.get("until", now.astimezone(zone).date())
+    since = found.get("since", until - timedelta(days=EXPORT_DAYS - 1))
+    return (fmt, since, until) if since <= until else None
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    assert msg is not None and chat is not None and user is not None
+    svc = services(context)
+    group = await svc.groups.get(chat.id) if chat.type != "private" else None
+    lang = group.language if group else language_of(update, context)
+    zone = group.zone if group else svc.settings.zone
+    parsed = parse_export_args(context.args or [], zone, datetime.now(UTC))
+    if parsed is None:
+        await msg.reply_text(t(lang, "export.usage"))
+        return
+    fmt, since_day, until_day = parsed
+    # Exact coordinates only where they are safe: a trusted group, or an admin in a private chat.
+    exact = group.trusted if group else await svc.access.role(user.id) >= Role.ADMIN
+    since = datetime.combine(since_day, time(0), tzinfo=zone).astimezone(UTC)
+    until = datetime.combine(until_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    grid = svc.settings.untrusted_grid_km
+    data = await export(svc.db, fmt, since, until, exact=exact, grid_km=grid)
+    rows = await svc.db.scalar(
+        "SELECT COUNT(*) FROM sightings WHERE taken_at >= ? AND taken_at < ?", (iso(since), iso(until))
+    )
+    precision = t(lang, "export.exact") if exact else t(lang, "export.rounded", grid=f"{grid:g}")
+    caption = t(
+        lang, "export.caption", fmt=fmt, since=since_day, until=until_day, rows=rows, precision=precision
+    )
+    name = f"leopard-watch_{since_day}_{until_day}.{EXTENSIONS[fmt]}"
+    await msg.reply_document(io.BytesIO(data), filename=name, caption=caption)
+
+
+# --- the weekly schedule -------------------------------------------------------------------------
+
+
+async def group_spec(svc: Services, chat_id: int) -> Spec | None:
+    row = await svc.db.fetchone(
+        "SELECT timezone, summary_weekday, summary_hour FROM groups WHERE chat_id = ? AND active = 1",
+        (chat_id,),
+    )
+    if row is None:
+        return None
+    weekday = row["summary_weekday"] if row["summary_weekday"] is not None else svc.settings.summary_weekday
+    hour = row["summary_hour"] if row["summary_hour"] is not None else svc.settings.summary_hour
+    return int(weekday), int(hour), row["timezone"] or svc.settings.timezone
+
+
+def schedule_group(job_queue: JobQueue, chat_id: int, spec: Spec) -> Job:  # type: ignore[type-arg]
+    """(Re)place the group's weekly job; the zone is the group's, so 09:00 means 09:00 there."""
+    for old in job_queue.get_jobs_by_name(f"summary:{chat_id}"):
+        old.schedule_removal()
+    weekday, hour, zone = spec
+    return job_queue.run_daily(
+        weekly_summary,
+        time=time(hour, tzinfo=ZoneInfo(zone)),
+        days=(ptb_day(weekday),),
+        name=f"summary:{chat_id}",
+        chat_id=chat_id,
+        data=spec,
+    )
+
+
+async def reschedule(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Job | None:  # type: ignore[type-arg]
+    """Call after a group registers or changes its settings (the sync job would catch up later)."""
+    assert context.job_queue is not None
+    spec = await group_spec(services(context), chat_id)
+    if spec is None:
+        for old in context.job_queue.get_jobs_by_name(f"summary:{chat_id}"):
+            old.schedule_removal()
+        return None
+    return schedule_group(context.job_queue, chat_id, spec)
+
+
+async def sync_schedules(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Make the jobs match the groups table: one job per active group, at its current settings."""
+    assert context.job_queue is not None
+    svc = services(context)
+    wanted = {g.chat_id: await group_spec(svc, g.chat_id) for g in await svc.groups.active()}
+    for job in context.job_queue.jobs():
+        if job.name and job.name.startswith("summary:") and job.chat_id not in wanted:
+            job.schedule_removal()
+    for chat_id, spec in wanted.items():
+        current = context.job_queue.get_jobs_by_name(f"summary:{chat_id}")
+        if spec is not None and (len(current) != 1 or current[0].data != spec):
+            schedule_group(context.job_queue, chat_id, spec)
+
+
+async def weekly_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
+    job = context.job
+    assert job is not None and job.chat_id is not None
+    svc = services(context)
+    group = await svc.groups.get(job.chat_id)
+    if group is None or not group.active:
+        job.schedule_removal()
+        return
+    start, end = last_days(datetime.now(UTC), group.zone, WEEK)
+    try:
+        await send_summary(context.bot, svc, group, start, end)
+    except Forbidden:  # removed from the group: stop writing there, as the alert outbox does
+        log.warning("summary: bot was removed from chat %s; deactivating the group", group.chat_id)
+        await svc.groups.update(group.chat_id, active=0)
+        job.schedule_removal()
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    coordinator = require(Role.COORDINATOR)
+    commands: list[tuple[str, Callable[..., Awaitable[None]], filters.BaseFilter]] = [
+        ("week", _on_demand(WEEK), GROUPS),
+        ("month", _on_demand(MONTH), GROUPS),
+        ("export", registered_group(coordinator(export_command)), GROUPS),
+        ("export", coordinator(export_command), PRIVATE),
+    ]
+    app.add_handlers([CommandHandler(name, _final(cb), filters=flt) for name, cb, flt in commands], group=-1)
+    assert app.job_queue is not None
+    # Services exist only after post_init, so schedules are built by a job, which runs after it.
+    app.job_queue.run_once(sync_schedules, 0.5, name="summary-sync-start")
+    app.job_queue.run_repeating(sync_schedules, SYNC_INTERVAL, first=SYNC_INTERVAL, name="summary-sync")
