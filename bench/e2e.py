@@ -135,7 +135,7 @@ async def watch_loop(stop: asyncio.Event, worst: list[float]) -> None:
         worst[0] = max(worst[0], time.perf_counter() - t0 - tick)
 
 
-async def bench(rangers: int, per_ranger: int, threads: int, preload: bool) -> dict[str, Any]:
+async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate: float) -> dict[str, Any]:
     images = photos(rangers * per_ranger)
     detector = OnnxLeopardDetector(threads=threads)
     t0 = time.perf_counter()
@@ -172,6 +172,8 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool) -> d
 
         async def ranger(r: int) -> None:
             for i in range(per_ranger):
+                if rate and i:
+                    await asyncio.sleep(rangers / rate)  # together the rangers send `rate` photos/s
                 # Distinct places ~1 km apart: every leopard is its own event with its own alert.
                 caption = f"{43 + r * 0.1:.4f}, {51 + i * 0.01:.4f}"
                 sent_at[(r, i)] = time.perf_counter()
@@ -215,7 +217,7 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool) -> d
     emulator_cpu = emu.stop()
     e2e_rate = total / elapsed
     return {
-        "mode": "preloaded" if preload else "live",
+        "mode": "preloaded" if preload else (f"paced {rate:g} photos/s" if rate else "live, all at once"),
         "rangers": rangers,
         "photos": total,
         "leopard_alerts": len(alert_seen),
@@ -266,8 +268,12 @@ def main() -> None:
     ap.add_argument(
         "--preload", action="store_true", help="queue all photos at the emulator before the bot starts"
     )
+    ap.add_argument(
+        "--rate", type=float, default=0.0, help="pace the rangers: photos/s in total (0 = all at once)"
+    )
     args = ap.parse_args()
-    print(json.dumps(asyncio.run(bench(args.rangers, args.photos, args.threads, args.preload)), indent=2))
+    result = asyncio.run(bench(args.rangers, args.photos, args.threads, args.preload, args.rate))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
