@@ -171,6 +171,8 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate
         sent_at: dict[tuple[int, int], float] = {}
 
         async def ranger(r: int) -> None:
+            if rate:
+                await asyncio.sleep(r / rate)  # staggered, not all rangers in the same instant
             for i in range(per_ranger):
                 if rate and i:
                     await asyncio.sleep(rangers / rate)  # together the rangers send `rate` photos/s
