@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -59,6 +60,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:  #
     app.add_error_handler(_on_error)
     assert app.job_queue is not None
     app.job_queue.run_repeating(drain_outbox, OUTBOX_INTERVAL, first=0.5, name="outbox")
+    app.job_queue.run_repeating(_purge_inbox, timedelta(days=1), first=timedelta(hours=1), name="inbox-purge")
     return app
 
 
@@ -82,6 +84,10 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             scope=BotCommandScopeAllGroupChats(),
             language_code=code,
         )
+
+
+async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot_data["inbox"].purge()
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

@@ -57,6 +57,9 @@ async def test_blocked_group_does_not_stop_other_groups(team: Team, leopard_jpeg
     by_chat = {r["chat_id"]: r for r in rows}
     assert by_chat[GROUP]["status"] == "failed" and "403" in by_chat[GROUP]["last_error"]
     assert by_chat[second["id"]]["status"] == "sent"
+    # The admins are told, in plain words, which group did not get which alert.
+    notice = (await team.emu.wait_sent(team.admin.id, 1))[-1]["text"]
+    assert f"sighting #1 to chat {GROUP} failed: 403" in notice
     # The Russian-speaking group got its alert in Russian.
     assert "Леопард" in team.alerts(second["id"])[0]["caption"]
 
