@@ -138,10 +138,11 @@ async def watch_loop(stop: asyncio.Event, worst: list[float]) -> None:
 async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate: float) -> dict[str, Any]:
     images = photos(rangers * per_ranger)
     detector = OnnxLeopardDetector(threads=threads)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
     for data in images:
         detector.detect(data)
     detector_rate = len(images) / (time.perf_counter() - t0)
+    detector_cpu = _cpu() - cpu0
 
     emu = EmulatorProcess()
     info = emu.start()
@@ -209,7 +210,7 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate
                                 seen.setdefault(int(found.group(1)), now_t)
                     await asyncio.sleep(0.02)
 
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), _cpu()
             observer = asyncio.create_task(observe())
             if preload:
                 sent_at = dict.fromkeys(sent_at, start)
@@ -219,6 +220,7 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate
                 await asyncio.gather(*(ranger(r) for r in range(rangers)))
             injected = time.perf_counter() - start
             await observer
+            bot_cpu = _cpu() - cpu_start
             elapsed = max(receipts.values()) - start
             stop.set()
             await watcher
@@ -245,12 +247,19 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate
         "max_event_loop_stall_ms": _ms(worst[0]),
         "emulator_inject_s": round(injected, 2),
         "emulator_cpu_s": round(emulator_cpu, 2),
+        "bot_cpu_s": round(bot_cpu, 2),
+        "detector_only_cpu_s": round(detector_cpu, 2),
         "elapsed_s": round(elapsed, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "note": "end to end = first photo sent -> last receipt (receipts and alerts observed every 20 ms); "
         "unpaced, latencies include queueing behind all the photos sent at once; the emulator runs in its "
         "own process",
     }
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _ms(seconds: float) -> float:
