@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.geo import Point, distance_km
-from storage.db import iso, parse_iso, utcnow
+from storage.db import iso, utcnow
 
 # A point with no station takes the area of the nearest station within this distance.
 AREA_RADIUS_KM = 30.0
@@ -107,8 +107,3 @@ async def queue_refresh(conn: aiosqlite.Connection, event_id: int) -> None:
                              AND r.status IN ('pending', 'sending'))""",
         (now, now, event_id),
     )
-
-
-def due(row_next_attempt: str | None) -> bool:
-    when = parse_iso(row_next_attempt)
-    return when is None or when <= utcnow()
