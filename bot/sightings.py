@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -128,7 +129,16 @@ class Sightings:
         place, notes = await self._place(intake, meta)
         taken_at = self._taken_at(intake, meta, place)
         waiting = await self._waiting_for_place(intake.ranger.user_id, intake.received_at)
-        receipt = await self._insert(intake, stored.sha256, meta, detection, place, taken_at, notes)
+        try:
+            receipt = await self._insert(intake, stored.sha256, meta, detection, place, taken_at, notes)
+        except sqlite3.IntegrityError:
+            # The same file arrived twice at once and the other copy was stored first.
+            row = await self.db.fetchone(
+                "SELECT id, event_id FROM sightings WHERE photo_sha256 = ?", (stored.sha256,)
+            )
+            if row is None:
+                raise
+            return Receipt(row["id"], duplicate=True, event_id=row["event_id"])
         receipt.already_asked = waiting > 0
         return receipt
 

@@ -213,6 +213,18 @@ async def test_same_file_twice_is_one_sighting(team: Team, leopard_jpeg: bytes) 
     assert await team.services.db.scalar("SELECT COUNT(*) FROM sightings") == 1
 
 
+async def test_same_file_twice_at_once_is_still_one_sighting(team: Team, leopard_jpeg: bytes) -> None:
+    data = exif_jpeg(leopard_jpeg, taken="2026:01:02 03:04:06")
+    before = len(team.emu.sent(team.ranger.id))
+    await team.emu.send_document(team.ranger, data, "a.jpg", "image/jpeg")
+    await team.emu.send_document(team.ranger, data, "a (1).jpg", "image/jpeg")
+    replies = await team.emu.wait_sent(team.ranger.id, before + 2, timeout=30)
+    texts = sorted(m["text"] for m in replies[-2:])
+    assert any("already recorded as sighting #1" in x for x in texts), texts
+    assert any("Sighting #1" in x for x in texts), texts
+    assert await team.services.db.scalar("SELECT COUNT(*) FROM sightings") == 1
+
+
 async def test_forwarded_photo_keeps_original_date(team: Team, jackal_jpeg: bytes) -> None:
     original = int(datetime(2026, 2, 1, 6, 0, tzinfo=UTC).timestamp())
     before = len(team.emu.sent(team.ranger.id))
