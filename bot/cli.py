@@ -84,6 +84,7 @@ def detect_command(paths: Sequence[Path], settings: Settings) -> int:
             "score": det.score,
             "label": det.label,
             "label_score": det.label_score,
+            "snow_leopard_score": det.snow_leopard_score,
             "boxes": [b.as_list() for b in det.boxes],
             "ms": det.ms,
         }

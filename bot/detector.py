@@ -170,11 +170,14 @@ class OnnxLeopardDetector:
         snow = float(probs[:, SNOW_LEOPARD].max())
         mean = probs.mean(axis=0)
         is_leopard = score >= self.threshold
-        if is_leopard and snow <= score:
+        # A leopard score above the threshold is a leopard even when the snow-leopard class is
+        # higher: pale, long-furred Persian leopards in winter can lean that way, and snow leopards
+        # do not live in Mangystau. The snow-leopard probability is always reported beside it, and a
+        # photo that only reaches the threshold as snow leopard is labelled so (and still alerted).
+        if is_leopard:
             label, label_score = "leopard", score
-        elif snow >= self.threshold and snow > score:
+        elif snow >= self.threshold:
             label, label_score = "snow leopard", snow
-            is_leopard = False
         else:
             other = mean.copy()
             other[list(LEOPARD_CLASSES)] = 0.0
