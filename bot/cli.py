@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
 from bot import export_cli, import_cli
@@ -27,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import_cli.add_parser(sub)
     export_cli.add_parser(sub)
     sub.add_parser("doctor", help="check settings, database, model and the Bot API connection")
+    p_backup = sub.add_parser("backup", help="consistent copy of the database while the bot runs")
+    p_backup.add_argument("dest", type=Path, help="file to write, e.g. backups/lw-2026-11-25.sqlite3")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -34,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_demo())
         if args.command == "detect":
             return detect_command(args.paths, Settings.load(args.env_file))
+        if args.command == "backup":
+            return backup_command(Settings.load(args.env_file), args.dest)
         if args.command == "doctor":
             from bot.doctor import doctor
 
@@ -67,6 +73,22 @@ def run_command(settings: Settings) -> int:
     detector = OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
     app = build_application(settings, detector)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def backup_command(settings: Settings, dest: Path) -> int:
+    """SQLite's online backup: a consistent snapshot even while the bot writes (WAL included)."""
+    if not settings.database.is_file():
+        print(f"leopard-watch backup: no database at {settings.database}", file=sys.stderr)
+        return 2
+    if dest.exists():
+        print(f"leopard-watch backup: {dest} exists; choose a new file", file=sys.stderr)
+        return 2
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(settings.database)) as src, closing(sqlite3.connect(dest)) as dst:
+        src.backup(dst)
+        count = dst.execute("SELECT COUNT(*) FROM sightings").fetchone()[0]
+    print(f"backed up {count} sightings to {dest}; copy {settings.photo_dir} too (photos are by SHA-256)")
     return 0
 
 

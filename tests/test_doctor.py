@@ -39,3 +39,28 @@ def test_doctor_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture
     env.write_text(env.read_text() + "LW_TIMEZONE=Mars/Olympus\n")
     assert main(["--env-file", str(env), "doctor"]) == 2
     assert "unknown time zone" in capsys.readouterr().err
+
+
+async def test_backup_is_a_consistent_copy(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage.db import Database, iso, utcnow
+
+    async with Database(settings.database) as db:
+        await db.execute(
+            "INSERT INTO photos (sha256, path, size, created_at) VALUES (?, 'p', 1, ?)",
+            ("a" * 64, iso(utcnow())),
+        )
+        await db.execute(
+            "INSERT INTO sightings (photo_sha256, received_at, label, score, is_leopard) "
+            "VALUES (?, ?, 'x', 0.1, 0)",
+            ("a" * 64, iso(utcnow())),
+        )
+        env = tmp_path / "b.env"
+        env.write_text(f"LW_DATABASE={settings.database}\n")
+        dest = tmp_path / "backups" / "copy.sqlite3"
+        assert main(["--env-file", str(env), "backup", str(dest)]) == 0  # while the bot's connection is open
+    assert "backed up 1 sightings" in capsys.readouterr().out
+    async with Database(dest) as copy:
+        assert await copy.scalar("SELECT COUNT(*) FROM sightings") == 1
+    assert main(["--env-file", str(env), "backup", str(dest)]) == 2  # never overwrites
