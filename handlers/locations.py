@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import warnings
+
+from telegram import Location, Update
 from telegram.ext import ContextTypes
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.geo import CoordinateError, Point, parse_coordinates
 from bot.i18n import t
@@ -19,7 +22,7 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if msg.venue:
         loc, source = msg.venue.location, "venue"
     elif msg.location:
-        loc, source = msg.location, ("live" if msg.location.live_period else "pin")
+        loc, source = msg.location, ("live" if _is_live(msg.location) else "pin")
     else:
         return
     try:
@@ -68,3 +71,10 @@ async def _remember(
         await msg.reply_text(t(lang, "location.attached", ids=", ".join(f"#{i}" for i in ids)))
     else:
         await msg.reply_text(t(lang, "location.saved", minutes=svc.settings.pairing_minutes))
+
+
+def _is_live(location: Location) -> bool:
+    # PTB 22 warns that live_period becomes a timedelta in v23; either way, set means live.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        return location.live_period is not None

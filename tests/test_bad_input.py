@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -46,10 +47,8 @@ def leopard_as(mode: str, fmt: str) -> bytes:
 
 
 def _sixteen_bit(image: Image.Image) -> Image.Image:
-    grey = image.convert("L")
-    wide = Image.new("I", grey.size)
-    wide.putdata([v * 257 for v in grey.getdata()])
-    return wide.convert("I;16")
+    grey = np.asarray(image.convert("L"), dtype=np.uint16)
+    return Image.fromarray(grey * 257)  # uint16 array: a real 16-bit ("I;16") image
 
 
 def bad_gps_jpeg() -> bytes:
