@@ -64,6 +64,7 @@ async def _demo() -> int:
 
 def run_command(settings: Settings) -> int:
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
 
@@ -72,7 +73,14 @@ def run_command(settings: Settings) -> int:
     logging.getLogger().setLevel(settings.log_level.upper())
     detector = OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
     app = build_application(settings, detector)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("leopard-watch: Telegram refused the token; check LW_TOKEN (from @BotFather)", file=sys.stderr)
+        return 3
+    except NetworkError as exc:
+        print(f"leopard-watch: cannot reach the Bot API at {settings.base_url}: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 

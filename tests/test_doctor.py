@@ -64,3 +64,18 @@ async def test_backup_is_a_consistent_copy(
     async with Database(dest) as copy:
         assert await copy.scalar("SELECT COUNT(*) FROM sightings") == 1
     assert main(["--env-file", str(env), "backup", str(dest)]) == 2  # never overwrites
+
+
+def test_run_explains_an_unreachable_bot_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = tmp_path / ".env"
+    env.write_text(
+        f"LW_TOKEN=1:abc\nLW_BASE_URL=http://127.0.0.1:9/bot\nLW_DATABASE={tmp_path / 'db.sqlite3'}\n"
+        f"LW_PHOTO_DIR={tmp_path / 'photos'}\n"
+    )
+    assert main(["--env-file", str(env), "run"]) == 3
+    assert "cannot reach the Bot API at http://127.0.0.1:9/bot" in capsys.readouterr().err
+
+
+def test_run_needs_a_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--env-file", str(tmp_path / "none.env"), "run"]) == 2
+    assert "LW_TOKEN is not set" in capsys.readouterr().err
