@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alerts import enqueue_for_event, find_burst_event
+from bot.coordinates import parse_coordinates
 from bot.detector import Detection, Detector
 from bot.exif import PhotoMeta, read_meta, taken_utc
-from bot.geo import CoordinateError, Point, parse_coordinates
+from bot.geo import CoordinateError, Point
 from bot.images import UnreadableImage
 from bot.stations import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso, utcnow

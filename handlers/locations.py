@@ -8,7 +8,8 @@ from telegram import Location, Update
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.geo import CoordinateError, Point, parse_coordinates
+from bot.coordinates import parse_coordinates
+from bot.geo import CoordinateError, Point
 from bot.i18n import t
 from bot.services import services
 from handlers.common import kick_outbox, language_of

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.coordinates import parse_coordinates
 from bot.geo import (
     DEFAULT_MAX_KM_PER_DAY,
     CoordinateError,
@@ -18,7 +19,6 @@ from bot.geo import (
     google_maps_url,
     movement,
     osm_url,
-    parse_coordinates,
     round_point,
 )
 

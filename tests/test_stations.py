@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.geo import CoordinateError, parse_coordinates
+from bot.coordinates import parse_coordinates
+from bot.geo import CoordinateError
 from bot.stations import codes_in, normalize_code
 
 
