@@ -93,7 +93,10 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None]) -> None:
     await emu.send_photo(ranger, photos["leo_009_chimpsee_ir_forest.jpg"])
     await emu.wait_sent(ranger.id, 7, timeout=60)
     await emu.wait_sent(GROUP_ID, 5, timeout=60)
-    await asyncio.sleep(0.5)
+    # 5. A coordinator asks for the week's summary in the group: map, text, contact sheet.
+    await emu.send_text(admin, "/week", group)
+    await emu.wait_for(lambda: any(m["method"] == "sendMessage" for m in emu.sent(GROUP_ID)[5:]), timeout=60)
+    await asyncio.sleep(1.0)
 
     out("\n=== What the ranger (Serik) received ===")
     for m in emu.sent(ranger.id):
@@ -101,6 +104,8 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None]) -> None:
     out("\n=== What the coordinator group received ===")
     for m in emu.sent(GROUP_ID):
         kind = "PHOTO + caption" if m["method"] == "sendPhoto" else "message"
+        if m["method"] == "sendDocument":
+            kind = f"FILE {m['document']['file_name']}"
         out(f"- [{kind}] {_plain(m.get('caption') or m.get('text') or '')}")
     out("\nDemo finished: photos in, sightings stored, alerts out — all through the real bot client.")
 
