@@ -1,0 +1,18 @@
+"""`leopard-watch demo` runs the whole product offline and shows the alert in the coordinator group."""
+
+from __future__ import annotations
+
+from bot.demo import run_demo
+
+
+async def test_demo_shows_alerts_movement_and_summary() -> None:
+    lines: list[str] = []
+    assert await run_demo(out=lines.append) == 0
+    text = "\n".join(lines)
+    group = text.split("=== What the coordinator group received ===")[1]
+    assert group.count("[PHOTO + caption] 🐆 Leopard") == 2
+    assert "Confirmed leopard: Aigerim" in group
+    assert "one animal could do this" in group
+    assert "Leopard Watch" in group  # the /week summary
+    ranger = text.split("=== What the ranger (Serik) received ===")[1].split("===")[0]
+    assert "Sighting #2 recorded: no leopard" in ranger
