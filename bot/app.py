@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 DONE_GROUP = 1_000  # after every handler group: the update is finished
 OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
-PRIVATE_COMMANDS = ("start", "help", "lang", "invite", "rangers", "station", "export")
+PRIVATE_COMMANDS = ("start", "help", "mine", "lang", "invite", "rangers", "restore", "station", "export")
 GROUP_COMMANDS = ("help", "week", "month", "export", "register", "areas", "settings", "trusted")
 
 

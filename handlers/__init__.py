@@ -24,6 +24,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             CommandHandler("rangers", commands.rangers, filters=PRIVATE),
             CommandHandler("suspend", commands.suspend, filters=PRIVATE),
             CommandHandler("remove", commands.remove, filters=PRIVATE),
+            CommandHandler("restore", commands.restore, filters=PRIVATE),
+            CommandHandler("mine", commands.mine, filters=PRIVATE),
             CommandHandler("station", commands.station, filters=PRIVATE),
             CommandHandler("register", groups.register, filters=GROUPS),
             CommandHandler("trusted", groups.trusted, filters=GROUPS),

@@ -13,6 +13,7 @@ from bot.geo import CoordinateError, Point, format_point
 from bot.i18n import LANGUAGES, t
 from bot.services import services
 from handlers.common import language_of, require
+from storage.db import parse_iso
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,6 +111,38 @@ async def suspend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @require(Role.COORDINATOR)
 async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _set_status(update, context, "removed")
+
+
+@require(Role.COORDINATOR)
+async def restore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Undo /suspend (a removed ranger needs a new invite)."""
+    await _set_status(update, context, "active")
+
+
+@require(Role.RANGER)
+async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A ranger's own last sightings with what the coordinators decided."""
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    lang = language_of(update, context)
+    svc = services(context)
+    rows = await svc.db.fetchall(
+        "SELECT id, taken_at, label, score, status, station_code FROM sightings WHERE ranger_id = ? "
+        "ORDER BY id DESC LIMIT 10",
+        (user.id,),
+    )
+    if not rows:
+        await msg.reply_text(t(lang, "mine.none"))
+        return
+    lines = [t(lang, "mine.title")]
+    for r in rows:
+        taken = parse_iso(r["taken_at"])
+        when = taken.astimezone(svc.settings.zone).strftime("%Y-%m-%d %H:%M") if taken else "?"
+        lines.append(
+            f"#{r['id']} · {when} · {html.escape(r['label'])} {r['score']:.2f} · "
+            f"{html.escape(r['station_code'] or '—')} · {t(lang, 'mine.status.' + r['status'])}"
+        )
+    await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
 async def _set_status(update: Update, context: ContextTypes.DEFAULT_TYPE, status: str) -> None:

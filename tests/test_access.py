@@ -108,3 +108,31 @@ async def test_help_shows_the_callers_commands(team: Team) -> None:
     admin_help = (await team.say(team.admin, "/help"))["text"]
     assert "/station" not in ranger_help and "/lang" in ranger_help
     assert "/station" in admin_help and "/register" in admin_help
+
+
+async def test_restore_undoes_suspend(team: Team, jackal_jpeg: bytes) -> None:
+    await team.say(team.admin, f"/suspend {team.ranger.id}")
+    assert "can use the bot again" in (await team.say(team.admin, f"/restore {team.ranger.id}"))["text"]
+    assert "Sighting #1" in (await team.photo(team.ranger, jackal_jpeg))["text"]
+    assert "Only coordinators" in (await team.say(team.ranger, f"/restore {team.ranger.id}"))["text"]
+
+
+async def test_mine_lists_the_rangers_own_sightings_with_decisions(
+    team: Team, leopard_jpeg: bytes, jackal_jpeg: bytes
+) -> None:
+    assert "not sent any photos" in (await team.say(team.ranger, "/mine"))["text"]
+    await team.photo(team.ranger, leopard_jpeg)
+    await team.photo(team.ranger, jackal_jpeg)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    await team.emu.press_button(team.admin, team.alerts()[0], "rv:1:confirmed")
+
+    def told() -> bool:
+        return any("confirmed sighting #1" in (m.get("text") or "") for m in team.emu.sent(team.ranger.id))
+
+    await team.emu.wait_for(told, timeout=10)
+    lines = (await team.say(team.ranger, "/mine"))["text"].splitlines()
+    assert lines[1].startswith("#2 ") and "not reviewed yet" in lines[1]
+    assert lines[2].startswith("#1 ") and "leopard" in lines[2] and "confirmed leopard" in lines[2]
+    other = team.emu.user(805, "Other")
+    await team.invite(other)
+    assert "not sent any photos" in (await team.say(other, "/mine"))["text"]  # only one's own
