@@ -113,7 +113,7 @@ class Sightings:
         """Store and analyse one photo. Raises SightingError for input that is not a usable photo."""
         loop = asyncio.get_running_loop()
         try:
-            # Not on the detector's single worker: EXIF parsing can overlap another photo's inference.
+            # Not on the detector's workers: EXIF parsing can overlap another photo's inference.
             meta: PhotoMeta = await asyncio.to_thread(read_meta, intake.data)
         except UnreadableImage as exc:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
@@ -128,7 +128,7 @@ class Sightings:
         except UnreadableImage as exc:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
         place, notes = await self._place(intake, meta)
-        taken_at = self._taken_at(intake, meta, place)
+        taken_at = self._taken_at(intake, meta)
         waiting = await self._waiting_for_place(intake.ranger.user_id, intake.received_at)
         try:
             receipt = await self._insert(intake, stored.sha256, meta, detection, place, taken_at, notes)
@@ -151,7 +151,7 @@ class Sightings:
             )
         )
 
-    def _taken_at(self, intake: PhotoIntake, meta: PhotoMeta, place: Place | None) -> datetime:
+    def _taken_at(self, intake: PhotoIntake, meta: PhotoMeta) -> datetime:
         zone = intake.zone or self.zone
         exif_time = taken_utc(meta, zone)
         # Telegram strips EXIF from compressed photos; a forward keeps the original send date.
