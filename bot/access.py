@@ -74,8 +74,12 @@ class Access:
             )
             return str(row["role"])
 
-    async def set_status(self, user_id: int, status: str) -> bool:
-        cur = await self.db.execute("UPDATE rangers SET status = ? WHERE user_id = ?", (status, user_id))
+    async def set_status(self, user_id: int, status: str, *, only_from: str | None = None) -> bool:
+        """Change a person's status; with only_from, only when they currently have that status."""
+        cur = await self.db.execute(
+            "UPDATE rangers SET status = ? WHERE user_id = ? AND (? IS NULL OR status = ?)",
+            (status, user_id, only_from, only_from),
+        )
         return cur.rowcount > 0
 
     async def set_language(self, user_id: int, language: str) -> None:

@@ -9,6 +9,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.access import Role
+from bot.alert_view import local_time
 from bot.geo import CoordinateError, Point, format_point
 from bot.i18n import LANGUAGES, t
 from bot.services import services
@@ -84,7 +85,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "invite.created",
             link=link,
             role=t(lang, f"role.{role}"),
-            expires=inv.expires_at.astimezone(svc.settings.zone).strftime("%Y-%m-%d %H:%M"),
+            expires=local_time(inv.expires_at, svc.settings.zone),
         )
     )
 
@@ -116,7 +117,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 @require(Role.COORDINATOR)
 async def restore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Undo /suspend (a removed ranger needs a new invite)."""
-    await _set_status(update, context, "active")
+    await _set_status(update, context, "active", only_from="suspended")
 
 
 @require(Role.RANGER)
@@ -136,8 +137,7 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lines = [t(lang, "mine.title")]
     for r in rows:
-        taken = parse_iso(r["taken_at"])
-        when = taken.astimezone(svc.settings.zone).strftime("%Y-%m-%d %H:%M") if taken else "?"
+        when = local_time(parse_iso(r["taken_at"]), svc.settings.zone)
         lines.append(
             f"#{r['id']} · {when} · {html.escape(r['label'])} {r['score']:.2f} · "
             f"{html.escape(r['station_code'] or '—')} · {t(lang, 'mine.status.' + r['status'])}"
@@ -145,7 +145,9 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
-async def _set_status(update: Update, context: ContextTypes.DEFAULT_TYPE, status: str) -> None:
+async def _set_status(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, status: str, only_from: str | None = None
+) -> None:
     msg = update.effective_message
     assert msg is not None
     lang = language_of(update, context)
@@ -157,7 +159,7 @@ async def _set_status(update: Update, context: ContextTypes.DEFAULT_TYPE, status
     if int(arg) in svc.settings.admin_ids:
         await msg.reply_text(t(lang, "access.admin_only"))
         return
-    ok = await svc.access.set_status(int(arg), status)
+    ok = await svc.access.set_status(int(arg), status, only_from=only_from)
     await msg.reply_text(t(lang, f"rangers.{status}" if ok else "rangers.unknown", id=arg))
 
 

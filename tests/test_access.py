@@ -136,3 +136,9 @@ async def test_mine_lists_the_rangers_own_sightings_with_decisions(
     other = team.emu.user(805, "Other")
     await team.invite(other)
     assert "not sent any photos" in (await team.say(other, "/mine"))["text"]  # only one's own
+
+
+async def test_restore_does_not_bring_back_a_removed_person(team: Team) -> None:
+    await team.say(team.admin, f"/remove {team.ranger.id}")
+    assert "No such user" in (await team.say(team.admin, f"/restore {team.ranger.id}"))["text"]
+    assert "only for the rangers and coordinators" in (await team.say(team.ranger, "/mine"))["text"]
