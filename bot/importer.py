@@ -7,7 +7,6 @@ recorded and skips it before running the detector.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,20 +66,21 @@ async def import_folder(
         report.files += 1
         try:
             data = await asyncio.to_thread(path.read_bytes)
-            if await _already_recorded(services, data):
+            # record_photo recognises a finished file by its SHA-256 before running the detector.
+            receipt = await services.sightings.record_photo(
+                PhotoIntake(
+                    data=data,
+                    ranger=ranger,
+                    received_at=utcnow(),
+                    caption=path.name,
+                    is_document=True,
+                    source="import",
+                    station_code=station,
+                )
+            )
+            if receipt.duplicate:
                 report.skipped += 1
             else:
-                receipt = await services.sightings.record_photo(
-                    PhotoIntake(
-                        data=data,
-                        ranger=ranger,
-                        received_at=utcnow(),
-                        caption=path.name,
-                        is_document=True,
-                        source="import",
-                        station_code=station,
-                    )
-                )
                 report.new += 1
                 det = receipt.detection
                 if det is not None:
@@ -92,8 +92,3 @@ async def import_folder(
         if on_file:
             on_file(path)
     return report
-
-
-async def _already_recorded(services: Services, data: bytes) -> bool:
-    sha = hashlib.sha256(data).hexdigest()
-    return bool(await services.db.scalar("SELECT 1 FROM sightings WHERE photo_sha256 = ?", (sha,)))

@@ -118,11 +118,9 @@ class Sightings:
         except UnreadableImage as exc:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
         stored = await asyncio.to_thread(self.photos.put, intake.data)
-        existing = await self.db.fetchone(
-            "SELECT id, event_id FROM sightings WHERE photo_sha256 = ?", (stored.sha256,)
-        )
+        existing = await self._recorded(stored.sha256)
         if existing:
-            return Receipt(existing["id"], duplicate=True, event_id=existing["event_id"])
+            return existing
         try:
             detection = await loop.run_in_executor(self.executor, self.detector.detect, intake.data)
         except UnreadableImage as exc:
@@ -134,14 +132,17 @@ class Sightings:
             receipt = await self._insert(intake, stored.sha256, meta, detection, place, taken_at, notes)
         except sqlite3.IntegrityError:
             # The same file arrived twice at once and the other copy was stored first.
-            row = await self.db.fetchone(
-                "SELECT id, event_id FROM sightings WHERE photo_sha256 = ?", (stored.sha256,)
-            )
-            if row is None:
+            existing = await self._recorded(stored.sha256)
+            if existing is None:
                 raise
-            return Receipt(row["id"], duplicate=True, event_id=row["event_id"])
+            return existing
         receipt.already_asked = waiting > 0
         return receipt
+
+    async def _recorded(self, sha256: str) -> Receipt | None:
+        """A 'duplicate' receipt when this file is already a sighting."""
+        row = await self.db.fetchone("SELECT id, event_id FROM sightings WHERE photo_sha256 = ?", (sha256,))
+        return Receipt(row["id"], duplicate=True, event_id=row["event_id"]) if row else None
 
     async def _waiting_for_place(self, user_id: int, at: datetime) -> int:
         return int(

@@ -26,7 +26,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if msg is None or update.effective_user is None:
         return
     lang = language_of(update, context)
-    is_document = msg.photo == () or not msg.photo
+    is_document = not msg.photo
     media = msg.document if is_document else msg.photo[-1]
     if media is None:
         return
