@@ -64,6 +64,16 @@ def last_days(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, datet
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def up_to_now(now: datetime, days: int) -> tuple[datetime, datetime]:
+    """The last `days` days up to this moment, for /week and /month.
+
+    Times are stored to the second and periods end exclusively, so the end is rounded *up* to the next
+    whole second: a photo recorded in the same second as the command still counts.
+    """
+    end = now.replace(microsecond=0) + timedelta(seconds=1)
+    return end - timedelta(days=days), end
+
+
 def _sheet(photos: PhotoStore, items: list[tuple[str, str]]) -> bytes | None:
     images, captions = [], []
     for sha, caption in items:
@@ -124,8 +134,7 @@ def _on_demand(days: int) -> Handler:
         svc = services(context)
         group = await svc.groups.get(chat.id)
         assert group is not None
-        now = datetime.now(UTC)  # on demand: the last N days up to this moment
-        await send_summary(context.bot, svc, group, now - timedelta(days=days), now)
+        await send_summary(context.bot, svc, group, *up_to_now(datetime.now(UTC), days))
 
     return command
 

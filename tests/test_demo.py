@@ -10,9 +10,12 @@ async def test_demo_shows_alerts_movement_and_summary() -> None:
     assert await run_demo(out=lines.append) == 0
     text = "\n".join(lines)
     group = text.split("=== What the coordinator group received ===")[1]
-    assert group.count("[PHOTO + caption] 🐆 Leopard") == 2
+    alerts = [line for line in group.splitlines() if line.startswith("- [PHOTO + caption] 🐆 Leopard 0.")]
+    assert len(alerts) == 2, alerts
     assert "Confirmed leopard: Aigerim" in group
     assert "one animal could do this" in group
-    assert "Leopard Watch" in group  # the /week summary
+    assert "Leopard Watch" in group  # the /week summary: the last leopard came seconds before it
+    assert "Leopard sightings: 1 (±0 vs previous period)" in group
+    assert "[PHOTO + caption] 🐆 Leopard photos" in group  # the week's contact sheet
     ranger = text.split("=== What the ranger (Serik) received ===")[1].split("===")[0]
     assert "Sighting #2 recorded: no leopard" in ranger

@@ -256,3 +256,13 @@ def test_ptb_weekday_mapping() -> None:
     assert [handlers_summaries.ptb_day(d) for d in range(7)] == [1, 2, 3, 4, 5, 6, 0]
     start, end = handlers_summaries.last_days(datetime(2025, 3, 10, 4, tzinfo=UTC), AQTAU, 7)
     assert (start, end) == (datetime(2025, 3, 2, 19, tzinfo=UTC), datetime(2025, 3, 9, 19, tzinfo=UTC))
+
+
+def test_on_demand_period_includes_the_current_second() -> None:
+    # Stored times have whole seconds and periods end exclusively: a photo recorded in the same second
+    # as /week must still count (the demo hit this: its /week came within a second of the last photo).
+    for micro in (0, 400_000, 999_999):
+        now = datetime(2026, 11, 25, 13, 25, 39, micro, tzinfo=UTC)
+        start, end = handlers_summaries.up_to_now(now, 7)
+        assert iso(start) <= iso(now) < iso(end)
+        assert end - start == timedelta(days=7)
