@@ -98,14 +98,18 @@ def _emulator_main(conn: Any) -> None:
                 elif op == "send_photo":
                     await emu.send_photo(users[args[0]], args[1], args[2])
                     value = None
-                elif op == "sent_since":  # only what is new: polling must not load either process
-                    chat_id, start = args
-                    world = emu._world  # copy only the new messages: polling must stay cheap
-                    records = [r for r in world.sent_records if r.chat_id == chat_id][start:]
-                    value = [
-                        {"caption": m.get("caption"), "text": m.get("text")}
-                        for m in (world.messages[(r.chat_id, r.message_id)] for r in records)
-                    ]
+                elif op == "sent_after":  # one cheap call per poll: only what was sent since `start`
+                    (start,) = args
+                    world = emu._world
+                    records = world.sent_records[start:]
+                    value = (
+                        start + len(records),
+                        [
+                            (r.chat_id, m.get("caption") or m.get("text") or "")
+                            for r in records
+                            for m in (world.messages[(r.chat_id, r.message_id)],)
+                        ],
+                    )
                 elif op == "stop":
                     await emu.stop()
                     conn.send((True, time.process_time()))
@@ -194,18 +198,16 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate
 
             async def observe() -> None:
                 """Note when each receipt and alert appears, while the rangers are still sending."""
-                read = dict.fromkeys([*(1000 + r for r in range(rangers)), GROUP], 0)
+                read = 0
                 while (
                     len(receipts) < total or len(alert_seen) < leopards
                 ) and time.perf_counter() - start < 300:
                     now_t = time.perf_counter()
-                    for chat_id in read:
-                        new = await emu.acall("sent_since", chat_id, read[chat_id])
-                        read[chat_id] += len(new)
+                    read, new = await emu.acall("sent_after", read)
+                    for chat_id, text in new:
                         seen = alert_seen if chat_id == GROUP else receipts
-                        for m in new:
-                            if found := re.search(r"#(\d+)", m.get("caption") or m.get("text") or ""):
-                                seen.setdefault(int(found.group(1)), now_t)
+                        if found := re.search(r"#(\d+)", text):
+                            seen.setdefault(int(found.group(1)), now_t)
                     await asyncio.sleep(0.02)
 
             start, cpu_start = time.perf_counter(), _cpu()
