@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import shutil
 import struct
 import zlib
@@ -19,7 +20,7 @@ import pytest
 from PIL import Image
 
 import bot.detector as detector_module
-from bot.detector import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector
+from bot.detector import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector, windows
 from bot.images import UnreadableImage, open_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
@@ -308,3 +309,19 @@ def test_corrupt_cam_weights(tmp_path: Path) -> None:
     (tmp_path / "efficientnet_lite2.cam.npy").write_bytes(b"\x93NUMPY garbage")
     with pytest.raises(ModelError, match="CAM weights missing or corrupt"):
         OnnxLeopardDetector(model, verify_checksum=False)
+
+
+@pytest.mark.parametrize(
+    ("size", "count"),
+    [((1000, 1000), 1), ((1100, 1000), 1), ((4032, 3024), 3), ((1920, 1080), 4), ((766, 400), 4)],
+)
+def test_windows_cover_the_long_side_without_repeating_the_frame(size: tuple[int, int], count: int) -> None:
+    width, height = size
+    wins = windows(width, height)
+    assert len(wins) == count and wins[0] == (0, 0, width, height)
+    for rot_w, rot_h, rot in ((width, height, wins), (height, width, windows(height, width))):
+        squares = [(x0, x1) if rot_w >= rot_h else (y0, y1) for x0, y0, x1, y1 in rot[1:]]
+        assert all(b - a == min(rot_w, rot_h) for a, b in squares)
+        if squares:  # from one end of the long side to the other, overlapping
+            assert squares[0][0] == 0 and squares[-1][1] == max(rot_w, rot_h)
+            assert all(b[0] < a[1] for a, b in itertools.pairwise(squares))
