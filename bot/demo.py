@@ -6,7 +6,6 @@ sample camera-trap photos shipped in bot/samples; prints what each chat received
 
 from __future__ import annotations
 
-import asyncio
 import re
 import tempfile
 import time
@@ -95,8 +94,7 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None]) -> None:
     await emu.wait_sent(GROUP_ID, 5, timeout=60)
     # 5. A coordinator asks for the week's summary in the group: map, text, contact sheet.
     await emu.send_text(admin, "/week", group)
-    await emu.wait_for(lambda: any(m["method"] == "sendMessage" for m in emu.sent(GROUP_ID)[5:]), timeout=60)
-    await asyncio.sleep(1.0)
+    await emu.wait_sent(GROUP_ID, 8, timeout=60)  # 5 so far, then the map, the text and the contact sheet
 
     out("\n=== What the ranger (Serik) received ===")
     for m in emu.sent(ranger.id):
