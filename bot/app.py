@@ -28,7 +28,7 @@ PRIVATE_COMMANDS = ("start", "help", "mine", "lang", "invite", "rangers", "resto
 GROUP_COMMANDS = ("help", "week", "month", "export", "register", "areas", "settings", "trusted")
 
 
-def build_application(settings: Settings, detector: Detector) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, detector: Detector) -> Application:
     """The detector is loaded by the caller, before anything else, so a broken model stops start-up."""
     inbox = Inbox()
     app = (
@@ -64,7 +64,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:  #
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: Application) -> None:
     services = await Services.create(app.bot_data["settings"], app.bot_data["detector"])
     app.bot_data["services"] = services
     inbox: Inbox = app.bot_data["inbox"]
@@ -90,7 +90,7 @@ async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot_data["inbox"].purge()
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: Application) -> None:
     services: Services | None = app.bot_data.pop("services", None)
     if services is not None:
         await services.close()
@@ -112,7 +112,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:
     """Run the application inside an existing event loop (tests, demo, import); run_polling owns
     the loop itself, so this does the same steps by hand, post_init/post_shutdown included."""
     await app.initialize()

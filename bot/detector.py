@@ -229,13 +229,18 @@ class OnnxLeopardDetector:
         gh, gw = cam.shape
         coarse = Image.fromarray(cam.astype(np.float32))  # float32 2-D: mode "F"
         fine = np.asarray(coarse.resize((gw * 4, gh * 4), Image.Resampling.BILINEAR))
-        ys, xs = _peak_blob(fine >= CAM_LEVEL * fine.max(), np.unravel_index(int(fine.argmax()), fine.shape))
+        ys, xs = _peak_blob(fine >= CAM_LEVEL * fine.max(), _argmax_2d(fine))
         x0, y0, x1, y1 = window
         cw, ch = (x1 - x0) / fine.shape[1], (y1 - y0) / fine.shape[0]
         return (x0 + xs.min() * cw, y0 + ys.min() * ch, x0 + (xs.max() + 1) * cw, y0 + (ys.max() + 1) * ch)
 
 
-def _peak_blob(mask: np.ndarray, peak: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _argmax_2d(a: np.ndarray) -> tuple[int, int]:
+    y, x = np.unravel_index(int(a.argmax()), a.shape)
+    return int(y), int(x)
+
+
+def _peak_blob(mask: np.ndarray, peak: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Pixels of the 4-connected region of `mask` containing `peak` (a small grid: plain flood fill)."""
     seen = np.zeros_like(mask)
     stack = [peak]
@@ -245,7 +250,8 @@ def _peak_blob(mask: np.ndarray, peak: tuple[int, ...]) -> tuple[np.ndarray, np.
         if 0 <= y < h and 0 <= x < w and mask[y, x] and not seen[y, x]:
             seen[y, x] = True
             stack.extend(((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)))
-    return np.nonzero(seen)
+    ys, xs = np.nonzero(seen)
+    return ys, xs
 
 
 def _load_cam_weights(model_path: Path) -> np.ndarray:

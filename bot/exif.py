@@ -75,7 +75,8 @@ def _date(value: Any) -> datetime | None:
     if m is None:
         return None
     try:
-        return datetime(*(int(g) for g in m.groups()))
+        year, month, day, hour, minute, second = (int(g) for g in m.groups())
+        return datetime(year, month, day, hour, minute, second)
     except ValueError:  # "0000:00:00 00:00:00" and other placeholders of unset camera clocks
         return None
 

@@ -39,9 +39,8 @@ def pick_language(*candidates: str | None) -> str:
 def t(lang: str | None, key: str, /, **params: object) -> str:
     lang = pick_language(lang)
     message = catalog(lang).get(key) or catalog("en").get(key)
-    text = message.string if message and message.string else key
-    if isinstance(text, tuple):
-        text = text[0]
+    found = message.string if message and message.string else key
+    text = found if isinstance(found, str) else found[0]  # plural entries hold a sequence
     return text.format(**params) if params else text
 
 

@@ -39,7 +39,7 @@ def open_image(data: bytes, max_side: int | None = None) -> tuple[Image.Image, t
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             full = image.size
             if max_side and image.format == "JPEG":
                 image.draft("RGB", (max_side, max_side))

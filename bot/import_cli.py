@@ -15,7 +15,7 @@ from bot.services import Services
 from bot.sightings import Ranger, SightingError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import a camera-trap folder (SD card) for one station; resumable")
     p.add_argument("folder", type=Path)
     p.add_argument("--station", required=True, help="registered station code, e.g. UST-04")

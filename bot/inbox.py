@@ -55,7 +55,7 @@ class Inbox:
             "UPDATE inbox SET done_at = ? WHERE update_id = ? AND done_at IS NULL", (iso(utcnow()), update_id)
         )
 
-    async def replay(self, app: Application) -> int:  # type: ignore[type-arg]
+    async def replay(self, app: Application) -> int:
         """Queue updates recorded but not finished before the last stop, oldest first."""
         assert self.db is not None
         rows = await self.db.fetchall("SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id")
@@ -74,7 +74,7 @@ class Inbox:
         )
 
 
-class InboxBot(ExtBot):  # type: ignore[type-arg]
+class InboxBot(ExtBot):
     """ExtBot that records updates in the inbox before the Updater can confirm them."""
 
     def __init__(self, *args: Any, inbox: Inbox, **kwargs: Any) -> None:

@@ -186,7 +186,9 @@ def _legend(
     draw: ImageDraw.ImageDraw, proj: Projection, counts: Mapping[str, int], lang: str, note: str
 ) -> None:
     f = font(14)
-    rows = [(STATUS_COLOURS[k], t(lang, f"map.{k}", count=counts.get(k, 0))) for k in STATUS_COLOURS]
+    rows: list[tuple[tuple[int, int, int] | None, str]] = [
+        (STATUS_COLOURS[k], t(lang, f"map.{k}", count=counts.get(k, 0))) for k in STATUS_COLOURS
+    ]
     rows.append((None, t(lang, "map.station")))
     x0, y0 = 14, proj.height - 34 - 22 * len(rows) - (20 if note else 0)
     box_w = 40 + max(int(draw.textlength(label, font=f)) for _, label in rows)

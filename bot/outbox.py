@@ -13,6 +13,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -68,8 +69,8 @@ class OutboxSender:
                     return delivered
                 delivered += await self._deliver(bot, dict(row))
 
-    async def _deliver(self, bot: Bot, row: dict[str, object]) -> int:
-        oid, chat_id, event_id = int(row["id"]), int(row["chat_id"]), int(row["event_id"])  # type: ignore[arg-type]
+    async def _deliver(self, bot: Bot, row: dict[str, Any]) -> int:
+        oid, chat_id, event_id = int(row["id"]), int(row["chat_id"]), int(row["event_id"])
         try:
             send = await self._prepare(bot, row, chat_id, event_id)
             # 'sending' spans only the API call itself: the window in which a crash leaves us
@@ -93,7 +94,7 @@ class OutboxSender:
             await self._give_up(bot, oid, chat_id, event_id, f"400 {exc.message}")
             return 0
         except (NetworkError, TelegramError, OSError) as exc:
-            attempts = int(row["attempts"]) + 1  # type: ignore[call-overload]
+            attempts = int(row["attempts"]) + 1
             if attempts >= MAX_ATTEMPTS:
                 await self._give_up(bot, oid, chat_id, event_id, f"gave up after {attempts}: {exc}")
                 return 0
@@ -104,7 +105,7 @@ class OutboxSender:
         return 1
 
     async def _prepare(
-        self, bot: Bot, row: dict[str, object], chat_id: int, event_id: int
+        self, bot: Bot, row: dict[str, Any], chat_id: int, event_id: int
     ) -> Callable[[], Awaitable[int | None]]:
         """Render everything first; return the bare API call."""
         view = await build_alert(self.db, self.settings, event_id, chat_id)

@@ -64,5 +64,5 @@ class Services:
         await self.db.close()
 
 
-def services(context: CallbackContext) -> Services:  # type: ignore[type-arg]
-    return context.bot_data["services"]  # type: ignore[no-any-return]
+def services(context: CallbackContext) -> Services:
+    return context.bot_data["services"]

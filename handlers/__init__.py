@@ -13,7 +13,7 @@ GROUPS = filters.ChatType.GROUPS
 NEW = filters.UpdateType.MESSAGE  # edits of old messages must not create new sightings
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     ranger = require(Role.RANGER)
     app.add_handlers(
         [

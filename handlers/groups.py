@@ -37,7 +37,8 @@ async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, chat = update.effective_message, update.effective_chat
     assert msg is not None and chat is not None
     lang = pick_language(
-        (context.args or [None])[0], update.effective_user.language_code if update.effective_user else None
+        context.args[0] if context.args else None,
+        update.effective_user.language_code if update.effective_user else None,
     )
     group = await services(context).groups.register(chat.id, chat.title or "", lang)
     await reschedule(context, chat.id)

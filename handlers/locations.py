@@ -12,6 +12,7 @@ from bot.coordinates import parse_coordinates
 from bot.geo import CoordinateError, Point
 from bot.i18n import t
 from bot.services import services
+from bot.stations import Station
 from handlers.common import kick_outbox, language_of
 
 
@@ -61,7 +62,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _remember(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, point: Point, source: str, lang: str, station=None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    point: Point,
+    source: str,
+    lang: str,
+    station: Station | None = None,
 ) -> None:
     msg = update.effective_message
     assert msg is not None and update.effective_user is not None

@@ -112,7 +112,7 @@ def _collect_album(context: ContextTypes.DEFAULT_TYPE, msg: Message, receipt: Re
 async def _album_receipt(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     assert job is not None and job.chat_id is not None
-    data = job.data  # type: ignore[assignment]
+    data = job.data
     albums: dict[str, list[Receipt]] = context.chat_data.get("albums", {})  # type: ignore[union-attr]
     receipts = albums.pop(data["key"], [])  # type: ignore[index]
     if not receipts:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -204,7 +203,7 @@ async def group_spec(svc: Services, chat_id: int) -> Spec | None:
     return int(weekday), int(hour), row["timezone"] or svc.settings.timezone
 
 
-def schedule_group(job_queue: JobQueue, chat_id: int, spec: Spec) -> Job:  # type: ignore[type-arg]
+def schedule_group(job_queue: JobQueue, chat_id: int, spec: Spec) -> Job:
     """(Re)place the group's weekly job; the zone is the group's, so 09:00 means 09:00 there."""
     for old in job_queue.get_jobs_by_name(f"summary:{chat_id}"):
         old.schedule_removal()
@@ -219,7 +218,7 @@ def schedule_group(job_queue: JobQueue, chat_id: int, spec: Spec) -> Job:  # typ
     )
 
 
-async def reschedule(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Job | None:  # type: ignore[type-arg]
+async def reschedule(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Job | None:
     """Call after a group registers or changes its settings (the sync job would catch up later)."""
     assert context.job_queue is not None
     spec = await group_spec(services(context), chat_id)
@@ -261,9 +260,9 @@ async def weekly_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
         job.schedule_removal()
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     coordinator = require(Role.COORDINATOR)
-    commands: list[tuple[str, Callable[..., Awaitable[None]], filters.BaseFilter]] = [
+    commands: list[tuple[str, Handler, filters.BaseFilter]] = [
         ("week", _on_demand(WEEK), GROUPS),
         ("month", _on_demand(MONTH), GROUPS),
         ("export", registered_group(coordinator(export_command)), GROUPS),

@@ -90,7 +90,8 @@ class Database:
         return self._conn
 
     async def migrate(self) -> int:
-        version = (await (await self.conn.execute("PRAGMA user_version")).fetchone())[0]
+        row = await (await self.conn.execute("PRAGMA user_version")).fetchone()
+        version = int(row[0]) if row else 0
         for number, sql in migrations():
             if number <= version:
                 continue

@@ -46,7 +46,7 @@ _KM_PER_DEGREE = 111.32
 
 @cache
 def table_schema(name: str) -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / f"{name}-table-schema.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((SCHEMA_DIR / f"{name}-table-schema.json").read_text(encoding="utf-8"))
 
 
 def columns(name: str) -> list[str]:

@@ -285,7 +285,7 @@ class UserInputMixin:
                 )
         self._chat(user, message["chat"])
         source = current or {k: v for k, v in message.items() if k != "method"}
-        query = {
+        query: dict[str, Any] = {
             "id": str(next(_QUERY_IDS)),
             "from": user.to_dict(),
             "message": copy.deepcopy(source),

@@ -217,7 +217,7 @@ class BotApiEmulator(UserInputMixin):
         while not predicate():
             if loop.time() >= deadline:
                 raise TimeoutError(
-                    self._timeout_message(what or getattr(predicate, "__name__", "condition"), timeout)
+                    self._timeout_message(what or str(getattr(predicate, "__name__", "condition")), timeout)
                 )
             await asyncio.sleep(0.01)
 
