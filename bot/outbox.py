@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=10)
 MAX_ATTEMPTS = 50
+# A timeout after the request went out is ambiguous: Telegram may have posted the alert and only its
+# answer be late. PTB's defaults (5 s read, 20 s media write) would turn a slow field uplink into a
+# retry, i.e. a second copy of the alert; waiting longer for the answer is the only remedy, as the
+# Bot API has no idempotency key and no way to ask whether a message was posted.
+READ_TIMEOUT, WRITE_TIMEOUT = 90.0, 120.0
 
 
 class OutboxSender:
@@ -122,6 +127,8 @@ class OutboxSender:
                     caption=view.caption,
                     parse_mode=ParseMode.HTML,
                     reply_markup=view.keyboard,
+                    read_timeout=READ_TIMEOUT,
+                    write_timeout=WRITE_TIMEOUT,
                 )
                 return msg.message_id
 
@@ -140,6 +147,8 @@ class OutboxSender:
                 caption=view.caption,
                 parse_mode=ParseMode.HTML,
                 reply_markup=view.keyboard,
+                read_timeout=READ_TIMEOUT,
+                write_timeout=WRITE_TIMEOUT,
             )
             return int(alert_msg)
 

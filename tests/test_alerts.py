@@ -27,6 +27,17 @@ async def test_429_then_success(team: Team, leopard_jpeg: bytes) -> None:
     assert len(team.emu.calls_of("sendPhoto")) == 2  # one refused, one delivered: no duplicate
 
 
+async def test_late_answer_does_not_duplicate_the_alert(team: Team, leopard_jpeg: bytes) -> None:
+    # Telegram posts the alert but its answer comes after PTB's default 5 s read timeout (a slow
+    # uplink from a field server). Giving up at 5 s would look like a network error and post it again.
+    team.emu.slow_next("sendPhoto", 6.0)
+    await team.photo(team.ranger, leopard_jpeg)
+    await eventually(lambda: _sent(team), timeout=20)
+    assert len(team.alerts()) == 1
+    assert len(team.emu.calls_of("sendPhoto")) == 1
+    assert await team.services.db.scalar("SELECT attempts FROM outbox WHERE chat_id = ?", (GROUP,)) == 1
+
+
 async def _sent(team: Team) -> bool:
     return await _alert_status(team) == "sent"
 

@@ -120,6 +120,8 @@ class BotApiEmulator(UserInputMixin):
             if failure is not None:
                 raise failure
             result = await entry[1](world, params)
+            if delay := world.take_delay(method):
+                await asyncio.sleep(delay)  # done, but the answer is late: a slow or lossy link
         except ApiError as err:
             logger.debug("Bot API call %s failed: %s", method, err.description)
             return self._error(err)
@@ -158,6 +160,10 @@ class BotApiEmulator(UserInputMixin):
     ) -> None:
         """The next `times` calls of `method` ("*" = any) fail with `code`, optionally only for chat_id."""
         self._world.failures.append(FailRule(method.lower(), code, chat_id, retry_after, description, times))
+
+    def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect at once but answer `seconds` late."""
+        self._world.slow.setdefault(method.lower(), []).extend([seconds] * times)
 
     def set_chat_member(self, chat_id: int, user_id: int, status: str, **fields: Any) -> None:
         """What getChatMember returns for this pair; status is a Bot API ChatMember status."""

@@ -67,6 +67,7 @@ class World:
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.failures: list[FailRule] = []
+        self.slow: dict[str, list[float]] = {}  # lower-case method -> delays of its next responses
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook_url = ""
         self.allowed_updates: list[str] | None = None
@@ -239,6 +240,10 @@ class World:
                 self.failures.remove(rule)
             return ApiError(rule.code, rule.description, retry_after=rule.retry_after)
         return None
+
+    def take_delay(self, method: str) -> float:
+        queue = self.slow.get(method.lower())
+        return queue.pop(0) if queue else 0.0
 
     @staticmethod
     def is_send_method(method: str) -> bool:
