@@ -7,6 +7,8 @@ Scheduling: one PTB job per active group, "summary:<chat_id>", at the group's we
 (groups.summary_weekday/summary_hour, else LW_SUMMARY_WEEKDAY/LW_SUMMARY_HOUR) in the group's own
 time zone. A sync job builds them at start-up and repairs them every few minutes, so a group that
 registers or changes /settings is picked up without other code calling in; reschedule() does it at once.
+The sync job also sends summaries still owed (bot down at the time, Telegram unreachable): see
+bot/summary_schedule.py; summary_log keeps each from going out twice.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -37,6 +39,7 @@ from bot.i18n import t
 from bot.maps import MapPoint, MapStation, contact_sheet, render_map
 from bot.services import Services, services
 from bot.summaries import build_summary, follows, load_stations, render_summary, status_class
+from bot.summary_schedule import last_occurrence, mark_sent, owed, was_sent, week_before
 from handlers.common import Handler, language_of, registered_group, require
 from storage.db import iso
 from storage.photos import PhotoStore
@@ -53,14 +56,6 @@ Spec = tuple[int, int, str]  # weekday (0 = Monday), hour, time zone
 def ptb_day(weekday: int) -> int:
     """Our weekdays are Python's (0 = Monday); PTB >= 20 run_daily counts 0 = Sunday."""
     return (weekday + 1) % 7
-
-
-def last_days(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, datetime]:
-    """The `days` whole local days before today, in UTC: Monday's summary covers Monday..Sunday."""
-    today = now.astimezone(zone).date()
-    end = datetime.combine(today, time(0), tzinfo=zone)
-    start = datetime.combine(today - timedelta(days=days), time(0), tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def up_to_now(now: datetime, days: int) -> tuple[datetime, datetime]:
@@ -241,6 +236,14 @@ async def sync_schedules(context: ContextTypes.DEFAULT_TYPE) -> None:
         current = context.job_queue.get_jobs_by_name(f"summary:{chat_id}")
         if spec is not None and (len(current) != 1 or current[0].data != spec):
             schedule_group(context.job_queue, chat_id, spec)
+    # Summaries owed because the bot was down at the time, or Telegram could not be reached then.
+    now = datetime.now(UTC)
+    for chat_id, spec in wanted.items():
+        if spec is None:
+            continue
+        occurrence = last_occurrence(spec[0], spec[1], ZoneInfo(spec[2]), now)
+        if await owed(svc.db, chat_id, occurrence, now) and (group := await svc.groups.get(chat_id)):
+            await deliver_weekly(context, group, occurrence)
 
 
 async def weekly_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -248,16 +251,37 @@ async def weekly_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
     assert job is not None and job.chat_id is not None
     svc = services(context)
     group = await svc.groups.get(job.chat_id)
-    if group is None or not group.active:
+    spec = await group_spec(svc, job.chat_id)
+    if group is None or not group.active or spec is None:
         job.schedule_removal()
         return
-    start, end = last_days(datetime.now(UTC), group.zone, WEEK)
-    try:
-        await send_summary(context.bot, svc, group, start, end)
-    except Forbidden:  # removed from the group: stop writing there, as the alert outbox does
-        log.warning("summary: bot was removed from chat %s; deactivating the group", group.chat_id)
-        await svc.groups.update(group.chat_id, active=0)
-        job.schedule_removal()
+    occurrence = last_occurrence(spec[0], spec[1], group.zone, datetime.now(UTC))
+    await deliver_weekly(context, group, occurrence)
+
+
+async def deliver_weekly(context: ContextTypes.DEFAULT_TYPE, group: Group, occurrence: datetime) -> None:
+    """The summary due at `occurrence`, once; if Telegram fails it stays owed for the sync job."""
+    svc = services(context)
+    start, end = week_before(occurrence, group.zone, WEEK)
+    lock: asyncio.Lock = context.bot_data.setdefault("summary_lock", asyncio.Lock())
+    async with lock:  # the scheduled job and the catch-up in the sync job must not both send it
+        if await was_sent(svc.db, group.chat_id, start):
+            return
+        try:
+            await send_summary(context.bot, svc, group, start, end)
+        except Forbidden:  # removed from the group: stop writing there, as the alert outbox does
+            log.warning("summary: bot was removed from chat %s; deactivating the group", group.chat_id)
+            await svc.groups.update(group.chat_id, active=0)
+            assert context.job_queue is not None
+            for job in context.job_queue.get_jobs_by_name(f"summary:{group.chat_id}"):
+                job.schedule_removal()
+            return
+        except TelegramError as exc:  # network, 5xx, 429: owed, retried by the sync job
+            log.warning(
+                "summary for chat %s not sent (%s); retrying within %ds", group.chat_id, exc, SYNC_INTERVAL
+            )
+            return
+        await mark_sent(svc.db, group.chat_id, start)
 
 
 def register(app: Application) -> None:

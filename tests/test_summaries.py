@@ -20,6 +20,7 @@ from bot.detector import Detection
 from bot.emulator import BotApiEmulator
 from bot.groups import Group
 from bot.summaries import build_summary, render_summary
+from bot.summary_schedule import last_occurrence, week_before
 from handlers import summaries as handlers_summaries
 from storage.db import Database, iso
 from tests.conftest import ADMIN, GROUP, RANGER, SAMPLES, Team
@@ -254,7 +255,7 @@ async def test_weekly_job_fires_at_group_local_time_and_sends_summary(bot_team: 
 def test_ptb_weekday_mapping() -> None:
     # PTB >= 20: run_daily days are 0 = Sunday .. 6 = Saturday; ours are Python's, 0 = Monday.
     assert [handlers_summaries.ptb_day(d) for d in range(7)] == [1, 2, 3, 4, 5, 6, 0]
-    start, end = handlers_summaries.last_days(datetime(2025, 3, 10, 4, tzinfo=UTC), AQTAU, 7)
+    start, end = week_before(datetime(2025, 3, 10, 4, tzinfo=UTC), AQTAU, 7)
     assert (start, end) == (datetime(2025, 3, 2, 19, tzinfo=UTC), datetime(2025, 3, 9, 19, tzinfo=UTC))
 
 
@@ -266,3 +267,61 @@ def test_on_demand_period_includes_the_current_second() -> None:
         start, end = handlers_summaries.up_to_now(now, 7)
         assert iso(start) <= iso(now) < iso(end)
         assert end - start == timedelta(days=7)
+
+
+def test_last_occurrence_is_the_latest_scheduled_time_not_after_now() -> None:
+    monday_9 = datetime(2025, 3, 10, 4, tzinfo=UTC)  # Monday 09:00 in Aqtau (UTC+5)
+    assert last_occurrence(0, 9, AQTAU, monday_9) == monday_9
+    assert last_occurrence(0, 9, AQTAU, monday_9 - timedelta(seconds=1)) == monday_9 - timedelta(days=7)
+    assert last_occurrence(0, 9, AQTAU, monday_9 + timedelta(days=2)) == monday_9
+    # Friday 18:00 in Moscow (UTC+3), asked on the Sunday after.
+    moscow = ZoneInfo("Europe/Moscow")
+    assert last_occurrence(4, 18, moscow, datetime(2025, 3, 9, 12, tzinfo=UTC)) == datetime(
+        2025, 3, 7, 15, tzinfo=UTC
+    )
+
+
+async def _due_an_hour_ago(team: Team) -> None:
+    """The group's weekly summary was due an hour ago, and the group existed long before."""
+    svc = team.services
+    due = datetime.now(UTC).astimezone(AQTAU) - timedelta(hours=1)
+    await svc.groups.update(
+        GROUP, summary_weekday=due.weekday(), summary_hour=due.hour, timezone="Asia/Aqtau"
+    )
+    await svc.db.execute(
+        "UPDATE groups SET created_at = ? WHERE chat_id = ?", (iso(due - timedelta(days=30)), GROUP)
+    )
+
+
+def _summaries(team: Team) -> list[str]:
+    return [m["text"] for m in team.emu.sent(GROUP) if m["method"] == "sendMessage" and "📊" in m["text"]]
+
+
+async def test_summary_missed_while_the_bot_was_down_is_sent_once(bot_team: tuple[object, Team]) -> None:
+    app, team = bot_team
+    await seed_recent(team)
+    await _due_an_hour_ago(team)  # ... and the bot was not running then
+    sync = app.job_queue.get_jobs_by_name("summary-sync")[0]  # type: ignore[attr-defined]
+    await sync.run(app)
+    assert len(_summaries(team)) == 1
+    # Neither the next repair pass nor the weekly job (say it fires late) sends it again.
+    await sync.run(app)
+    (weekly,) = app.job_queue.get_jobs_by_name(f"summary:{GROUP}")  # type: ignore[attr-defined]
+    await weekly.run(app)
+    assert len(_summaries(team)) == 1
+
+
+async def test_summary_lost_to_a_network_error_is_retried(bot_team: tuple[object, Team]) -> None:
+    app, team = bot_team
+    sync = app.job_queue.get_jobs_by_name("summary-sync")[0]  # type: ignore[attr-defined]
+    await sync.run(app)  # builds the weekly job; nothing is owed to a group registered just now
+    assert _summaries(team) == []
+    await seed_recent(team)
+    await _due_an_hour_ago(team)
+    team.emu.fail_next("sendPhoto", 502, chat_id=GROUP)  # Telegram's gateway fails the map upload
+    (weekly,) = app.job_queue.get_jobs_by_name(f"summary:{GROUP}")  # type: ignore[attr-defined]
+    await weekly.run(app)
+    assert _summaries(team) == []
+    await sync.run(app)  # the next repair pass (every few minutes) finds it owed
+    assert len(_summaries(team)) == 1
+    assert len([c for c in team.emu.calls_of("sendPhoto") if c["chat_id"] == GROUP]) >= 2  # failed + sent
