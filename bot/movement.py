@@ -34,11 +34,13 @@ async def previous_moves(
     """Earlier confirmed leopard events within `days`, newest first, with the implied speed.
 
     Only confirmed sightings count: an unreviewed detection may be a false alarm, and a false
-    alarm 200 km away would make a real leopard look like 'two individuals'.
+    alarm 200 km away would make a real leopard look like 'two individuals'. A confirmation is the
+    coordinators' "yes, leopard", so it counts whatever label the model gave (a pale leopard the
+    model called "snow leopard" is still a leopard once they say so).
     """
     rows = await db.fetchall(
         """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon FROM sightings s
-           WHERE s.status = 'confirmed' AND s.is_leopard = 1 AND s.lat IS NOT NULL
+           WHERE s.status = 'confirmed' AND s.lat IS NOT NULL
              AND s.id = s.event_id AND s.event_id != ?
              AND s.taken_at >= ? AND s.taken_at <= ?
            ORDER BY s.taken_at DESC LIMIT ?""",
