@@ -66,17 +66,14 @@ async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: 
     trusted = bool(g["trusted"]) if g else False
     e = html.escape
     taken = parse_iso(s["taken_at"])
-    lines = [
-        t(
-            lang,
-            "alert.title",
-            label=e(
-                t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
-            ),
-            score=f"{s['score']:.2f}",
-            id=s["id"],
-        ),
-    ]
+    label = t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
+    if s["escalated_by"] is not None:  # the ranger's call, not the model's: say so, and what the model saw
+        lines = [
+            t(lang, "alert.title_escalated", id=s["id"]),
+            t(lang, "alert.escalated", label=e(label), score=f"{s['score']:.2f}"),
+        ]
+    else:
+        lines = [t(lang, "alert.title", label=e(label), score=f"{s['score']:.2f}", id=s["id"])]
     if s["photos"] > 1:
         lines.append(t(lang, "alert.more_photos", count=s["photos"] - 1))
     point = Point(s["lat"], s["lon"]) if s["lat"] is not None else None

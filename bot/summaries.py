@@ -2,7 +2,8 @@
 
 Counting rules (stable, so that weeks compare):
 - A leopard sighting is an *event* (a burst of photos shares one event and one review decision) whose
-  photos are labelled leopard or snow leopard, counted in the period its photo was *taken*.
+  photos are labelled leopard or snow leopard, or that a ranger handed to the coordinators as a
+  leopard (bot.escalations), counted in the period its photo was *taken*.
 - Photos per ranger and the "photos" total count what *arrived* in the period (received_at): that is
   the rangers' work that week, whatever the camera clock says.
 - A group that follows some areas sees those areas plus sightings of unknown area, the same rule the
@@ -166,7 +167,7 @@ async def _rows(db: Database, start: datetime, end: datetime) -> list[Any]:
     # One pass over both periods: the two indexed ranges are OR-ed, which SQLite serves from both indexes.
     return await db.fetchall(
         """SELECT id, event_id, taken_at, received_at, lat, lon, station_code, label, is_leopard, status,
-                  ranger_id, photo_sha256
+                  ranger_id, photo_sha256, escalated_by
            FROM sightings
            WHERE (taken_at >= ? AND taken_at < ?) OR (received_at >= ? AND received_at < ?)""",
         (iso(start), iso(end), iso(start), iso(end)),
@@ -285,7 +286,8 @@ async def build_summary(
         r["area"] = area_of(r["station_code"], r["point"])
         if not follows(group, r["area"]):
             continue
-        r["leopard"] = bool(r["is_leopard"]) or r["label"] == "snow leopard"
+        # Every event the groups were alerted to: detections, and photos a ranger handed over.
+        r["leopard"] = bool(r["is_leopard"]) or r["label"] == "snow leopard" or r["escalated_by"] is not None
         r["taken_at"] = r["taken_at"] or r["received_at"]
         rows.append(r)
     current, events = _counts(rows, start, end)

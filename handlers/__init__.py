@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Role
-from handlers import commands, groups, locations, photos, reviews
+from handlers import commands, escalations, groups, locations, photos, reviews
 from handlers.common import require, unknown_command
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -33,6 +33,7 @@ def register(app: Application) -> None:
             CommandHandler("settings", groups.group_settings, filters=GROUPS),
             MessageHandler(GROUPS & filters.StatusUpdate.NEW_CHAT_MEMBERS, groups.on_added),
             CallbackQueryHandler(reviews.on_review, pattern=r"^rv:"),
+            CallbackQueryHandler(ranger(escalations.on_escalate), pattern=rf"^{escalations.PREFIX}"),
             MessageHandler(PRIVATE & NEW & (filters.PHOTO | filters.Document.ALL), ranger(photos.on_photo)),
             MessageHandler(PRIVATE & NEW & (filters.LOCATION | filters.VENUE), ranger(locations.on_location)),
             MessageHandler(

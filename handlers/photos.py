@@ -13,6 +13,7 @@ from bot.i18n import t
 from bot.services import services
 from bot.sightings import PhotoIntake, Receipt, SightingError
 from handlers.common import kick_outbox, language_of, ranger_of, receipt_text
+from handlers.escalations import escalate_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _collect_album(context, msg, receipt, lang)
     else:
         await msg.reply_text(
-            receipt_text(lang, receipt, svc.settings.pairing_minutes), parse_mode=ParseMode.HTML
+            receipt_text(lang, receipt, svc.settings.pairing_minutes),
+            parse_mode=ParseMode.HTML,
+            reply_markup=escalate_keyboard(lang, [receipt]),
         )
 
 
@@ -123,4 +126,9 @@ async def _album_receipt(context: ContextTypes.DEFAULT_TYPE) -> None:
     lines += [receipt_text(lang, r, svc.settings.pairing_minutes, ask=False) for r in receipts]
     if any(r.awaiting_location and not r.duplicate for r in receipts):
         lines.append(t(lang, "receipt.ask_location", minutes=svc.settings.pairing_minutes))
-    await context.bot.send_message(job.chat_id, "\n".join(lines), parse_mode=ParseMode.HTML)
+    await context.bot.send_message(
+        job.chat_id,
+        "\n".join(lines),
+        parse_mode=ParseMode.HTML,
+        reply_markup=escalate_keyboard(lang, receipts),
+    )
