@@ -24,8 +24,19 @@ log = logging.getLogger(__name__)
 
 DONE_GROUP = 1_000  # after every handler group: the update is finished
 OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
-PRIVATE_COMMANDS = ("start", "help", "mine", "lang", "invite", "rangers", "restore", "station", "export")
-GROUP_COMMANDS = ("help", "week", "month", "export", "register", "areas", "settings", "trusted")
+PRIVATE_COMMANDS = (
+    "start",
+    "help",
+    "mine",
+    "lang",
+    "invite",
+    "rangers",
+    "restore",
+    "station",
+    "compare",
+    "export",
+)
+GROUP_COMMANDS = ("help", "week", "month", "compare", "export", "register", "areas", "settings", "trusted")
 
 
 def build_application(settings: Settings, detector: Detector) -> Application:

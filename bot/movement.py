@@ -53,3 +53,25 @@ async def previous_moves(
         m = movement(Point(r["lat"], r["lon"]), other_taken, point, taken_at, max_km_per_day)
         moves.append(Move(r["id"], r["station_code"], other_taken, m))
     return moves
+
+
+@dataclass(frozen=True)
+class Placed:
+    id: int
+    station: str | None
+    taken: datetime | None
+    point: Point | None
+    status: str
+
+
+async def load_placed(db: Database, sighting_id: int) -> Placed | None:
+    r = await db.fetchone(
+        "SELECT id, station_code, taken_at, received_at, lat, lon, status FROM sightings WHERE id = ?",
+        (sighting_id,),
+    )
+    if r is None:
+        return None
+    point = Point(r["lat"], r["lon"]) if r["lat"] is not None else None
+    return Placed(
+        r["id"], r["station_code"], parse_iso(r["taken_at"] or r["received_at"]), point, r["status"]
+    )

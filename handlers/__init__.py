@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Role
-from handlers import commands, escalations, groups, locations, photos, reviews
-from handlers.common import require, unknown_command
+from handlers import commands, escalations, groups, locations, movement, photos, reviews
+from handlers.common import registered_group, require, unknown_command
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -14,7 +14,7 @@ NEW = filters.UpdateType.MESSAGE  # edits of old messages must not create new si
 
 
 def register(app: Application) -> None:
-    ranger = require(Role.RANGER)
+    ranger, coordinator = require(Role.RANGER), require(Role.COORDINATOR)
     app.add_handlers(
         [
             CommandHandler("start", commands.start, filters=PRIVATE),
@@ -27,6 +27,8 @@ def register(app: Application) -> None:
             CommandHandler("restore", commands.restore, filters=PRIVATE),
             CommandHandler("mine", commands.mine, filters=PRIVATE),
             CommandHandler("station", commands.station, filters=PRIVATE),
+            CommandHandler("compare", coordinator(movement.compare), filters=PRIVATE),
+            CommandHandler("compare", registered_group(movement.compare), filters=GROUPS),
             CommandHandler("register", groups.register, filters=GROUPS),
             CommandHandler("trusted", groups.trusted, filters=GROUPS),
             CommandHandler("areas", groups.areas, filters=GROUPS),
