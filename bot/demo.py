@@ -95,17 +95,25 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None]) -> None:
     # 5. A coordinator asks for the week's summary in the group: map, text, contact sheet.
     await emu.send_text(admin, "/week", group)
     await emu.wait_sent(GROUP_ID, 8, timeout=60)  # 5 so far, then the map, the text and the contact sheet
+    # 6. The question this project exists for: one leopard, or two?
+    await _say(emu, admin, "/compare 1 3", group)
 
     out("\n=== What the ranger (Serik) received ===")
     for m in emu.sent(ranger.id):
-        out(f"- {m.get('text') or m.get('caption')}")
+        out(f"- {m.get('text') or m.get('caption')}{_buttons(m)}")
     out("\n=== What the coordinator group received ===")
     for m in emu.sent(GROUP_ID):
         kind = "PHOTO + caption" if m["method"] == "sendPhoto" else "message"
         if m["method"] == "sendDocument":
             kind = f"FILE {m['document']['file_name']}"
-        out(f"- [{kind}] {_plain(m.get('caption') or m.get('text') or '')}")
+        out(f"- [{kind}] {_plain(m.get('caption') or m.get('text') or '')}{_buttons(m)}")
     out("\nDemo finished: photos in, sightings stored, alerts out — all through the real bot client.")
+
+
+def _buttons(message: dict[str, Any]) -> str:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    labels = [f"[{b['text']}]" for row in rows for b in row]
+    return f"\n    buttons: {' '.join(labels)}" if labels else ""
 
 
 def _plain(text: str) -> str:
