@@ -19,6 +19,15 @@ class Outcome:
     ranger_language: str | None
 
 
+async def alerted_in(db: Database, event_id: int, chat_id: int) -> bool:
+    """Buttons only work where the event was alerted: callback data can be forged by a custom client,
+    and a group that follows other areas must not decide on events it was never shown."""
+    found = await db.scalar(
+        "SELECT 1 FROM outbox WHERE event_id = ? AND chat_id = ? AND kind = 'alert'", (event_id, chat_id)
+    )
+    return found is not None
+
+
 async def decide(
     db: Database, event_id: int, decision: str, user_id: int, user_name: str, chat_id: int | None
 ) -> Outcome | None:

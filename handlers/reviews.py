@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
-from bot.reviews import DECISIONS, decide
+from bot.reviews import DECISIONS, alerted_in, decide
 from bot.services import services
 from handlers.common import kick_outbox, language_of, registered_group
 
@@ -23,6 +23,9 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     user = query.from_user
+    if not await alerted_in(svc.db, int(event), query.message.chat.id):
+        await query.answer(t(lang, "review.invalid"), show_alert=True)
+        return
     outcome = await decide(svc.db, int(event), decision, user.id, user.full_name, query.message.chat.id)
     if outcome is None:
         await query.answer(t(lang, "review.invalid"), show_alert=True)

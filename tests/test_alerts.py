@@ -159,3 +159,21 @@ async def test_movement_between_confirmed_sightings(
 
 async def _confirmed(team: Team) -> bool:
     return await team.services.db.scalar("SELECT status FROM sightings WHERE id = 1") == "confirmed"
+
+
+async def test_a_group_cannot_decide_on_an_event_it_was_not_shown(team: Team, leopard_jpeg: bytes) -> None:
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    other = team.emu.group(-100_777, "Kyzylsai coordinators")
+    await team.emu.add_bot_to_group(team.admin, other)
+    await team.say(team.admin, "/register en", other)
+    await team.say(team.admin, "/areas KZS", other)
+    await team.photo(team.ranger, leopard_jpeg, caption="UST-04")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    assert team.alerts(other["id"]) == []  # routed to the UST group only
+    # A member of the other group forges the button (a custom client can send any callback data).
+    forged = {**team.alerts()[0], "chat": other}
+    query = await team.emu.press_button(team.emu.user(556, "Eve"), forged, "rv:1:rejected", check=False)
+    await team.emu.wait_for(lambda: team.emu.callback_answer(query["id"]) is not None)
+    assert team.emu.callback_answer(query["id"])["text"] == "This button is no longer valid."
+    assert await team.services.db.scalar("SELECT COUNT(*) FROM reviews") == 0
+    assert await team.services.db.scalar("SELECT status FROM sightings WHERE id = 1") == "unreviewed"
