@@ -29,7 +29,7 @@ MEDIA_TYPES = {
 }
 CSV_COLUMNS = (
     "id", "taken_at_utc", "received_at_utc", "lat", "lon", "location_source", "station", "area", "ranger",
-    "label", "score", "is_leopard", "status", "photo_sha256",
+    "label", "score", "is_leopard", "reported_by_ranger", "status", "photo_sha256",
 )  # fmt: skip
 KML_NS = "http://www.opengis.net/kml/2.2"
 
@@ -61,7 +61,8 @@ async def export_rows(db: Database, since: datetime | None, until: datetime | No
     rows = await db.fetchall(
         """SELECT s.id, s.event_id, s.photo_sha256, s.ranger_id, s.taken_at, s.received_at, s.lat, s.lon,
                   s.location_source, s.station_code, s.label, s.score, s.is_leopard, s.status, s.model,
-                  s.reviewed_at, s.reviewed_by, r.name AS ranger_name, r.username AS ranger_username,
+                  s.reviewed_at, s.reviewed_by, s.escalated_by, s.escalated_at, r.name AS ranger_name,
+                  r.username AS ranger_username,
                   (SELECT rv.user_name FROM reviews rv WHERE rv.sighting_id = COALESCE(s.event_id, s.id)
                    ORDER BY rv.id DESC LIMIT 1) AS reviewer
            FROM sightings s LEFT JOIN rangers r ON r.user_id = s.ranger_id
@@ -95,6 +96,7 @@ def _record(r: dict[str, Any], exact: bool, grid_km: float) -> dict[str, Any]:
         "label": r["label"],
         "score": f"{r['score']:.4f}",
         "is_leopard": int(r["is_leopard"]),
+        "reported_by_ranger": int(r["escalated_by"] is not None),  # "it is a leopard" (bot.escalations)
         "status": r["status"],
         "photo_sha256": r["photo_sha256"],
     }

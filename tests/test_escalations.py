@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 
 from bot.emulator import BotApiEmulator
+from bot.exports import export
 from bot.summaries import build_summary
 from tests.conftest import GROUP, RANGER, Team, eventually
+from tests.test_exports import validate_camtrapdp
 
 
 def _escalate_button(receipt: dict) -> str:
@@ -106,3 +111,25 @@ async def test_album_receipt_offers_a_button_per_photo_the_model_passed_over(
         return [r[0]["callback_data"] for r in _current(team.emu, receipt)["reply_markup"]["inline_keyboard"]]
 
     await team.emu.wait_for(lambda: left() == [f"esc:{passed[0]}"])
+
+
+async def test_exports_tell_a_rangers_report_from_a_detection(
+    team: Team, jackal_jpeg: bytes, tmp_path: Path
+) -> None:
+    receipt = await team.photo(team.ranger, jackal_jpeg, caption="43.21, 51.87")
+    query = await team.emu.press_button(team.ranger, receipt, _escalate_button(receipt))
+    await _answer(team.emu, query)
+    db = team.services.db
+    kw = {"exact": True, "grid_km": 10.0}
+    [row] = list(csv.DictReader(io.StringIO((await export(db, "csv", None, None, **kw)).decode("utf-8-sig"))))
+    assert (row["label"], row["is_leopard"], row["reported_by_ranger"]) == ("coyote", "0", "1")
+    package = await export(db, "camtrapdp", None, None, **kw)
+    validate_camtrapdp(package, tmp_path)  # still a valid Camtrap DP 1.0 package
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        [obs] = list(csv.DictReader(io.StringIO(zf.read("observations.csv").decode("utf-8"))))
+    assert (obs["scientificName"], obs["classificationMethod"], obs["classifiedBy"]) == (
+        "Panthera pardus",
+        "human",
+        "Serik",
+    )
+    assert "model label: coyote" in obs["observationComments"]

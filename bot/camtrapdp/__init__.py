@@ -11,7 +11,9 @@ Mapping from the bot's model:
   confirmed -> animal, Panthera pardus, human; rejected ("not a leopard") -> blank, human;
   other species -> animal without a name, human. Unreviewed detections are machine classifications:
   leopard -> Panthera pardus, snow leopard -> Panthera uncia, anything else -> unknown (the leopard
-  probability stayed below the threshold; the model's ImageNet label goes into the comments).
+  probability stayed below the threshold; the model's ImageNet label goes into the comments). A photo
+  the ranger handed to the coordinators as a leopard (bot.escalations) and nobody has reviewed yet is
+  the ranger's human classification, Panthera pardus, with the model's label in the comments.
 """
 
 from __future__ import annotations
@@ -58,17 +60,33 @@ def _z(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _stamp(value: str | None) -> str:
+    when = parse_iso(value)
+    return _z(when) if when else ""
+
+
 def _classify(r: dict[str, Any]) -> dict[str, Any]:
     status, reviewer = r["status"], r["reviewer"] or (str(r["reviewed_by"]) if r.get("reviewed_by") else "")
-    human = {"classificationMethod": "human", "classifiedBy": reviewer, "classificationTimestamp": ""}
-    if r["reviewed_at"]:
-        human["classificationTimestamp"] = _z(parse_iso(r["reviewed_at"]))  # type: ignore[arg-type]
+    human = {
+        "classificationMethod": "human",
+        "classifiedBy": reviewer,
+        "classificationTimestamp": _stamp(r["reviewed_at"]),
+    }
     if status == "confirmed":  # the review button says "confirm leopard", whatever the model's label
         return {"observationType": "animal", "scientificName": "Panthera pardus", **human}
     if status == "rejected":
         return {"observationType": "blank", **human}
     if status == "other":
         return {"observationType": "animal", **human}
+    if r.get("escalated_by") is not None:
+        return {
+            "observationType": "animal",
+            "scientificName": "Panthera pardus",
+            "classificationMethod": "human",
+            "classifiedBy": r["ranger"],
+            "classificationTimestamp": _stamp(r.get("escalated_at")),
+            "observationComments": f"reported by the ranger as a leopard; model label: {r['label']}",
+        }
     machine = {
         "classificationMethod": "machine",
         "classifiedBy": r["model"] or "leopard-watch detector",
