@@ -13,6 +13,7 @@ from PIL import ImageDraw
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
+from bot.coordinates import redact_coordinates
 from bot.geo import Point, format_point, google_maps_url, osm_url, round_point
 from bot.i18n import t
 from bot.images import open_image
@@ -46,7 +47,30 @@ def local_time(dt: datetime | None, zone: ZoneInfo) -> str:
     return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M") if dt else "?"
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who reads the caption: language, time zone, and whether exact coordinates are safe to show."""
+
+    lang: str
+    zone: ZoneInfo
+    trusted: bool
+
+
+async def group_audience(db: Database, settings: Settings, chat_id: int) -> Audience:
+    g = await db.fetchone("SELECT language, timezone, trusted FROM groups WHERE chat_id = ?", (chat_id,))
+    if g is None:
+        return Audience("ru", settings.zone, False)
+    return Audience(g["language"], ZoneInfo(g["timezone"]), bool(g["trusted"]))
+
+
 async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: int) -> AlertView | None:
+    return await build_view(db, settings, event_id, await group_audience(db, settings, chat_id))
+
+
+async def build_view(
+    db: Database, settings: Settings, sighting_id: int, audience: Audience
+) -> AlertView | None:
+    """The caption for any sighting; an alert is the view of an event as its group sees it."""
     s = await db.fetchone(
         """SELECT s.*, r.name AS ranger_name, r.username AS ranger_username, st.name AS station_name,
                   st.area AS station_area,
@@ -56,14 +80,11 @@ async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: 
            FROM sightings s LEFT JOIN rangers r ON r.user_id = s.ranger_id
            LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.id = ?""",
-        (event_id,),
+        (sighting_id,),
     )
     if s is None:
         return None
-    g = await db.fetchone("SELECT * FROM groups WHERE chat_id = ?", (chat_id,))
-    lang = g["language"] if g else "ru"
-    zone = ZoneInfo(g["timezone"]) if g else settings.zone
-    trusted = bool(g["trusted"]) if g else False
+    lang, zone, trusted = audience.lang, audience.zone, audience.trusted
     e = html.escape
     taken = parse_iso(s["taken_at"])
     label = t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
@@ -72,6 +93,8 @@ async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: 
             t(lang, "alert.title_escalated", id=s["id"]),
             t(lang, "alert.escalated", label=e(label), score=f"{s['score']:.2f}"),
         ]
+    elif s["event_id"] is None:  # the model passed it over and nobody handed it on: not an alert
+        lines = [t(lang, "alert.title_other", label=e(label), score=f"{s['score']:.2f}", id=s["id"])]
     else:
         lines = [t(lang, "alert.title", label=e(label), score=f"{s['score']:.2f}", id=s["id"])]
     if s["photos"] > 1:
@@ -100,7 +123,7 @@ async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: 
     lines.append(t(lang, "alert.taken", time=local_time(taken, zone), zone=e(str(zone))))
     ranger = s["ranger_name"] or (f"@{s['ranger_username']}" if s["ranger_username"] else str(s["ranger_id"]))
     lines.append(t(lang, "alert.ranger", name=e(ranger)))
-    if point is not None and taken is not None:
+    if point is not None and taken is not None and s["event_id"] is not None:
         moves = await previous_moves(
             db, s["id"], point, taken, days=settings.movement_days, max_km_per_day=settings.max_km_per_day
         )
@@ -121,7 +144,9 @@ async def build_alert(db: Database, settings: Settings, event_id: int, chat_id: 
                 )
             )
     if s["caption"]:
-        lines.append(t(lang, "alert.caption", text=e(s["caption"][:200])))
+        # A ranger's typed coordinates or map link would undo the rounding for an untrusted group.
+        said = s["caption"] if trusted else redact_coordinates(s["caption"])
+        lines.append(t(lang, "alert.caption", text=e(said[:200])))
     if s["status"] != "unreviewed":
         who = e(s["reviewer_name"] or str(s["reviewed_by"]))
         lines.append(

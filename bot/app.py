@@ -33,10 +33,13 @@ PRIVATE_COMMANDS = (
     "rangers",
     "restore",
     "station",
+    "sighting",
     "compare",
     "export",
 )
-GROUP_COMMANDS = ("help", "week", "month", "compare", "export", "register", "areas", "settings", "trusted")
+GROUP_COMMANDS = (
+    "help", "week", "month", "sighting", "compare", "export", "register", "areas", "settings", "trusted",
+)  # fmt: skip
 
 
 def build_application(settings: Settings, detector: Detector) -> Application:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import Role
-from handlers import commands, escalations, groups, locations, movement, photos, reviews
+from handlers import commands, escalations, groups, locations, movement, photos, reviews, sightings
 from handlers.common import registered_group, require, unknown_command
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -29,6 +29,8 @@ def register(app: Application) -> None:
             CommandHandler("station", commands.station, filters=PRIVATE),
             CommandHandler("compare", coordinator(movement.compare), filters=PRIVATE),
             CommandHandler("compare", registered_group(movement.compare), filters=GROUPS),
+            CommandHandler("sighting", coordinator(sightings.sighting_command), filters=PRIVATE),
+            CommandHandler("sighting", registered_group(sightings.sighting_command), filters=GROUPS),
             CommandHandler("register", groups.register, filters=GROUPS),
             CommandHandler("trusted", groups.trusted, filters=GROUPS),
             CommandHandler("areas", groups.areas, filters=GROUPS),

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.coordinates import parse_coordinates
+from bot.coordinates import parse_coordinates, redact_coordinates
 from bot.geo import (
     DEFAULT_MAX_KM_PER_DAY,
     CoordinateError,
@@ -345,6 +346,22 @@ def test_parse_never_raises_anything_else_on_coordinate_like_text(text: str) -> 
 
 
 @settings(max_examples=200, deadline=None)
+@given(coordinate_soup)
+def test_redact_never_raises_and_leaves_no_precise_number(text: str) -> None:
+    out = redact_coordinates(text)
+    if out != text:  # it found a place: nothing finer than about a kilometre is left
+        assert re.search(r"[0-9][.,][0-9]{2}", out) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(points)
+def test_redact_hides_every_written_point(p: Point) -> None:
+    out = redact_coordinates(f"seen at {format_point(p)} and {format_dms(p)} today")
+    assert out.startswith("seen at ") and out.endswith(" today")
+    assert re.search(r"[0-9][.,][0-9]{2}|°\s*[0-9]+\s*'", out) is None
+
+
+@settings(max_examples=200, deadline=None)
 @given(points)
 def test_format_point_round_trips(p: Point) -> None:
     assert_close(parse_coordinates(format_point(p)), p, tol=1e-5)
@@ -487,3 +504,19 @@ def test_round_point_stays_within_grid(p: Point, grid_km: float) -> None:
     r = round_point(p, grid_km)
     assert distance_km(p, r) <= grid_km
     assert round_point(r, grid_km) == r or distance_km(round_point(r, grid_km), r) <= grid_km
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("43.21234, 51.87654", "…, …"),
+        ("тут 43°12'36\"N 51°52'12\"E у родника", "тут …N …E у родника"),
+        ("https://maps.google.com/?q=43.2,51.8 big cat!", "… big cat!"),
+        ("43,2123 с.ш. 51,8765 в.д., 2 leopards", "… с.ш. … в.д., 2 leopards"),
+        # Nothing that reads as a place: left alone (times, codes, counts).
+        ("at 14.30 near UST-04, 2 cubs", "at 14.30 near UST-04, 2 cubs"),
+        ("UST-04 card check 12.05.2024", "UST-04 card check 12.05.2024"),
+    ],
+)
+def test_redact_coordinates_hides_positions_only(text: str, shown: str) -> None:
+    assert redact_coordinates(text) == shown

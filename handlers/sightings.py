@@ -1,0 +1,48 @@
+"""/sighting 12: the photo with its box and the alert's caption, for any sighting, on request."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.access import Role
+from bot.alert_view import Audience, build_view, group_audience, photo_with_boxes, review_keyboard
+from bot.i18n import t
+from bot.reviews import alerted_in
+from bot.services import services
+from handlers.common import language_of
+
+
+async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    assert msg is not None and chat is not None and user is not None
+    svc = services(context)
+    in_group = chat.type != "private"
+    if in_group:  # the group's own language, zone and trust, as its alerts have
+        audience = await group_audience(svc.db, svc.settings, chat.id)
+    else:  # exact coordinates in a private chat only for admins, as with /export
+        admin = await svc.access.role(user.id) >= Role.ADMIN
+        audience = Audience(language_of(update, context), svc.settings.zone, admin)
+    args = [a.lstrip("#") for a in context.args or []]
+    if len(args) != 1 or not args[0].isdigit():
+        await msg.reply_text(t(audience.lang, "sighting.usage"))
+        return
+    sid = int(args[0])
+    view = await build_view(svc.db, svc.settings, sid, audience)
+    if view is None:
+        await msg.reply_text(t(audience.lang, "compare.missing", id=sid))
+        return
+    # Review buttons only where they work: in a group this event was alerted to.
+    keyboard = (
+        review_keyboard(audience.lang, sid) if in_group and await alerted_in(svc.db, sid, chat.id) else None
+    )
+    boxes = await svc.db.scalar("SELECT boxes FROM sightings WHERE id = ?", (sid,))
+    try:
+        photo = await asyncio.to_thread(photo_with_boxes, svc.photos, view.photo_sha256, boxes)
+    except (OSError, ValueError):  # the photo file is gone (disk trouble): the record still answers
+        await msg.reply_text(view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        return
+    await msg.reply_photo(photo, caption=view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
