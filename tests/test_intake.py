@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bot.alert_view import photo_with_boxes
+from storage.photos import PhotoStore
 from tests.conftest import Team
 
 
@@ -231,3 +234,14 @@ async def test_forwarded_photo_keeps_original_date(team: Team, jackal_jpeg: byte
     await team.emu.send_photo(team.ranger, jackal_jpeg, forward_date=original)
     await team.emu.wait_sent(team.ranger.id, before + 1, timeout=30)
     assert (await sighting(team))["taken_at"] == "2026-02-01T06:00:00+00:00"
+
+
+def test_alert_photo_carries_no_exif_gps(tmp_path: Path, leopard_jpeg: bytes) -> None:
+    # An untrusted group sees a rounded place; the original's GPS tags must not ride along in the
+    # photo the bot uploads (Telegram strips EXIF from photos too, but the bot must not rely on it).
+    store = PhotoStore(tmp_path)
+    original = exif_jpeg(leopard_jpeg, gps=(43.2345, 51.8765))
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the file does carry GPS
+    sha = store.put(original).sha256
+    uploaded = Image.open(io.BytesIO(photo_with_boxes(store, sha, "[[10, 10, 50, 50, 0.9]]")))
+    assert not uploaded.getexif().get_ifd(0x8825) and not uploaded.getexif()
