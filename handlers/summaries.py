@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from bot.access import Role
-from bot.exports import EXTENSIONS, FORMATS, export
+from bot.exports import EXTENSIONS, FORMATS, export, export_rows, to_csv
 from bot.groups import Group
 from bot.i18n import t
 from bot.maps import MapPoint, MapStation, contact_sheet, render_map
@@ -110,6 +110,15 @@ async def send_summary(bot: Bot, svc: Services, group: Group, start: datetime, e
     if sheet is not None:
         caption = t(lang, "summary.sheet_caption", start=first, end=last, count=len(items))
         await bot.send_photo(group.chat_id, sheet, caption=caption, filename="leopards.jpg")
+    # The period's photos in the group's areas as CSV, for its spreadsheet; rounded unless trusted.
+    rows = [r for r in await export_rows(svc.db, start, end) if follows(group, r["area"])]
+    if rows:
+        grid = svc.settings.untrusted_grid_km
+        data = await asyncio.to_thread(to_csv, rows, group.trusted, grid)
+        precision = t(lang, "export.exact") if group.trusted else t(lang, "export.rounded", grid=f"{grid:g}")
+        caption = t(lang, "summary.csv_caption", start=first, end=last, rows=len(rows), precision=precision)
+        name = f"leopard-watch_{first}_{last}.csv"
+        await bot.send_document(group.chat_id, io.BytesIO(data), filename=name, caption=caption)
 
 
 def _final(handler: Handler) -> Handler:

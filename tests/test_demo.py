@@ -17,6 +17,7 @@ async def test_demo_shows_alerts_movement_and_summary() -> None:
     assert "Leopard Watch" in group  # the /week summary: the last leopard came seconds before it
     assert "Leopard sightings: 1 (±0 vs previous period)" in group
     assert "[PHOTO + caption] 🐆 Leopard photos" in group  # the week's contact sheet
+    assert "- [FILE leopard-watch_2" in group and "CSV of the photos taken" in group
     assert "buttons: [✅ Confirm leopard] [❌ Not a leopard] [🔁 Other species]" in group
     assert "- [message] ↔ #1 (UST-04) → #3 (—): 49 km in 12.0 days" in group  # /compare 1 3
     ranger = text.split("=== What the ranger (Serik) received ===")[1].split("===")[0]

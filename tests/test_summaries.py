@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -201,17 +202,39 @@ async def seed_recent(team: Team) -> None:
     await seed(team.services.db, datetime.now(UTC) - timedelta(days=7), shas)
 
 
-async def test_week_command_sends_map_text_and_contact_sheet(bot_team: tuple[object, Team]) -> None:
+def _documents(team: Team, after: int) -> list[dict]:
+    return [m for m in team.emu.sent(GROUP)[after:] if m["method"] == "sendDocument"]
+
+
+async def test_week_command_sends_map_text_contact_sheet_and_csv(bot_team: tuple[object, Team]) -> None:
     _, team = bot_team
     await seed_recent(team)
     before = len(team.emu.sent(GROUP))
     await team.emu.send_text(team.ranger, "/week", team.group)  # anyone in a registered group may ask
-    sent = (await team.emu.wait_sent(GROUP, before + 3, timeout=20))[before:]
-    assert [m["method"] for m in sent] == ["sendPhoto", "sendMessage", "sendPhoto"]
+    sent = (await team.emu.wait_sent(GROUP, before + 4, timeout=20))[before:]
+    assert [m["method"] for m in sent] == ["sendPhoto", "sendMessage", "sendPhoto", "sendDocument"]
     png = team.emu.file_bytes(sent[0]["photo"][-1]["file_id"])
     assert Image.open(io.BytesIO(png)).size == (1000, 800)
     assert "Leopard sightings: 5" in sent[1]["text"] and "43.25" not in sent[1]["text"]
     assert "Leopard photos" in sent[2]["caption"]
+    # The CSV: the photos taken in the period (7 of the seeded ones), places rounded for this group.
+    assert sent[3]["document"]["file_name"].endswith(".csv") and "rounded to ~10 km" in sent[3]["caption"]
+    rows = list(
+        csv.DictReader(io.StringIO(team.emu.file_bytes(sent[3]["document"]["file_id"]).decode("utf-8-sig")))
+    )
+    assert len(rows) == 7 and ": 7." in sent[3]["caption"]
+    assert all(r["lat"] == "" or len(r["lat"].split(".")[1]) == 4 for r in rows)
+    assert "43.2500" not in {r["lat"] for r in rows}  # the untrusted group does not get #4's exact place
+    # A group that follows only the KZS area gets KZS photos and those of unknown area (as its alerts).
+    await team.services.groups.set_areas(GROUP, ["KZS"])
+    before = len(team.emu.sent(GROUP))
+    await team.emu.send_text(team.ranger, "/week", team.group)
+    await team.emu.wait_for(lambda: _documents(team, before) != [], timeout=20)
+    [doc] = _documents(team, before)  # no contact sheet this time: those two photos are not stored
+    kzs = list(
+        csv.DictReader(io.StringIO(team.emu.file_bytes(doc["document"]["file_id"]).decode("utf-8-sig")))
+    )
+    assert sorted((r["id"], r["area"]) for r in kzs) == [("3", "KZS"), ("5", "KZS"), ("7", "")]
 
 
 async def test_weekly_job_fires_at_group_local_time_and_sends_summary(bot_team: tuple[object, Team]) -> None:
