@@ -3,7 +3,8 @@
 A group's summary is due at its weekday/hour in its own zone. The scheduled job normally sends it at
 that moment; if the bot was down then, or Telegram could not be reached, the summary is still owed
 and goes out at the next chance within CATCH_UP (the summary of a week that ended days ago is stale
-news, and the next one is on its way). summary_log records what was sent, so nothing goes twice.
+news, and the next one is on its way). summary_log records what was sent, so nothing goes twice;
+a summary that failed halfway is sent again whole (its first parts arrive twice): better than a lost week.
 """
 
 from __future__ import annotations
