@@ -95,13 +95,17 @@ async def enqueue_for_event(conn: aiosqlite.Connection, event_id: int, *, new_al
 
 
 async def queue_refresh(conn: aiosqlite.Connection, event_id: int) -> None:
-    """Re-render alerts already delivered for this event (new photos, a place, a decision).
-    Alerts not yet delivered need nothing: they are rendered from the database when sent."""
+    """Re-render this event's alerts (new photos, a place, a decision).
+
+    Alerts still queued or in flight get a refresh too: one in flight was rendered before this change
+    and would otherwise keep its stale caption. The sender runs alerts before refreshes, so the refresh
+    edits the posted message; for an alert not yet posted it is a no-op (the alert renders fresh).
+    """
     now = iso(utcnow())
     await conn.execute(
         """INSERT INTO outbox (event_id, chat_id, kind, next_attempt_at, created_at)
            SELECT a.event_id, a.chat_id, 'refresh', ?, ? FROM outbox a
-           WHERE a.event_id = ? AND a.kind = 'alert' AND a.status = 'sent'
+           WHERE a.event_id = ? AND a.kind = 'alert' AND a.status IN ('pending', 'sending', 'sent')
              AND NOT EXISTS (SELECT 1 FROM outbox r WHERE r.event_id = a.event_id
                              AND r.chat_id = a.chat_id AND r.kind = 'refresh'
                              AND r.status IN ('pending', 'sending'))""",

@@ -192,3 +192,20 @@ async def test_untrusted_group_does_not_see_coordinates_typed_in_the_caption(
     # A trusted group sees the caption as the ranger wrote it.
     await team.say(team.admin, "/trusted on", team.group)
     assert "43.21234, 51.87654" in (await team.say(team.admin, "/sighting 1", team.group))["caption"]
+
+
+async def test_photos_joining_while_the_alert_is_in_flight_still_update_it(team: Team) -> None:
+    # The alert is rendered, then posted; photos of the same burst that arrive during the upload
+    # (a slow link makes that window wide) must still end up in its "+N photos" line.
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    first, *rest = leopard_variants(4)
+    team.emu.slow_next("sendPhoto", 2.0)
+    await team.emu.send_photo(team.ranger, first, caption="UST-04")
+    await eventually(lambda: team.services.db.scalar("SELECT status = 'sending' FROM outbox WHERE id = 1"))
+    for data in rest:
+        await team.emu.send_photo(team.ranger, data, caption="UST-04")
+    await eventually(lambda: team.services.db.scalar("SELECT COUNT(*) = 4 FROM sightings WHERE event_id = 1"))
+    await team.emu.wait_for(
+        lambda: bool(team.alerts()) and "+3" in (team.alerts()[0].get("caption") or ""), 20
+    )
+    assert len(team.alerts()) == 1
