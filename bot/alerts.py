@@ -100,6 +100,7 @@ async def queue_refresh(conn: aiosqlite.Connection, event_id: int) -> None:
     Alerts still queued or in flight get a refresh too: one in flight was rendered before this change
     and would otherwise keep its stale caption. The sender runs alerts before refreshes, so the refresh
     edits the posted message; for an alert not yet posted it is a no-op (the alert renders fresh).
+    A refresh already queued covers this change (it renders when sent); one in flight does not.
     """
     now = iso(utcnow())
     await conn.execute(
@@ -108,6 +109,6 @@ async def queue_refresh(conn: aiosqlite.Connection, event_id: int) -> None:
            WHERE a.event_id = ? AND a.kind = 'alert' AND a.status IN ('pending', 'sending', 'sent')
              AND NOT EXISTS (SELECT 1 FROM outbox r WHERE r.event_id = a.event_id
                              AND r.chat_id = a.chat_id AND r.kind = 'refresh'
-                             AND r.status IN ('pending', 'sending'))""",
+                             AND r.status = 'pending')""",
         (now, now, event_id),
     )

@@ -209,3 +209,19 @@ async def test_photos_joining_while_the_alert_is_in_flight_still_update_it(team:
         lambda: bool(team.alerts()) and "+3" in (team.alerts()[0].get("caption") or ""), 20
     )
     assert len(team.alerts()) == 1
+
+
+async def test_a_change_during_an_edit_in_flight_gets_its_own_edit(team: Team) -> None:
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    first, second, third = leopard_variants(3)
+    await team.emu.send_photo(team.ranger, first, caption="UST-04")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    await eventually(lambda: _sent(team))
+    team.emu.slow_next("editMessageCaption", 2.0)
+    await team.emu.send_photo(team.ranger, second, caption="UST-04")  # "+1 photo", edited slowly
+    db = team.services.db
+    await eventually(
+        lambda: db.scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'refresh' AND status = 'sending'")
+    )
+    await team.emu.send_photo(team.ranger, third, caption="UST-04")  # arrives during that edit
+    await team.emu.wait_for(lambda: "+2" in (team.alerts()[0].get("caption") or ""), 20)
