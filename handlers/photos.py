@@ -26,6 +26,25 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is None or update.effective_user is None:
         return
+    if msg.media_group_id is None:
+        await _take_photo(update, context, msg)
+        return
+    # An album's parts arrive as separate updates and are processed side by side; its one receipt
+    # waits until no part is still downloading or being detected (a slow part must not split it).
+    key = str(msg.media_group_id)
+    pending: dict[str, int] = context.chat_data.setdefault("album_pending", {})  # type: ignore[union-attr]
+    pending[key] = pending.get(key, 0) + 1
+    _cancel_album_receipt(context, msg.chat_id, key)
+    try:
+        await _take_photo(update, context, msg)
+    finally:
+        pending[key] -= 1
+        if pending[key] == 0:
+            del pending[key]
+            _schedule_album_receipt(context, msg, key, language_of(update, context))
+
+
+async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: Message) -> None:
     lang = language_of(update, context)
     is_document = not msg.photo
     media = msg.document if is_document else msg.photo[-1]
@@ -67,7 +86,8 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if receipt.event_id:
         kick_outbox(context)
     if msg.media_group_id:
-        _collect_album(context, msg, receipt, lang)
+        albums: dict[str, list[Receipt]] = context.chat_data.setdefault("albums", {})  # type: ignore[union-attr]
+        albums.setdefault(str(msg.media_group_id), []).append(receipt)
     else:
         await msg.reply_text(
             receipt_text(lang, receipt, svc.settings.pairing_minutes),
@@ -95,14 +115,15 @@ def _is_video(msg: Message) -> bool:
     )
 
 
-def _collect_album(context: ContextTypes.DEFAULT_TYPE, msg: Message, receipt: Receipt, lang: str) -> None:
-    """Telegram delivers an album as separate updates; answer once, when no more parts arrive."""
-    albums: dict[str, list[Receipt]] = context.chat_data.setdefault("albums", {})  # type: ignore[union-attr]
-    key = str(msg.media_group_id)
-    albums.setdefault(key, []).append(receipt)
-    name = f"album:{msg.chat_id}:{key}"
-    for job in context.job_queue.get_jobs_by_name(name):  # type: ignore[union-attr]
+def _cancel_album_receipt(context: ContextTypes.DEFAULT_TYPE, chat_id: int, key: str) -> None:
+    for job in context.job_queue.get_jobs_by_name(f"album:{chat_id}:{key}"):  # type: ignore[union-attr]
         job.schedule_removal()
+
+
+def _schedule_album_receipt(context: ContextTypes.DEFAULT_TYPE, msg: Message, key: str, lang: str) -> None:
+    """Answer once, when no more parts arrive for a little while (Telegram sends them one by one)."""
+    _cancel_album_receipt(context, msg.chat_id, key)
+    name = f"album:{msg.chat_id}:{key}"
     context.job_queue.run_once(  # type: ignore[union-attr]
         _album_receipt,
         ALBUM_WAIT_SECONDS,

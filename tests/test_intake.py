@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from datetime import UTC, datetime
@@ -96,6 +97,20 @@ async def test_documents_that_are_not_photos_get_clear_replies(
     reply = await send_doc(team, data, name, mime)
     assert expected in reply["text"]
     assert await team.services.db.scalar("SELECT COUNT(*) FROM sightings") == 0
+
+
+async def test_album_with_a_slow_part_still_gets_one_receipt(
+    team: Team, leopard_jpeg: bytes, jackal_jpeg: bytes
+) -> None:
+    # One part's getFile answers 3 s late (longer than the album's quiet period): the receipt must
+    # wait for it rather than answer twice.
+    team.emu.slow_next("getFile", 3.0)
+    before = len(team.emu.sent(team.ranger.id))
+    await team.emu.send_album(team.ranger, [leopard_jpeg, jackal_jpeg, exif_jpeg(jackal_jpeg)])
+    replies = await team.emu.wait_sent(team.ranger.id, before + 1, timeout=30)
+    assert "Album of 3 photos" in replies[-1]["text"]
+    await asyncio.sleep(2.5)  # longer than the album's quiet period: no second receipt follows
+    assert len(team.emu.sent(team.ranger.id)) == before + 1
 
 
 async def test_album_is_one_submission_with_one_location(
