@@ -77,12 +77,14 @@ class OutboxSender:
     async def _deliver(self, bot: Bot, row: dict[str, Any]) -> int:
         oid, chat_id, event_id = int(row["id"]), int(row["chat_id"]), int(row["event_id"])
         try:
+            # A new alert is 'sending' only around the API call itself: the window in which a crash
+            # leaves us unsure whether the group got it. An edit is marked before it is rendered, so
+            # that a change arriving meanwhile queues its own edit (bot.alerts.queue_refresh).
+            if row["kind"] == "refresh":
+                await self._mark_sending(oid)
             send = await self._prepare(bot, row, chat_id, event_id)
-            # 'sending' spans only the API call itself: the window in which a crash leaves us
-            # unsure whether the group got the alert.
-            await self.db.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (oid,)
-            )
+            if row["kind"] == "alert":
+                await self._mark_sending(oid)
             message_id = await send()
         except RetryAfter as exc:
             wait = retry_seconds(exc)
@@ -108,6 +110,11 @@ class OutboxSender:
             return 0
         await self._finish(oid, "sent", message_id=message_id)
         return 1
+
+    async def _mark_sending(self, oid: int) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (oid,)
+        )
 
     async def _prepare(
         self, bot: Bot, row: dict[str, Any], chat_id: int, event_id: int

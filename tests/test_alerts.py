@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
+import bot.outbox as outbox_module
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
 from bot.emulator import BotApiEmulator
@@ -224,4 +228,28 @@ async def test_a_change_during_an_edit_in_flight_gets_its_own_edit(team: Team) -
         lambda: db.scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'refresh' AND status = 'sending'")
     )
     await team.emu.send_photo(team.ranger, third, caption="UST-04")  # arrives during that edit
+    await team.emu.wait_for(lambda: "+2" in (team.alerts()[0].get("caption") or ""), 20)
+
+
+async def test_a_change_while_an_edit_is_being_rendered_gets_its_own_edit(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    first, second, third = leopard_variants(3)
+    await team.emu.send_photo(team.ranger, first, caption="UST-04")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
+    await eventually(lambda: _sent(team))
+    rendering = asyncio.Event()
+    real = outbox_module.build_alert
+
+    async def slow_render(*args: object) -> object:  # the caption is read, then a busy machine stalls
+        view = await real(*args)  # type: ignore[arg-type]
+        rendering.set()
+        await asyncio.sleep(1.0)
+        return view
+
+    monkeypatch.setattr(outbox_module, "build_alert", slow_render)
+    await team.emu.send_photo(team.ranger, second, caption="UST-04")
+    await asyncio.wait_for(rendering.wait(), 20)  # the "+1" edit is rendered, not yet sent ...
+    await team.emu.send_photo(team.ranger, third, caption="UST-04")  # ... when the third photo joins
     await team.emu.wait_for(lambda: "+2" in (team.alerts()[0].get("caption") or ""), 20)
