@@ -17,7 +17,7 @@ from bot.coordinates import redact_coordinates
 from bot.geo import Point, format_point, google_maps_url, osm_url, round_point
 from bot.i18n import t
 from bot.images import open_image
-from bot.movement import previous_moves
+from bot.movement import Move, latest_unconfirmed_move, previous_moves
 from storage.db import Database, parse_iso
 from storage.photos import PhotoStore
 
@@ -124,25 +124,15 @@ async def build_view(
     ranger = s["ranger_name"] or (f"@{s['ranger_username']}" if s["ranger_username"] else str(s["ranger_id"]))
     lines.append(t(lang, "alert.ranger", name=e(ranger)))
     if point is not None and taken is not None and s["event_id"] is not None:
-        moves = await previous_moves(
-            db, s["id"], point, taken, days=settings.movement_days, max_km_per_day=settings.max_km_per_day
-        )
+        days, limit = settings.movement_days, settings.max_km_per_day
+        moves = await previous_moves(db, s["id"], point, taken, days=days, max_km_per_day=limit)
         for mv in moves:
-            verdict = "alert.move_one" if mv.move.plausible else "alert.move_two"
-            kmd = mv.move.km_per_day
-            speed = "∞" if kmd is None else (f"{kmd:.1f}" if kmd < 100 else f"{kmd:,.0f}".replace(",", " "))
             lines.append(
-                t(
-                    lang,
-                    verdict,
-                    km=f"{mv.move.distance_km:.0f}",
-                    id=mv.other_id,
-                    station=e(mv.other_station or "—"),
-                    days=f"{mv.days:.1f}",
-                    speed=speed,
-                    limit=f"{settings.max_km_per_day:g}",
-                )
+                _move_line(lang, mv, "alert.move_one" if mv.move.plausible else "alert.move_two", settings)
             )
+        hint = await latest_unconfirmed_move(db, s["id"], point, taken, days=days, max_km_per_day=limit)
+        if hint is not None:
+            lines.append(_move_line(lang, hint, "alert.move_unconfirmed", settings))
     if s["caption"]:
         # A ranger's typed coordinates or map link would undo the rounding for an untrusted group.
         said = s["caption"] if trusted else redact_coordinates(s["caption"])
@@ -161,6 +151,21 @@ async def build_view(
     if len(caption) > CAPTION_LIMIT:
         caption = "\n".join(lines[:4])[:CAPTION_LIMIT]
     return AlertView(caption, review_keyboard(lang, s["id"]), s["photo_sha256"])
+
+
+def _move_line(lang: str, mv: Move, key: str, settings: Settings) -> str:
+    kmd = mv.move.km_per_day
+    speed = "∞" if kmd is None else (f"{kmd:.1f}" if kmd < 100 else f"{kmd:,.0f}".replace(",", " "))
+    return t(
+        lang,
+        key,
+        km=f"{mv.move.distance_km:.0f}",
+        id=mv.other_id,
+        station=html.escape(mv.other_station or "—"),
+        days=f"{mv.days:.1f}",
+        speed=speed,
+        limit=f"{settings.max_km_per_day:g}",
+    )
 
 
 def photo_with_boxes(photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600) -> bytes:

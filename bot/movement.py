@@ -55,6 +55,30 @@ async def previous_moves(
     return moves
 
 
+async def latest_unconfirmed_move(
+    db: Database, event_id: int, point: Point, taken_at: datetime, *, days: int, max_km_per_day: float
+) -> Move | None:
+    """The most recent earlier leopard event nobody has reviewed yet, if it is newer than every
+    confirmed one: shown apart, as a hint ("not counted"), because two alerts often come before
+    anyone has pressed a button, and that is exactly when the coordinators compare them."""
+    r = await db.fetchone(
+        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon FROM sightings s
+           WHERE s.status = 'unreviewed' AND s.id = s.event_id AND s.event_id != ? AND s.lat IS NOT NULL
+             AND s.taken_at >= ? AND s.taken_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM sightings c WHERE c.status = 'confirmed' AND c.id = c.event_id
+                             AND c.id != ? AND c.lat IS NOT NULL
+                             AND c.taken_at > s.taken_at AND c.taken_at <= ?)
+           ORDER BY s.taken_at DESC, s.id DESC LIMIT 1""",
+        (event_id, iso(taken_at - timedelta(days=days)), iso(taken_at), event_id, iso(taken_at)),
+    )
+    if r is None:
+        return None
+    other_taken = parse_iso(r["taken_at"])
+    assert other_taken is not None
+    m = movement(Point(r["lat"], r["lon"]), other_taken, point, taken_at, max_km_per_day)
+    return Move(r["id"], r["station_code"], other_taken, m)
+
+
 @dataclass(frozen=True)
 class Placed:
     id: int

@@ -29,9 +29,17 @@ async def alerted_in(db: Database, event_id: int, chat_id: int) -> bool:
 
 
 async def decide(
-    db: Database, event_id: int, decision: str, user_id: int, user_name: str, chat_id: int | None
+    db: Database,
+    event_id: int,
+    decision: str,
+    user_id: int,
+    user_name: str,
+    chat_id: int | None,
+    *,
+    movement_days: int = 60,
 ) -> Outcome | None:
-    """Apply a decision to every photo of the event, log it, and refresh the alerts that show it."""
+    """Apply a decision to every photo of the event, log it, and refresh the alerts that show it:
+    its own, and those of later events within movement_days, whose movement lines count it now."""
     if decision not in DECISIONS:
         raise ValueError(decision)
     now = iso(utcnow())
@@ -54,4 +62,14 @@ async def decide(
             (decision, user_id, now, event_id),
         )
         await queue_refresh(conn, event_id)
+        cur = await conn.execute(
+            """SELECT later.id FROM sightings this JOIN sightings later
+                 ON later.id = later.event_id AND later.id != this.id
+                AND later.taken_at > this.taken_at
+                AND later.taken_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', this.taken_at, ?)
+               WHERE this.id = ?""",
+            (f"+{movement_days} days", event_id),
+        )
+        for later in await cur.fetchall():
+            await queue_refresh(conn, int(later["id"]))
     return Outcome(event_id, decision, row["status"] != decision, row["ranger_id"], row["language"])

@@ -26,7 +26,15 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await alerted_in(svc.db, int(event), query.message.chat.id):
         await query.answer(t(lang, "review.invalid"), show_alert=True)
         return
-    outcome = await decide(svc.db, int(event), decision, user.id, user.full_name, query.message.chat.id)
+    outcome = await decide(
+        svc.db,
+        int(event),
+        decision,
+        user.id,
+        user.full_name,
+        query.message.chat.id,
+        movement_days=svc.settings.movement_days,
+    )
     if outcome is None:
         await query.answer(t(lang, "review.invalid"), show_alert=True)
         return

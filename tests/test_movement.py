@@ -78,3 +78,25 @@ async def test_compare_explains_what_it_cannot_do(
     assert (await say(team.admin, "/compare 2 99"))["text"] == "There is no sighting #99."
     assert (await say(team.admin, "/compare 2 1"))["text"].startswith("Sighting #1 has no place")
     assert (await say(team.ranger, "/compare 1 2"))["text"] == "Only coordinators can do this."
+
+
+async def test_unreviewed_neighbour_is_a_hint_until_confirmed_then_counts(
+    team: Team, leopard_jpeg: bytes, leopard2_jpeg: bytes
+) -> None:
+    now, day = int(time.time()), 86_400
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
+    await team.emu.send_photo(team.ranger, leopard_jpeg, caption="UST-04", date=now - 12 * day)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=30)
+    await team.emu.send_photo(team.ranger, leopard2_jpeg, caption="43.52, 52.30", date=now)
+    await team.emu.wait_for(lambda: len(team.alerts()) == 2, timeout=30)
+    second = team.alerts()[1]["caption"]
+    assert "❔ 49 km from #1 (UST-04) in 12.0 days" in second and "#1 is not reviewed yet" in second
+    assert "one animal could do this" not in second  # a hint only: #1 may still be a false alarm
+    # Confirming #1 edits #2's alert too: the move now counts.
+    await team.emu.press_button(team.admin, team.alerts()[0], "rv:1:confirmed")
+
+    def second_now() -> str:
+        return team.alerts()[1].get("caption") or ""
+
+    await team.emu.wait_for(lambda: "one animal could do this" in second_now(), timeout=20)
+    assert "↔ 49 km from #1 (UST-04)" in second_now() and "❔" not in second_now()
