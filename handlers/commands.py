@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -128,7 +129,8 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = language_of(update, context)
     svc = services(context)
     rows = await svc.db.fetchall(
-        "SELECT id, taken_at, label, score, status, station_code FROM sightings WHERE ranger_id = ? "
+        "SELECT id, taken_at, label, score, status, station_code, event_id, escalated_by FROM sightings "
+        "WHERE ranger_id = ? "
         "ORDER BY id DESC LIMIT 10",
         (user.id,),
     )
@@ -140,9 +142,17 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         when = local_time(parse_iso(r["taken_at"]), svc.settings.zone)
         lines.append(
             f"#{r['id']} · {when} · {html.escape(r['label'])} {r['score']:.2f} · "
-            f"{html.escape(r['station_code'] or '—')} · {t(lang, 'mine.status.' + r['status'])}"
+            f"{html.escape(r['station_code'] or '—')} · {t(lang, _mine_status(r))}"
         )
     await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+def _mine_status(r: Any) -> str:
+    if r["event_id"] is None:  # no alert went out, so there is nothing for coordinators to review
+        return "mine.status.none"
+    if r["status"] == "unreviewed" and r["escalated_by"] is not None:
+        return "mine.status.reported"
+    return f"mine.status.{r['status']}"
 
 
 async def _set_status(

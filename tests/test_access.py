@@ -122,7 +122,7 @@ async def test_mine_lists_the_rangers_own_sightings_with_decisions(
 ) -> None:
     assert "not sent any photos" in (await team.say(team.ranger, "/mine"))["text"]
     await team.photo(team.ranger, leopard_jpeg)
-    await team.photo(team.ranger, jackal_jpeg)
+    jackal_receipt = await team.photo(team.ranger, jackal_jpeg)
     await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
     await team.emu.press_button(team.admin, team.alerts()[0], "rv:1:confirmed")
 
@@ -131,8 +131,13 @@ async def test_mine_lists_the_rangers_own_sightings_with_decisions(
 
     await team.emu.wait_for(told, timeout=10)
     lines = (await team.say(team.ranger, "/mine"))["text"].splitlines()
-    assert lines[1].startswith("#2 ") and "not reviewed yet" in lines[1]
+    assert lines[1].startswith("#2 ") and "no leopard detected" in lines[1]
     assert lines[2].startswith("#1 ") and "leopard" in lines[2] and "confirmed leopard" in lines[2]
+    # The ranger hands #2 over: it waits for the coordinators now.
+    await team.emu.press_button(team.ranger, jackal_receipt, "esc:2")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 2, timeout=20)
+    lines = (await team.say(team.ranger, "/mine"))["text"].splitlines()
+    assert lines[1].startswith("#2 ") and "sent to coordinators, not reviewed yet" in lines[1]
     other = team.emu.user(805, "Other")
     await team.invite(other)
     assert "not sent any photos" in (await team.say(other, "/mine"))["text"]  # only one's own
