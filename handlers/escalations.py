@@ -19,23 +19,13 @@ def escalate_keyboard(lang: str, receipts: list[Receipt]) -> InlineKeyboardMarku
     passed = [r for r in receipts if not r.duplicate and not r.event_id]
     if not passed:
         return None
-    if len(receipts) == 1:
-        rows = [
-            [
-                InlineKeyboardButton(
-                    t(lang, "button.escalate"), callback_data=f"{PREFIX}{passed[0].sighting_id}"
-                )
-            ]
-        ]
-    else:
-        rows = [
-            [
-                InlineKeyboardButton(
-                    t(lang, "button.escalate_one", id=r.sighting_id), callback_data=f"{PREFIX}{r.sighting_id}"
-                )
-            ]
-            for r in passed
-        ]
+    single = len(receipts) == 1
+
+    def button(r: Receipt) -> InlineKeyboardButton:
+        text = t(lang, "button.escalate") if single else t(lang, "button.escalate_one", id=r.sighting_id)
+        return InlineKeyboardButton(text, callback_data=f"{PREFIX}{r.sighting_id}")
+
+    rows = [[button(r)] for r in passed]
     return InlineKeyboardMarkup(rows)
 
 
