@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.coordinates import redact_coordinates
-from bot.geo import Point, format_point, google_maps_url, osm_url, round_point
+from bot.geo import Point, format_point, format_speed, google_maps_url, osm_url, round_point
 from bot.i18n import t
 from bot.images import open_image
 from bot.movement import Move, latest_unconfirmed_move, previous_moves
@@ -154,8 +154,6 @@ async def build_view(
 
 
 def _move_line(lang: str, mv: Move, key: str, settings: Settings) -> str:
-    kmd = mv.move.km_per_day
-    speed = "∞" if kmd is None else (f"{kmd:.1f}" if kmd < 100 else f"{kmd:,.0f}".replace(",", " "))
     return t(
         lang,
         key,
@@ -163,7 +161,7 @@ def _move_line(lang: str, mv: Move, key: str, settings: Settings) -> str:
         id=mv.other_id,
         station=html.escape(mv.other_station or "—"),
         days=f"{mv.days:.1f}",
-        speed=speed,
+        speed=format_speed(mv.move.km_per_day),
         limit=f"{settings.max_km_per_day:g}",
     )
 

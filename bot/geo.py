@@ -44,6 +44,13 @@ class Point:
         object.__setattr__(self, "lon", lon)
 
 
+def format_speed(km_per_day: float | None) -> str:
+    """'4.1', '1 250' or '∞' (same moment, different places): what the movement lines print."""
+    if km_per_day is None:
+        return "∞"
+    return f"{km_per_day:.1f}" if km_per_day < 100 else f"{km_per_day:,.0f}".replace(",", " ")
+
+
 def format_point(p: Point, digits: int = 5) -> str:
     """'43.21000, 51.87000': five decimals is about a metre, finer than any phone GPS fix."""
     return f"{p.lat:.{digits}f}, {p.lon:.{digits}f}"

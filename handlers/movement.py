@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.geo import movement
+from bot.geo import format_speed, movement
 from bot.i18n import t
 from bot.movement import load_placed
 from bot.services import services
@@ -38,7 +38,6 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert first.point and second.point and first.taken and second.taken
     limit = svc.settings.max_km_per_day
     mv = movement(first.point, first.taken, second.point, second.taken, limit)
-    kmd = mv.km_per_day
     lines = [
         t(
             lang,
@@ -49,7 +48,7 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             sb=html.escape(second.station or "—"),
             km=f"{mv.distance_km:.0f}",
             days=f"{mv.hours / 24:.1f}",
-            speed="∞" if kmd is None else f"{kmd:.1f}",
+            speed=format_speed(mv.km_per_day),
             limit=f"{limit:g}",
         )
     ]
