@@ -29,6 +29,7 @@ class AlertView:
     caption: str
     keyboard: InlineKeyboardMarkup
     photo_sha256: str
+    boxes: str  # the detector's boxes as stored (JSON), for photo_with_boxes
 
 
 def review_keyboard(lang: str, event_id: int) -> InlineKeyboardMarkup:
@@ -150,7 +151,7 @@ async def build_view(
     caption = "\n".join(lines)
     if len(caption) > CAPTION_LIMIT:
         caption = "\n".join(lines[:4])[:CAPTION_LIMIT]
-    return AlertView(caption, review_keyboard(lang, s["id"]), s["photo_sha256"])
+    return AlertView(caption, review_keyboard(lang, s["id"]), s["photo_sha256"], s["boxes"])
 
 
 def _move_line(lang: str, mv: Move, key: str, settings: Settings) -> str:

@@ -124,8 +124,7 @@ class OutboxSender:
         if view is None:
             raise BadRequest("sighting no longer exists")
         if row["kind"] == "alert":
-            boxes = await self.db.scalar("SELECT boxes FROM sightings WHERE id = ?", (event_id,))
-            photo = await asyncio.to_thread(photo_with_boxes, self.photos, view.photo_sha256, boxes)
+            photo = await asyncio.to_thread(photo_with_boxes, self.photos, view.photo_sha256, view.boxes)
 
             async def send_alert() -> int | None:
                 msg = await bot.send_photo(

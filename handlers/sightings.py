@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.access import Role
-from bot.alert_view import Audience, build_view, group_audience, photo_with_boxes, review_keyboard
+from bot.alert_view import Audience, build_view, group_audience, photo_with_boxes
 from bot.i18n import t
 from bot.reviews import alerted_in
 from bot.services import services
@@ -36,12 +36,9 @@ async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await msg.reply_text(t(audience.lang, "compare.missing", id=sid))
         return
     # Review buttons only where they work: in a group this event was alerted to.
-    keyboard = (
-        review_keyboard(audience.lang, sid) if in_group and await alerted_in(svc.db, sid, chat.id) else None
-    )
-    boxes = await svc.db.scalar("SELECT boxes FROM sightings WHERE id = ?", (sid,))
+    keyboard = view.keyboard if in_group and await alerted_in(svc.db, sid, chat.id) else None
     try:
-        photo = await asyncio.to_thread(photo_with_boxes, svc.photos, view.photo_sha256, boxes)
+        photo = await asyncio.to_thread(photo_with_boxes, svc.photos, view.photo_sha256, view.boxes)
     except (OSError, ValueError):  # the photo file is gone (disk trouble): the record still answers
         await msg.reply_text(view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
         return
