@@ -166,8 +166,8 @@ def _point(row: Any) -> Point | None:
 async def _rows(db: Database, start: datetime, end: datetime) -> list[Any]:
     # One pass over both periods: the two indexed ranges are OR-ed, which SQLite serves from both indexes.
     return await db.fetchall(
-        """SELECT id, event_id, taken_at, received_at, lat, lon, station_code, label, is_leopard, status,
-                  ranger_id, photo_sha256, escalated_by
+        """SELECT id, event_id, taken_at, received_at, lat, lon, station_code, label, status, ranger_id,
+                  photo_sha256
            FROM sightings
            WHERE (taken_at >= ? AND taken_at < ?) OR (received_at >= ? AND received_at < ?)""",
         (iso(start), iso(end), iso(start), iso(end)),
@@ -286,8 +286,9 @@ async def build_summary(
         r["area"] = area_of(r["station_code"], r["point"])
         if not follows(group, r["area"]):
             continue
-        # Every event the groups were alerted to: detections, and photos a ranger handed over.
-        r["leopard"] = bool(r["is_leopard"]) or r["label"] == "snow leopard" or r["escalated_by"] is not None
+        # Every event the groups were alerted to: an event id is given to exactly the photos the model
+        # found alert-worthy (leopard or snow leopard) and to those a ranger handed over.
+        r["leopard"] = r["event_id"] is not None
         r["taken_at"] = r["taken_at"] or r["received_at"]
         rows.append(r)
     current, events = _counts(rows, start, end)
