@@ -29,6 +29,13 @@ def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return pick_language(chosen, user.language_code if user else None)
 
 
+async def group_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """A registered group's language; anywhere else (a private chat), the user's own."""
+    chat = update.effective_chat
+    group = await services(context).groups.get(chat.id) if chat and chat.type != "private" else None
+    return group.language if group else language_of(update, context)
+
+
 def kick_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deliver queued alerts now rather than at the next periodic run. A PTB-tracked task, not a
     run_once job: the scheduler's dispatch added tens of milliseconds to every alert (bench/e2e.py)."""

@@ -10,18 +10,8 @@ from telegram.ext import ContextTypes
 from bot.access import Role
 from bot.i18n import LANGUAGES, pick_language, t
 from bot.services import services
-from handlers.common import registered_group, require
+from handlers.common import group_language, registered_group, require
 from handlers.summaries import reschedule
-
-
-async def group_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    chat = update.effective_chat
-    group = await services(context).groups.get(chat.id) if chat else None
-    return (
-        group.language
-        if group
-        else pick_language(update.effective_user.language_code if update.effective_user else None)
-    )
 
 
 async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

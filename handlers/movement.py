@@ -12,15 +12,14 @@ from bot.geo import format_speed, movement
 from bot.i18n import t
 from bot.movement import load_placed
 from bot.services import services
-from handlers.common import language_of
+from handlers.common import group_language
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    msg, chat = update.effective_message, update.effective_chat
-    assert msg is not None and chat is not None
+    msg = update.effective_message
+    assert msg is not None
     svc = services(context)
-    group = await svc.groups.get(chat.id) if chat.type != "private" else None
-    lang = group.language if group else language_of(update, context)
+    lang = await group_language(update, context)
     args = [a.lstrip("#") for a in context.args or []]
     if len(args) != 2 or not all(a.isdigit() for a in args) or args[0] == args[1]:
         await msg.reply_text(t(lang, "compare.usage"))
