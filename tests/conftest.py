@@ -60,6 +60,11 @@ def jackal_jpeg() -> bytes:
 async def emu() -> AsyncIterator[BotApiEmulator]:
     async with BotApiEmulator() as emulator:
         yield emulator
+    # Every test is a conformance test: calls, results and errors must match the Bot API spec.
+    violations = emulator.spec_violations
+    assert not violations, f"{len(violations)} Bot API spec violation(s), first 10:\n" + "\n".join(
+        violations[:10]
+    )
 
 
 @pytest.fixture
@@ -93,6 +98,7 @@ class Team:
     admin: EmulatedUser
     ranger: EmulatedUser
     group: dict[str, Any]
+    app: Any = None  # the running PTB Application (its job queue, bot_data)
 
     async def say(self, who: EmulatedUser, text: str, chat: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send text and return the bot's next message in that chat."""
@@ -138,6 +144,7 @@ async def start_team(
             emu.user(ADMIN, "Aigerim"),
             emu.user(RANGER, "Serik"),
             emu.group(GROUP, "Coordinators"),
+            app,
         )
         await team.say(team.admin, "/register en", team.group)
         await team.invite(team.ranger)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from bot import demo
 from bot.demo import run_demo
+from bot.emulator import BotApiEmulator
 
 
-async def test_demo_shows_alerts_movement_and_summary() -> None:
+async def test_demo_shows_alerts_movement_and_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    emulators: list[BotApiEmulator] = []
+
+    class Recorded(BotApiEmulator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            emulators.append(self)
+
+    monkeypatch.setattr(demo, "BotApiEmulator", Recorded)
     lines: list[str] = []
     assert await run_demo(out=lines.append) == 0
+    # The demo's own emulator is not the `emu` fixture; it must speak the Bot API all the same.
+    assert [e.spec_violations for e in emulators] == [[]]
     text = "\n".join(lines)
     group = text.split("=== What the coordinator group received ===")[1]
     alerts = [line for line in group.splitlines() if line.startswith("- [PHOTO + caption] 🐆 Leopard 0.")]

@@ -37,12 +37,6 @@ def keyboard(*data: str) -> InlineKeyboardMarkup:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
     async with Bot(emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url) as client:
         yield client
@@ -81,6 +75,12 @@ async def test_raw_http_encodings_and_unknown_method(emu: BotApiEmulator, ranger
     assert unknown.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
     assert missing.json()["description"] == "Bad Request: message text is empty"
     assert [name for name, _ in emu.calls] == ["sendMessage", "sendMessage", "launchRocket", "sendMessage"]
+    # The last two calls break the Bot API on purpose; the conformance check must have noticed.
+    assert emu.spec_violations == [
+        "launchRocket: not a method of Bot API 10.1",
+        "sendMessage: required parameter 'text' missing",
+    ]
+    emu.spec_violations.clear()
 
 
 async def test_send_message_formats_and_records(bot: Bot, emu: BotApiEmulator, ranger: EmulatedUser) -> None:

@@ -210,6 +210,7 @@ def member_object(user: dict[str, Any], status: str, extra: dict[str, Any]) -> d
                     "can_send_polls",
                     "can_send_other_messages",
                     "can_add_web_page_previews",
+                    "can_react_to_messages",
                     "can_change_info",
                     "can_invite_users",
                     "can_pin_messages",
@@ -264,7 +265,12 @@ async def get_file(world: World, params: dict[str, Any]) -> dict[str, Any]:
 @api_method("answerCallbackQuery")
 async def answer_callback_query(world: World, params: dict[str, Any]) -> bool:
     query_id = optional_str(params, "callback_query_id")
-    if not query_id or query_id not in world.callback_queries or query_id in world.callback_answers:
+    if (
+        not query_id
+        or query_id not in world.callback_queries
+        or query_id in world.callback_answers
+        or world.callback_expired(query_id)
+    ):
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     text = optional_str(params, "text") or ""
     if len(text) > 200:

@@ -17,6 +17,7 @@ from .textfmt import format_text, utf16_len
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_UPLOAD = 50 * 1024 * 1024
+MAX_PHOTO = 10 * 1024 * 1024  # sendPhoto's own limit; bigger images must go as documents
 _MEDIA_GROUP_IDS = itertools.count(13_000_000_000_000_001)
 _KIND_NAMES = {"photo": "Photo", "document": "Document", "thumbnail": "Photo"}
 
@@ -65,7 +66,11 @@ def finish_send(
 ) -> dict[str, Any]:
     """Build, store and record one bot-sent message; returns the API-shaped copy."""
     markup = validate_markup(params.get("reply_markup"))
+    thread = world.check_send_rights(chat, method, params)
     message = world.new_message(chat, world.bot_user, None)
+    if thread:
+        message["message_thread_id"] = thread
+        message["is_topic_message"] = True
     if reply_to is not None:
         message["reply_to_message"] = reply_to
     message.update(content)
@@ -91,6 +96,8 @@ def resolve_file(world: World, value: Any, kind: str, params: dict[str, Any]) ->
         if len(value.data) > MAX_UPLOAD:
             raise ApiError(413)
         if kind == "photo":
+            if len(value.data) > MAX_PHOTO:
+                raise bad_request("PHOTO_SAVE_FILE_INVALID")
             dims = image_size(value.data)
             if dims is None:
                 raise bad_request("IMAGE_PROCESS_FAILED")

@@ -23,7 +23,14 @@ _DEFAULT_DESCRIPTIONS: dict[int, str] = {
 class ApiError(Exception):
     """An error reply of the emulated Bot API: raised inside handlers, turned into JSON by the server."""
 
-    def __init__(self, code: int, description: str | None = None, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str | None = None,
+        *,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         if description is None:
             if code == 429:
                 description = f"Too Many Requests: retry after {retry_after or 1}"
@@ -35,11 +42,17 @@ class ApiError(Exception):
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        parameters: dict[str, Any] = {}  # ResponseParameters
+        if self.migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = self.migrate_to_chat_id
         if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+            parameters["retry_after"] = self.retry_after
+        if parameters:
+            body["parameters"] = parameters
         return body
 
 

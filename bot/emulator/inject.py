@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import time
 from typing import Any
 
 from .markup import callback_data_of
@@ -29,10 +30,15 @@ class UserInputMixin:
         username: str | None = None,
         language_code: str | None = "en",
         last_name: str | None = None,
+        *,
+        started: bool = True,
     ) -> EmulatedUser:
+        """started=False: someone who never opened the bot; sends to them get 403 until they write to it."""
         user = EmulatedUser(user_id, first_name, username, language_code, last_name)
         self._world.users[user_id] = user.to_dict()
         self._world.register_chat(user.chat)
+        if not started:
+            self._world.not_started.add(user_id)
         return user
 
     def group(
@@ -43,8 +49,13 @@ class UserInputMixin:
         supergroup: bool = True,
         username: str | None = None,
         bot_member: bool = True,
+        forum: bool = False,
     ) -> dict[str, Any]:
-        chat = group_chat(chat_id, title, supergroup=supergroup, username=username)
+        """forum=True: a supergroup with topics (General plus those emu.create_topic makes)."""
+        chat = group_chat(chat_id, title, supergroup=supergroup or forum, username=username)
+        if forum:
+            chat["is_forum"] = True
+            self._world.topics[chat["id"]] = {}
         return self._world.register_chat(chat, bot_member=bot_member)
 
     def channel(
@@ -72,10 +83,15 @@ class UserInputMixin:
         forward_date: int | None = None,
         forward_from: EmulatedUser | dict[str, Any] | None = None,
         reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         world = self._world
         target = self._chat(user, chat)
+        if target["type"] == "private":
+            world.not_started.discard(user.id)  # writing to a bot opens the chat for its replies
         message = world.new_message(target, user.to_dict(), date)
+        if thread_id is not None:
+            self._place_in_topic(message, thread_id)
         if forward_date is not None:
             message["forward_origin"] = forward_origin(int(forward_date), forward_from or user)
         if reply_to_message_id is not None:
@@ -88,6 +104,18 @@ class UserInputMixin:
         if self._world.visible_to_bot(message):
             await world.push_update("message", message)
         return stored
+
+    def _place_in_topic(self, message: dict[str, Any], thread_id: int) -> None:
+        """A message in a forum topic: Telegram marks it and makes it a reply to the topic's first message."""
+        world = self._world
+        chat_id = message["chat"]["id"]
+        if thread_id not in world.topics.get(chat_id, {}):
+            raise ValueError(f"chat {chat_id} has no topic {thread_id}; create it with emu.create_topic()")
+        message["message_thread_id"] = thread_id
+        message["is_topic_message"] = True
+        created = world.reply_copy(chat_id, thread_id)
+        if created is not None:
+            message["reply_to_message"] = created
 
     def _own_message(self, user: EmulatedUser, message: dict[str, Any]) -> dict[str, Any]:
         current = self._world.find(message["chat"]["id"], message["message_id"])
@@ -120,7 +148,9 @@ class UserInputMixin:
         forward_from: EmulatedUser | dict[str, Any] | None = None,
         reply_to_message_id: int | None = None,
         date: int | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
+        """thread_id: the forum topic the text is written in (see emu.create_topic)."""
         entities = auto_entities(text)
         content: dict[str, Any] = {"text": text, **({"entities": entities} if entities else {})}
         return await self._post(
@@ -131,6 +161,7 @@ class UserInputMixin:
             forward_date=forward_date,
             forward_from=forward_from,
             reply_to_message_id=reply_to_message_id,
+            thread_id=thread_id,
         )
 
     async def send_photo(
@@ -293,6 +324,7 @@ class UserInputMixin:
             "data": callback_data,
         }
         world.callback_queries[query["id"]] = query
+        world.callback_born[query["id"]] = time.monotonic()
         await world.push_update("callback_query", query)
         return copy.deepcopy(query)
 
@@ -316,11 +348,8 @@ class UserInputMixin:
                 "new_chat_member": {"user": dict(bot), "status": "member"},
             },
         )
-        service = {
-            "new_chat_participant": dict(bot),
-            "new_chat_member": dict(bot),
-            "new_chat_members": [dict(bot)],
-        }
+        # Telegram also sends the legacy new_chat_participant/new_chat_member; the spec does not name them.
+        service = {"new_chat_members": [dict(bot)]}
         return await self._post(user, target, service, date=when)
 
     async def channel_post(
@@ -341,3 +370,15 @@ class UserInputMixin:
     async def enqueue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Raw escape hatch for update types without a helper (chat_member, message_reaction, ...)."""
         return await self._world.push_update(kind, payload)
+
+    async def edit_caption(
+        self, user: EmulatedUser, message: dict[str, Any], new_caption: str | None, *, date: int | None = None
+    ) -> dict[str, Any]:
+        """The sender edits the caption of their photo, document, ... (None or "" removes it)."""
+        current = self._own_message(user, message)
+        if not any(k in current for k in ("photo", "document", "video", "audio", "animation", "voice")):
+            raise ValueError("only media messages have a caption to edit with edit_caption")
+        current.pop("caption", None)
+        current.pop("caption_entities", None)
+        current.update(self._caption(new_caption))
+        return await self._edited(current, date)

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_edit, api_misc, api_send  # noqa: F401  (imported to register their methods)
+from . import api_edit, api_misc, api_send, conformance  # noqa: F401  (api_*: register their methods)
 from .errors import ApiError
-from .inject import UserInputMixin
+from .group_life import GroupLifeMixin
 from .params import read_params
 from .registry import lookup
 from .state import FailRule, World
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 _MAX_BODY = 64 * 1024 * 1024
 
 
-class BotApiEmulator(UserInputMixin):
+class BotApiEmulator(GroupLifeMixin):
     """In-process Telegram Bot API for tests and demos; see bot/emulator/__init__.py for usage."""
 
     def __init__(
@@ -33,12 +33,13 @@ class BotApiEmulator(UserInputMixin):
         bot_username: str = "leopard_watch_bot",
         *,
         bot_name: str = "Leopard Watch",
-        group_privacy: bool = False,
+        group_privacy: bool = True,
     ) -> None:
         self.token = token
         self._world = World(token, bot_username, bot_name, group_privacy)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._spec_violations: list[str] = []
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -99,10 +100,18 @@ class BotApiEmulator(UserInputMixin):
     def _error(err: ApiError) -> web.Response:
         return web.json_response(err.payload(), status=err.code)
 
+    def _conform(self, found: list[str]) -> None:
+        # Deduplicated: one wrong field in every message of a long test is one problem, not hundreds.
+        self._spec_violations.extend(v for v in found if v not in self._spec_violations)
+
+    def _method_error(self, method: str, err: ApiError) -> web.Response:
+        self._conform(conformance.check_error(method, err.payload()))
+        return self._error(err)
+
     async def _handle_method(self, request: web.Request) -> web.Response:
         world = self._world
         if request.match_info["token"] != world.token:
-            return self._error(ApiError(401))
+            return self._method_error(request.match_info["method"], ApiError(401))
         name = request.match_info["method"]
         entry = lookup(name)
         method = entry[0] if entry else name
@@ -110,11 +119,12 @@ class BotApiEmulator(UserInputMixin):
             params = await read_params(request)
         except ApiError as err:
             world.calls.append((method, {}))
-            return self._error(err)
+            return self._method_error(method, err)
         world.calls.append((method, params))
+        self._conform(conformance.check_call(method, params))
         logger.debug("Bot API call %s %s", method, params)
         if entry is None:
-            return self._error(ApiError(404))
+            return self._method_error(method, ApiError(404))
         try:
             failure = world.take_failure(method, params)
             if failure is not None:
@@ -124,11 +134,12 @@ class BotApiEmulator(UserInputMixin):
                 await asyncio.sleep(delay)  # done, but the answer is late: a slow or lossy link
         except ApiError as err:
             logger.debug("Bot API call %s failed: %s", method, err.description)
-            return self._error(err)
+            return self._method_error(method, err)
         except Exception as exc:
             # An emulator bug must reach the test as a readable Bot API error, not an HTML page.
             logger.exception("emulator failed handling %s", method)
-            return self._error(ApiError(500, f"Internal Server Error: emulator bug: {exc!r}"))
+            return self._method_error(method, ApiError(500, f"Internal Server Error: emulator bug: {exc!r}"))
+        self._conform(conformance.check_result(method, result))
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -178,6 +189,14 @@ class BotApiEmulator(UserInputMixin):
     @property
     def calls(self) -> list[tuple[str, dict[str, Any]]]:
         return self._world.calls
+
+    @property
+    def spec_violations(self) -> list[str]:
+        """Where calls, results or errors strayed from the Bot API spec (bot/emulator/conformance.py).
+
+        The live list: a test that provokes violations on purpose checks and clears it.
+        """
+        return self._spec_violations
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self._world.calls if name.lower() == method.lower()]

@@ -18,6 +18,22 @@ from .files import FileStore
 # What Telegram delivers when allowed_updates was never set (or set to []).
 _DEFAULT_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _SEND_PREFIXES = ("send", "edit", "copy", "forward")
+# Service messages reach every member bot, privacy mode or not.
+SERVICE_KEYS = frozenset(
+    {
+        "new_chat_members",
+        "left_chat_member",
+        "new_chat_title",
+        "group_chat_created",
+        "supergroup_chat_created",
+        "migrate_to_chat_id",
+        "migrate_from_chat_id",
+        "forum_topic_created",
+        "forum_topic_closed",
+        "forum_topic_reopened",
+        "pinned_message",
+    }
+)
 
 
 @dataclass
@@ -77,6 +93,16 @@ class World:
         self.update_cond = asyncio.Condition()
         self.poll_generation = 0
         self.closing = False
+        # What real groups do (see bot/emulator/groups.py for the helpers that set these).
+        self.migrated: dict[int, int] = {}  # basic group id -> the supergroup it became
+        self.topics: dict[int, dict[int, dict[str, Any]]] = {}  # forum id -> thread id -> state
+        self.general_closed: set[int] = set()
+        self.restricted: dict[int, set[str]] = {}  # chat -> what the bot may not send: photos, ...
+        self.not_started: set[int] = set()  # users who never opened the bot's private chat
+        self.last_bot: dict[int, int] = {}  # chat -> the bot that posted last (privacy mode)
+        self.callback_ttl = 15.0  # seconds Telegram waits for answerCallbackQuery
+        self.callback_born: dict[str, float] = {}
+        self.expired_callbacks: set[str] = set()
 
     # --- chats and messages -------------------------------------------------------------------
 
@@ -104,12 +130,55 @@ class World:
 
     def check_can_send(self, chat: dict[str, Any]) -> None:
         kind = chat["type"]
+        if chat["id"] in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat["id"]],
+            )
         if chat["id"] in self.blocked:
             if kind == "private":
                 raise forbidden("bot was blocked by the user")
             raise forbidden(f"bot was kicked from the {kind} chat")
+        if kind == "private" and chat["id"] in self.not_started:
+            raise forbidden("bot can't initiate conversation with a user")
         if kind != "private" and chat["id"] not in self.bot_chats:
             raise forbidden(f"bot is not a member of the {kind} chat")
+
+    def check_send_rights(self, chat: dict[str, Any], method: str, params: dict[str, Any]) -> int | None:
+        """Topic and media rules for a new message; returns the message_thread_id it goes to."""
+        thread = params.get("message_thread_id")
+        if thread is not None and (not isinstance(thread, int) or isinstance(thread, bool)):
+            raise bad_request("invalid message thread identifier specified")
+        topics = self.topics.get(chat["id"]) if chat.get("is_forum") else None
+        if thread and topics is not None:
+            topic = topics.get(thread)
+            if topic is None or topic["deleted"]:
+                raise bad_request("message thread not found")
+            if topic["closed"]:
+                raise bad_request("TOPIC_CLOSED")
+        elif thread and chat["type"] != "private":
+            # Outside forums a thread is a reply thread: it must be an existing message.
+            if self.find(chat["id"], thread) is None:
+                raise bad_request("message thread not found")
+            thread = None
+        elif topics is not None and chat["id"] in self.general_closed:
+            raise bad_request("TOPIC_CLOSED")
+        denied = self.restricted.get(chat["id"], set())
+        needed = {
+            "sendmessage": "text messages",
+            "sendphoto": "photos",
+            "senddocument": "documents",
+            "sendvideo": "videos",
+            "sendlocation": "text messages",
+            "sendvenue": "text messages",
+        }.get(method.lower())
+        if method.lower() == "sendmediagroup":
+            kinds = {item.get("type") for item in params.get("media") or [] if isinstance(item, dict)}
+            needed = "documents" if kinds == {"document"} else "photos"
+        if needed in denied:
+            raise bad_request(f"not enough rights to send {needed} to the chat")
+        return thread if topics is not None else None
 
     def next_message_id(self, chat_id: int) -> int:
         self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
@@ -140,6 +209,7 @@ class World:
         return {k: copy.deepcopy(v) for k, v in target.items() if k != "reply_to_message"}
 
     def record_sent(self, method: str, message: dict[str, Any], markup: dict[str, Any] | None) -> None:
+        self.last_bot[message["chat"]["id"]] = self.bot_user["id"]
         self.sent_records.append(SentRecord(method, message["chat"]["id"], message["message_id"], markup))
 
     def record_for(self, chat_id: int, message_id: int) -> SentRecord | None:
@@ -181,12 +251,16 @@ class World:
         for entity in message.get("entities") or message.get("caption_entities") or []:
             start = entity["offset"] * 2
             token = encoded[start : start + entity["length"] * 2].decode("utf-16-le").lower()
-            if entity["type"] == "bot_command" and ("@" not in token or token.endswith(name)):
+            # A bare /command reaches a privacy-mode bot only if it was the last bot to post there
+            # (Telegram's rule); /command@this_bot always does.
+            last = self.last_bot.get(chat["id"], self.bot_user["id"])
+            bare = "@" not in token and last == self.bot_user["id"]
+            if entity["type"] == "bot_command" and (bare or token.endswith(name)):
                 return True
             if entity["type"] == "mention" and token == name:
                 return True
         replied = message.get("reply_to_message", {}).get("from", {})
-        return replied.get("id") == self.bot_user["id"] or "new_chat_members" in message
+        return replied.get("id") == self.bot_user["id"] or any(key in message for key in SERVICE_KEYS)
 
     # --- updates ------------------------------------------------------------------------------
 
@@ -228,6 +302,11 @@ class World:
         self.updates = []
 
     # --- injected failures and misc -----------------------------------------------------------
+
+    def callback_expired(self, query_id: str) -> bool:
+        born = self.callback_born.get(query_id)
+        late = born is not None and time.monotonic() - born > self.callback_ttl
+        return late or query_id in self.expired_callbacks
 
     def take_failure(self, method: str, params: dict[str, Any]) -> ApiError | None:
         for rule in self.failures:
