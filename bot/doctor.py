@@ -11,10 +11,13 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.detector import ModelError, OnnxLeopardDetector
+from bot.notices import undelivered_admin_notices
 from storage.db import Database
 
 SAMPLE = Path(__file__).parent / "samples" / "leo_005_serengeti_night.jpg"
 MIN_FREE_BYTES = 1 << 30  # photos arrive all year; warn below 1 GiB free
+MIN_FREE_SHARE = 0.05  # or below 5 % of the disk
+SHOWN_NOTICES, NOTICE_CHARS = 3, 120
 
 
 @dataclass
@@ -31,7 +34,7 @@ class Check:
 
 async def run_checks(settings: Settings) -> list[Check]:
     checks = [_settings(settings)]
-    for step in (_database, _photo_store, _model, _bot_api):
+    for step in (_database, _photo_store, _disk_space, _model, _bot_api, _admin_notices):
         checks.append(await _guard(step, settings))
     return checks
 
@@ -81,6 +84,25 @@ async def _photo_store(settings: Settings) -> Check:
     return Check("photo store", True, detail, warning=free < MIN_FREE_BYTES)
 
 
+async def _disk_space(settings: Settings) -> Check:
+    """Free space where photos and the database live: a full disk stops new sightings (they wait in
+    the inbox until space is freed), so warn well before it happens."""
+    disks: dict[int, tuple[list[str], Path]] = {}  # by device: one line for a shared disk
+    for what, path in (("photo store", settings.photo_dir), ("database", settings.database.parent)):
+        path.mkdir(parents=True, exist_ok=True)
+        disks.setdefault(path.stat().st_dev, ([], path))[0].append(what)
+    parts, low = [], False
+    for names, path in disks.values():
+        usage = shutil.disk_usage(path)
+        share = usage.free / usage.total if usage.total else 0.0
+        low = low or usage.free < MIN_FREE_BYTES or share < MIN_FREE_SHARE
+        parts.append(f"{' and '.join(names)} disk ({path}): {usage.free / 2**30:.1f} GiB free ({share:.0%})")
+    detail = "; ".join(parts)
+    if low:
+        detail += f"; below {MIN_FREE_BYTES / 2**30:.0f} GiB or {MIN_FREE_SHARE:.0%} free: free some space"
+    return Check("disk space", True, detail, warning=low)
+
+
 async def _model(settings: Settings) -> Check:
     try:
         detector = await asyncio.to_thread(
@@ -114,6 +136,44 @@ async def _bot_api(settings: Settings) -> Check:
     except NetworkError as exc:
         return Check("bot api", False, f"cannot reach {settings.base_url}: {exc}")
     return Check("bot api", True, f"connected as @{me.username}")
+
+
+async def _admin_notices(settings: Settings) -> Check:
+    """Admin notices Telegram refused for good: an admin who never pressed Start in the bot's chat
+    cannot be written to, and would otherwise never learn of a failed alert."""
+    async with Database(settings.database) as db:
+        lost = await undelivered_admin_notices(db)
+    if not lost:
+        return Check("admin notices", True, "every admin notice was delivered")
+    shown = "; ".join(f"to {n['chat_id']}: {_shorten(str(n['text']))}" for n in lost[:SHOWN_NOTICES])
+    more = f"; and {len(lost) - SHOWN_NOTICES} more" if len(lost) > SHOWN_NOTICES else ""
+    return Check(
+        "admin notices",
+        False,
+        f"{len(lost)} admin notice(s) never reached their admin (they have not started the bot: "
+        f"open {await _bot_link(settings)} and press Start): {shown}{more}",
+    )
+
+
+def _shorten(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= NOTICE_CHARS else line[: NOTICE_CHARS - 1] + "…"
+
+
+async def _bot_link(settings: Settings) -> str:
+    """t.me/<username>, asked of the Bot API; a plain description when the token cannot tell."""
+    if settings.token:
+        from telegram import Bot
+        from telegram.error import TelegramError
+
+        try:
+            async with Bot(
+                settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url
+            ) as bot:
+                return f"t.me/{(await bot.get_me()).username}"
+        except TelegramError:
+            pass  # the bot api check already explains why
+    return "the bot's chat in Telegram"
 
 
 def doctor(settings: Settings) -> int:

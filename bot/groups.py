@@ -18,6 +18,7 @@ class Group:
     all_areas: bool
     areas: tuple[str, ...]
     active: bool
+    thread_id: int | None = None  # forum topic the group was registered in; None = General
 
     @property
     def zone(self) -> ZoneInfo:
@@ -29,11 +30,14 @@ class Groups:
         self.db = db
         self.default_zone = default_zone
 
-    async def register(self, chat_id: int, title: str, language: str) -> Group:
+    async def register(self, chat_id: int, title: str, language: str, thread_id: int | None = None) -> Group:
+        """Register (or re-register) a group; a /register sent in a forum topic makes it the group's topic."""
         await self.db.execute(
-            """INSERT INTO groups (chat_id, title, language, timezone, created_at) VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, active = 1""",
-            (chat_id, title, language, self.default_zone, iso(utcnow())),
+            """INSERT INTO groups (chat_id, title, language, timezone, thread_id, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, active = 1,
+                   inactive_reason = NULL, thread_id = excluded.thread_id""",
+            (chat_id, title, language, self.default_zone, thread_id, iso(utcnow())),
         )
         group = await self.get(chat_id)
         assert group is not None
@@ -55,6 +59,7 @@ class Groups:
             bool(row["all_areas"]),
             tuple(a["area"] for a in areas),
             bool(row["active"]),
+            row["thread_id"],
         )
 
     async def active(self) -> list[Group]:
@@ -62,7 +67,10 @@ class Groups:
         return [g for r in rows if (g := await self.get(r["chat_id"])) is not None]
 
     async def update(self, chat_id: int, **fields: object) -> None:
-        allowed = {"language", "timezone", "trusted", "summary_weekday", "summary_hour", "active", "title"}
+        allowed = {
+            "language", "timezone", "trusted", "summary_weekday", "summary_hour", "active", "title",
+            "thread_id",
+        }  # fmt: skip
         for key, value in fields.items():
             if key not in allowed:
                 raise ValueError(key)
@@ -82,3 +90,47 @@ class Groups:
                 await conn.execute(
                     "INSERT OR IGNORE INTO group_areas (chat_id, area) VALUES (?, ?)", (chat_id, area.upper())
                 )
+
+    async def deactivate(self, chat_id: int, reason: str) -> bool:
+        """Stop writing to a group (kicked, deleted, not found); True only for the call that stopped it,
+        so the admins are told once however many alerts were in flight."""
+        cur = await self.db.execute(
+            "UPDATE groups SET active = 0, inactive_reason = ? WHERE chat_id = ? AND active = 1",
+            (reason, chat_id),
+        )
+        return cur.rowcount > 0
+
+    async def migrate(self, old_id: int, new_id: int) -> bool:
+        """A basic group became a supergroup with a new id: move its registration, trust, areas,
+        settings, summary records and alerts there, in one transaction. A row already made for the
+        new id (someone sent /register there first) gives way to the old one, whose settings the
+        coordinators chose. False when there was nothing to move (already migrated, or never registered)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("SELECT 1 FROM groups WHERE chat_id = ?", (old_id,))
+            if await cur.fetchone() is None:
+                return False
+            await conn.execute("DELETE FROM groups WHERE chat_id = ?", (new_id,))
+            await conn.execute(
+                """INSERT INTO groups (chat_id, title, language, timezone, trusted, all_areas, active,
+                       summary_weekday, summary_hour, created_at, thread_id, inactive_reason)
+                   SELECT ?, title, language, timezone, trusted, all_areas, 1,
+                       summary_weekday, summary_hour, created_at, NULL, NULL
+                   FROM groups WHERE chat_id = ?""",
+                (new_id, old_id),
+            )
+            for table in ("group_areas", "summary_log", "summary_parts"):
+                await conn.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+            # An event alerted to both ids (the new one registered before the move) keeps the new copy.
+            await conn.execute(
+                "DELETE FROM outbox WHERE chat_id = ? AND event_id IN "
+                "(SELECT event_id FROM outbox WHERE chat_id = ? AND kind = 'alert')",
+                (old_id, new_id),
+            )
+            # Pending alerts go to the new id at once; sent ones keep their message ids, so the
+            # buttons under them (now in the supergroup's history) still find their event.
+            await conn.execute(
+                "UPDATE outbox SET chat_id = ?, next_attempt_at = ? WHERE chat_id = ?",
+                (new_id, iso(utcnow()), old_id),
+            )
+            await conn.execute("DELETE FROM groups WHERE chat_id = ?", (old_id,))
+        return True

@@ -10,6 +10,7 @@ are idempotent for this (a re-sent photo is recognised by its SHA-256).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 
 from storage.db import Database, iso, utcnow
@@ -24,6 +26,9 @@ from storage.db import Database, iso, utcnow
 log = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=7)
+# bot_data key: ids of updates a handler has not finished with (storage was down; an album's receipt
+# is still owed). mark_done leaves them unfinished, so a restart replays them.
+DEFERRED = "inbox_deferred"
 
 
 class Inbox:
@@ -49,6 +54,18 @@ class Inbox:
                     fresh.append(u)
         return fresh
 
+    async def quarantine(self, raw: dict[str, Any], error: str) -> bool:
+        """Keep an update the library cannot parse, raw and marked done; True the first time."""
+        if self.db is None:
+            raise RuntimeError("inbox used before the database was opened")
+        now = iso(utcnow())
+        cur = await self.db.execute(
+            "INSERT OR IGNORE INTO inbox (update_id, payload, received_at, done_at, error) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (int(raw.get("update_id", 0)), json.dumps(raw, ensure_ascii=False), now, now, error[:500]),
+        )
+        return cur.rowcount > 0
+
     async def done(self, update_id: int) -> None:
         assert self.db is not None
         await self.db.execute(
@@ -59,13 +76,29 @@ class Inbox:
         """Queue updates recorded but not finished before the last stop, oldest first."""
         assert self.db is not None
         rows = await self.db.fetchall("SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id")
+        await self._queue(app, rows)
+        if rows:
+            log.warning("replaying %d update(s) left unfinished by the last run", len(rows))
+        return len(rows)
+
+    async def retry_deferred(self, app: Application, update_ids: Sequence[int]) -> int:
+        """Queue again the given deferred updates that are still unfinished, oldest first."""
+        assert self.db is not None
+        if not update_ids:
+            return 0
+        marks = ", ".join("?" * len(update_ids))
+        rows = await self.db.fetchall(
+            f"SELECT payload FROM inbox WHERE done_at IS NULL AND update_id IN ({marks}) ORDER BY update_id",
+            tuple(update_ids),
+        )
+        await self._queue(app, rows)
+        return len(rows)
+
+    async def _queue(self, app: Application, rows: Sequence[Any]) -> None:
         for row in rows:
             update = Update.de_json(json.loads(row["payload"]), app.bot)
             if update is not None:
                 await app.update_queue.put(update)
-        if rows:
-            log.warning("replaying %d update(s) left unfinished by the last run", len(rows))
-        return len(rows)
 
     async def purge(self) -> None:
         assert self.db is not None
@@ -83,16 +116,54 @@ class InboxBot(ExtBot):
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         while True:
-            updates = await super().get_updates(*args, **kwargs)
+            try:
+                updates = await super().get_updates(*args, **kwargs)
+            except (TelegramError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                # One update the library cannot parse fails the whole batch, and the Updater would
+                # ask for the same batch again at once, forever. Parse it item by item instead.
+                updates, last_id = await self._parse_one_by_one(kwargs, exc)
+                if not updates and last_id is not None:
+                    kwargs["offset"] = last_id + 1  # only bad ones: confirm them and ask again
+                    continue
             fresh = await self._inbox.record(updates)
             if fresh or not updates:
                 return tuple(fresh)
             # Only re-deliveries: confirm them and ask again, or the Updater would never move on.
             kwargs["offset"] = updates[-1].update_id + 1
 
+    async def _parse_one_by_one(
+        self, kwargs: dict[str, Any], exc: Exception
+    ) -> tuple[tuple[Update, ...], int | None]:
+        data = {k: kwargs.get(k) for k in ("offset", "limit", "allowed_updates")}
+        # The batch is not confirmed yet (same offset), so asking again returns the same updates.
+        raw = await self._post("getUpdates", {**data, "timeout": 0})
+        good: list[Update] = []
+        for item in raw if isinstance(raw, list) else []:
+            try:
+                update = Update.de_json(item, self)
+            except Exception as item_exc:
+                if await self._inbox.quarantine(item, f"{type(item_exc).__name__}: {item_exc}"):
+                    log.error(
+                        "skipping update %s that python-telegram-bot cannot parse (%s); kept in the inbox",
+                        item.get("update_id"),
+                        item_exc,
+                    )
+                continue
+            if update is not None:
+                self.insert_callback_data(update)
+                good.append(update)
+        last = raw[-1].get("update_id") if isinstance(raw, list) and raw else None
+        if not good and last is None:
+            raise exc
+        return tuple(good), int(last) if last is not None else None
+
 
 async def mark_done(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs in the last handler group, after the update's own handlers (or their error handler)."""
     if isinstance(update, Update):
+        if update.update_id in context.bot_data.get(DEFERRED, ()):
+            return  # its handler finishes it later (see DEFERRED)
         inbox: Inbox = context.bot_data["inbox"]
         await inbox.done(update.update_id)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.access import Role
 from bot.alerts import queue_refresh
+from bot.i18n import t
+from bot.notices import queue_notice
 from storage.db import Database, iso, utcnow
 
 DECISIONS = ("confirmed", "rejected", "other")
@@ -14,9 +17,9 @@ DECISIONS = ("confirmed", "rejected", "other")
 class Outcome:
     event_id: int
     decision: str
-    changed: bool
+    changed: bool  # False: the event already had this decision, so nothing was written
     ranger_id: int | None
-    ranger_language: str | None
+    notified: bool  # a verdict notice for the ranger was queued with the decision
 
 
 async def alerted_in(db: Database, event_id: int, chat_id: int) -> bool:
@@ -26,6 +29,34 @@ async def alerted_in(db: Database, event_id: int, chat_id: int) -> bool:
         "SELECT 1 FROM outbox WHERE event_id = ? AND chat_id = ? AND kind = 'alert'", (event_id, chat_id)
     )
     return found is not None
+
+
+async def review_status(db: Database, event_id: int, chat_id: int) -> str | None:
+    """The event's current status if its buttons are valid in chat_id (see alerted_in), else None.
+    One cheap read, so that the button press can be answered before the decision is written."""
+    return await db.scalar(
+        "SELECT s.status FROM sightings s WHERE s.id = ? AND s.event_id = s.id AND EXISTS "
+        "(SELECT 1 FROM outbox o WHERE o.event_id = s.id AND o.chat_id = ? AND o.kind = 'alert')",
+        (event_id, chat_id),
+    )
+
+
+async def record_refusal(
+    db: Database, event_id: int, decision: str, user_id: int, user_name: str, chat_id: int | None, role: Role
+) -> None:
+    """Keep a press by someone who may not decide (see may_decide): nothing about the event changes,
+    but the attempt is part of the audit trail, next to the decisions in reviews."""
+    await db.execute(
+        "INSERT INTO review_refusals (sighting_id, user_id, user_name, chat_id, decision, role, "
+        "ranger_role, ranger_status, at) VALUES (?, ?, ?, ?, ?, ?, "
+        "(SELECT role FROM rangers WHERE user_id = ?), (SELECT status FROM rangers WHERE user_id = ?), ?)",
+        (event_id, user_id, user_name, chat_id, decision, role.name.lower(), user_id, user_id, iso(utcnow())),
+    )
+
+
+def may_decide(role: Role) -> bool:
+    """Only an active coordinator or an admin decides: the ranger is told the verdict as the team's."""
+    return role >= Role.COORDINATOR
 
 
 async def decide(
@@ -38,8 +69,10 @@ async def decide(
     *,
     movement_days: int = 60,
 ) -> Outcome | None:
-    """Apply a decision to every photo of the event, log it, and refresh the alerts that show it:
-    its own, and those of later events within movement_days, whose movement lines count it now."""
+    """Apply a decision to every photo of the event, log it, queue the ranger's verdict notice, and
+    refresh the alerts that show it: its own, and those of later events within movement_days, whose
+    movement lines count it now. The event already having this decision (a double press, or two
+    coordinators pressing together) writes nothing: the check and the write share one transaction."""
     if decision not in DECISIONS:
         raise ValueError(decision)
     now = iso(utcnow())
@@ -52,14 +85,28 @@ async def decide(
         row = await cur.fetchone()
         if row is None:
             return None
-        await conn.execute(
+        ranger_id = None if row["ranger_id"] is None else int(row["ranger_id"])
+        if row["status"] == decision:
+            return Outcome(event_id, decision, False, ranger_id, False)
+        cur = await conn.execute(
             "INSERT INTO reviews (sighting_id, user_id, user_name, chat_id, decision, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (event_id, user_id, user_name, chat_id, decision, now),
         )
+        review_id = cur.lastrowid
         await conn.execute(
             "UPDATE sightings SET status = ?, reviewed_by = ?, reviewed_at = ? WHERE event_id = ?",
             (decision, user_id, now, event_id),
+        )
+        # Queued here rather than sent by the handler, so the ranger is told iff the decision is
+        # recorded, whatever happens to the callback answer, the network or the process afterwards.
+        # One notice per recorded decision: a changed verdict is told again.
+        notified = ranger_id is not None and await queue_notice(
+            conn,
+            ranger_id,
+            "verdict",
+            t(row["language"], f"review.ranger.{decision}", id=event_id),
+            dedup_key=f"verdict:{event_id}:{review_id}",
         )
         await queue_refresh(conn, event_id)
         cur = await conn.execute(
@@ -72,4 +119,4 @@ async def decide(
         )
         for later in await cur.fetchall():
             await queue_refresh(conn, int(later["id"]))
-    return Outcome(event_id, decision, row["status"] != decision, row["ranger_id"], row["language"])
+    return Outcome(event_id, decision, True, ranger_id, notified)

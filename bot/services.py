@@ -12,6 +12,7 @@ from bot.access import Access
 from bot.config import Settings
 from bot.detector import Detector, OnnxLeopardDetector
 from bot.groups import Groups
+from bot.notices import NoticeSender
 from bot.outbox import OutboxSender
 from bot.sightings import Sightings
 from bot.stations import Stations
@@ -31,6 +32,7 @@ class Services:
     access: Access
     groups: Groups
     executor: ThreadPoolExecutor
+    notices: NoticeSender
 
     @classmethod
     async def create(cls, settings: Settings, detector: Detector | None = None) -> Services:
@@ -57,7 +59,10 @@ class Services:
         outbox = OutboxSender(db, photos, settings)
         access = Access(db, settings.admin_ids)
         groups = Groups(db, settings.timezone)
-        return cls(settings, db, photos, detector, stations, sightings, outbox, access, groups, executor)
+        notices = NoticeSender(db)
+        return cls(
+            settings, db, photos, detector, stations, sightings, outbox, access, groups, executor, notices
+        )
 
     async def close(self) -> None:
         self.executor.shutdown(wait=True)

@@ -3,8 +3,10 @@
 A group's summary is due at its weekday/hour in its own zone. The scheduled job normally sends it at
 that moment; if the bot was down then, or Telegram could not be reached, the summary is still owed
 and goes out at the next chance within CATCH_UP (the summary of a week that ended days ago is stale
-news, and the next one is on its way). summary_log records what was sent, so nothing goes twice;
-a summary that failed halfway is sent again whole (its first parts arrive twice): better than a lost week.
+news, and the next one is on its way). summary_log records the summaries delivered, so none goes
+twice; summary_parts records each part (map, text, sheet, CSV) that arrived or was refused for good, so
+a summary that failed halfway resumes at the first part still owed and its earlier parts are not sent
+again (bot/summary_delivery.py). A part Telegram refuses for good is skipped, not retried.
 """
 
 from __future__ import annotations

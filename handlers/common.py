@@ -37,13 +37,19 @@ async def group_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def kick_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Deliver queued alerts now rather than at the next periodic run. A PTB-tracked task, not a
-    run_once job: the scheduler's dispatch added tens of milliseconds to every alert (bench/e2e.py)."""
-    context.application.create_task(services(context).outbox.drain(context.bot), name="outbox-kick")
+    """Deliver queued alerts and notices now rather than at the next periodic run. A PTB-tracked task,
+    not a run_once job: the scheduler's dispatch added tens of milliseconds to every alert (bench/e2e.py)."""
+    context.application.create_task(_drain(context), name="outbox-kick")
+
+
+async def _drain(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    await svc.outbox.drain(context.bot)
+    await svc.notices.drain(context.bot)
 
 
 async def drain_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await services(context).outbox.drain(context.bot)
+    await _drain(context)
 
 
 def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True) -> str:
@@ -100,11 +106,17 @@ def require(minimum: Role) -> Callable[[Handler], Handler]:
             user, msg = update.effective_user, update.effective_message
             if user is None:
                 return
+            if msg is not None and msg.sender_chat is not None and update.callback_query is None:
+                # An anonymous admin (from = GroupAnonymousBot, sender_chat = the group) or a linked
+                # channel: anyone with that right could be behind it, so it is never an admin.
+                await msg.reply_text(t(await group_language(update, context), "access.anonymous"))
+                return
             role = await services(context).access.role(user.id)
             if role >= minimum:
                 await func(update, context)
                 return
-            lang = language_of(update, context)
+            # In a registered group, the group's language: everyone there reads the refusal.
+            lang = await group_language(update, context)
             key = {Role.OUTSIDER: "access.outsider", Role.SUSPENDED: "access.suspended"}.get(
                 role, "access.admin_only" if minimum >= Role.ADMIN else "access.coordinator_only"
             )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from telegram import Update
+from telegram import ChatMember, Message, Update, User
 from telegram.ext import ContextTypes
 
 from bot.access import Role
 from bot.i18n import LANGUAGES, pick_language, t
+from bot.notices import queue_admin_notice
 from bot.services import services
-from handlers.common import group_language, registered_group, require
+from handlers.common import group_language, kick_outbox, registered_group, require
 from handlers.summaries import reschedule
 
 
@@ -30,9 +31,53 @@ async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.args[0] if context.args else None,
         update.effective_user.language_code if update.effective_user else None,
     )
-    group = await services(context).groups.register(chat.id, chat.title or "", lang)
+    # Registered in a forum topic: alerts and summaries go to that topic, not to General.
+    thread = msg.message_thread_id if msg.is_topic_message else None
+    group = await services(context).groups.register(chat.id, chat.title or "", lang, thread)
     await reschedule(context, chat.id)
-    await msg.reply_text(t(group.language, "group.registered"))
+    kick_outbox(context)  # alerts held while the group was switched off resume now
+    await msg.reply_text(t(group.language, "group.registered_topic" if thread else "group.registered"))
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup (new id): Telegram posts migrate_to_chat_id in the old chat and
+    migrate_from_chat_id in the new one; either moves the registration, whichever arrives first."""
+    msg = update.effective_message
+    if msg is None:
+        return
+    if msg.migrate_to_chat_id:
+        old, new = msg.chat_id, msg.migrate_to_chat_id
+    elif msg.migrate_from_chat_id:
+        old, new = msg.migrate_from_chat_id, msg.chat_id
+    else:
+        return
+    svc = services(context)
+    if not await svc.groups.migrate(old, new):
+        return
+    await reschedule(context, old)
+    await reschedule(context, new)
+    kick_outbox(context)
+
+
+async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was removed from a group: stop writing there (every send would fail) and tell the admins."""
+    change = update.my_chat_member
+    if change is None or change.chat.type == "private":
+        return
+    status = change.new_chat_member.status
+    if status not in (ChatMember.LEFT, ChatMember.BANNED):
+        return
+    svc = services(context)
+    who = change.from_user.full_name if change.from_user else "?"
+    if await svc.groups.deactivate(change.chat.id, f"bot {status} by {who}"):
+        await queue_admin_notice(
+            svc.db,
+            svc.settings.admin_ids,
+            f"The bot was removed from group {change.chat.title or ''} ({change.chat.id}) by {who}. "
+            "It gets no alerts or summaries until the bot is added back and an admin sends /register there.",
+        )
+        await reschedule(context, change.chat.id)
+        kick_outbox(context)
 
 
 @registered_group
@@ -82,7 +127,7 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         elif len(args) == 2 and args[0] == "tz":
             ZoneInfo(args[1])
             await svc.groups.update(chat.id, timezone=args[1])
-        elif len(args) == 3 and args[0] == "summary" and 0 <= int(args[1]) <= 6 and 0 <= int(args[2]) <= 23:
+        elif len(args) == 3 and args[0] == "summary" and _in(args[1], 0, 6) and _in(args[2], 0, 23):
             await svc.groups.update(chat.id, summary_weekday=int(args[1]), summary_hour=int(args[2]))
         else:
             raise ValueError(args)
@@ -101,3 +146,56 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             areas=", ".join(group.areas) if not group.all_areas else t(lang, "group.all_areas"),
         )
     )
+
+
+@registered_group
+@require(Role.ADMIN)
+async def make_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reply /coordinator to a member's message: they become a coordinator, no private link needed."""
+    await _grant(update, context, "coordinator")
+
+
+@registered_group
+@require(Role.COORDINATOR)  # a coordinator may invite rangers already; a reply is the same power
+async def make_ranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _grant(update, context, "ranger")
+
+
+async def _grant(update: Update, context: ContextTypes.DEFAULT_TYPE, role: str) -> None:
+    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    assert msg is not None and chat is not None and user is not None
+    svc = services(context)
+    lang = await group_language(update, context)
+    person = _grantee(msg)
+    if isinstance(person, str):
+        await msg.reply_text(t(lang, person))
+        return
+    if person.id in svc.settings.admin_ids:  # above every role already; a rangers row would only mislead
+        await msg.reply_text(t(lang, "grant.admin", name=person.full_name))
+        return
+    granted = await svc.access.grant(
+        person.id, person.full_name, person.username, person.language_code, role, by=user.id, chat_id=chat.id
+    )
+    key = f"grant.done_{granted.role}" if granted.changed else f"grant.already_{granted.role}"
+    await msg.reply_text(t(lang, key, name=person.full_name))
+
+
+def _grantee(msg: Message) -> User | str:
+    """The person whose message the command replies to, or the catalog key of the refusal."""
+    replied = msg.reply_to_message
+    # In a forum topic every message "replies" to the topic's opening service message.
+    if replied is None or replied.forum_topic_created is not None:
+        return "grant.usage"
+    person = replied.from_user
+    # sender_chat: a channel post or an anonymous admin (from = GroupAnonymousBot), whoever wrote it.
+    if replied.sender_chat is not None or person is None or person.is_bot:
+        return "grant.not_a_person"
+    # "A added B" has A as its sender: the role would go to the one who added, not to the newcomer.
+    if replied.new_chat_members and any(m.id != person.id for m in replied.new_chat_members):
+        return "grant.usage"
+    return person
+
+
+def _in(text: str, low: int, high: int) -> bool:
+    """ASCII digits within [low, high]: int() accepts '٣' and ' 3', isdigit() accepts '³'."""
+    return text.isascii() and text.isdigit() and low <= int(text) <= high

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import html
+import re
 import warnings
+from datetime import timedelta
 
-from telegram import Location, Update
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Location,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.access import Role
 from bot.coordinates import parse_coordinates
 from bot.geo import CoordinateError, Point
 from bot.i18n import t
+from bot.region import Placement, swap
 from bot.services import services
 from bot.stations import Station
 from handlers.common import kick_outbox, language_of
+
+# The swap question keeps its answer in the buttons themselves ("sw:43.21000:51.87000" is the point to
+# save), so nothing waits in memory and a restart loses nothing; what comes back is checked strictly.
+SWAP_PREFIX = "sw:"
+_SWAP_DATA = re.compile(r"sw:(-?[0-9]{1,2}\.[0-9]{5}):(-?[0-9]{1,3}\.[0-9]{5})")
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,8 +54,21 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def on_live_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Live locations keep moving; only their first point counts, so later updates are ignored."""
-    return None
+    """A live location moved (Telegram edits its message, often): keep the latest point, silently."""
+    msg, user = update.edited_message, update.effective_user
+    if msg is None or msg.location is None or user is None:
+        return
+    period = _live_period(msg.location)
+    if period is None:  # a pin cannot move; nothing else edits a location
+        return
+    svc = services(context)
+    if await svc.access.role(user.id) < Role.RANGER:  # no refusal either: it would come with every update
+        return
+    try:
+        point = Point(msg.location.latitude, msg.location.longitude)
+    except CoordinateError:
+        return
+    await svc.sightings.follow_live_location(user.id, point, msg.date, period, msg.edit_date or msg.date)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,9 +77,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = language_of(update, context)
     svc = services(context)
-    station = await svc.stations.find_in_text(msg.text)
-    if station:
-        await _remember(update, context, station.point, "station", lang, station)
+    found = await svc.stations.lookup(msg.text)
+    if found.station:
+        await _remember(update, context, found.station.point, "station", lang, found.station)
+        return
+    if found.candidates:  # "UST-4" with both UST-04 and UST-004 registered: a guess could be 50 km off
+        codes = ", ".join(s.code for s in found.candidates)
+        text = t(lang, "station.ambiguous", code=html.escape(found.typed or ""), codes=html.escape(codes))
+        await msg.reply_text(text, parse_mode=ParseMode.HTML)
         return
     try:
         point = parse_coordinates(msg.text)
@@ -56,9 +92,73 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(t(lang, "location.bad"))
         return
     if point is None:
-        await msg.reply_text(t(lang, "text.unknown"))
+        if found.unknown:
+            text = t(lang, "error.unknown_station", code=html.escape(found.unknown[0]))
+            await msg.reply_text(text, parse_mode=ParseMode.HTML)
+        else:
+            await msg.reply_text(t(lang, "text.unknown"))
         return
+    bounds = svc.settings.bounds
+    placement = bounds.place(point)
+    if placement is Placement.SWAPPED:
+        await _ask_swap(msg, lang, point)
+        return
+    note = None
+    if placement is Placement.OUTSIDE:
+        note = t(lang, "location.outside", point=_show(point), region=bounds.describe())
+    await _remember(update, context, point, "text", lang, note=note)
+
+
+async def _ask_swap(msg: Message, lang: str, typed: Point) -> None:
+    swapped = swap(typed)
+    assert swapped is not None  # Placement.SWAPPED means the swapped point exists and is inside
+    use = _button(t(lang, "location.swap_use", point=_show(swapped)), swapped)
+    keep = _button(t(lang, "location.swap_keep", point=_show(typed)), typed)
+    text = t(lang, "location.swap_question", typed=_show(typed), swapped=_show(swapped))
+    await msg.reply_text(text, reply_markup=InlineKeyboardMarkup([[use], [keep]]))
+
+
+async def on_swap_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The ranger chose a reading of coordinates that looked swapped: save that one, as typed text."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = language_of(update, context)
+    msg = query.message if isinstance(query.message, Message) else None
+    point = _answer_point(query.data, msg, query.from_user.id)
+    if point is None:
+        await query.answer(t(lang, "location.swap_invalid"), show_alert=True)
+        return
+    await query.answer()
+    # One answer per question: without its buttons a second press fails the check above.
+    await query.edit_message_reply_markup(None)
     await _remember(update, context, point, "text", lang)
+
+
+def _answer_point(data: str | None, msg: Message | None, presser: int) -> Point | None:
+    """The point a swap button carries, or None unless everything about the press is as the bot made it:
+    the question is in the presser's own private chat, the data is one of its buttons, the point valid."""
+    if data is None or msg is None or msg.chat.type != Chat.PRIVATE or msg.chat.id != presser:
+        return None
+    offered = msg.reply_markup.inline_keyboard if msg.reply_markup else ()
+    if data not in {b.callback_data for row in offered for b in row}:
+        return None
+    m = _SWAP_DATA.fullmatch(data)
+    if m is None:
+        return None
+    try:
+        return Point(float(m.group(1)), float(m.group(2)))
+    except CoordinateError:
+        return None
+
+
+def _button(text: str, point: Point) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=f"{SWAP_PREFIX}{point.lat:.5f}:{point.lon:.5f}")
+
+
+def _show(point: Point) -> str:
+    # As a ranger types it ("43.21, 51.87"), not padded to five decimals.
+    return f"{point.lat:.5f}".rstrip("0").rstrip(".") + ", " + f"{point.lon:.5f}".rstrip("0").rstrip(".")
 
 
 async def _remember(
@@ -68,6 +168,8 @@ async def _remember(
     source: str,
     lang: str,
     station: Station | None = None,
+    *,
+    note: str | None = None,
 ) -> None:
     msg = update.effective_message
     assert msg is not None and update.effective_user is not None
@@ -75,13 +177,21 @@ async def _remember(
     ids = await svc.sightings.remember_location(update.effective_user.id, point, source, msg.date, station)
     if ids:
         kick_outbox(context)
-        await msg.reply_text(t(lang, "location.attached", ids=", ".join(f"#{i}" for i in ids)))
+        text = t(lang, "location.attached", ids=", ".join(f"#{i}" for i in ids))
     else:
-        await msg.reply_text(t(lang, "location.saved", minutes=svc.settings.pairing_minutes))
+        text = t(lang, "location.saved", minutes=svc.settings.pairing_minutes)
+    await msg.reply_text(f"{text}\n{note}" if note else text)
 
 
 def _is_live(location: Location) -> bool:
-    # PTB 22 warns that live_period becomes a timedelta in v23; either way, set means live.
+    return _live_period(location) is not None
+
+
+def _live_period(location: Location) -> timedelta | None:
+    # PTB 22 warns that live_period becomes a timedelta in v23; accept both without the warning.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
-        return location.live_period is not None
+        value = location.live_period
+    if value is None:
+        return None
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)

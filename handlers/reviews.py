@@ -1,46 +1,81 @@
-"""Review buttons under alerts: Confirm leopard / Not a leopard / Other species."""
+"""Review buttons under alerts: Confirm leopard / Not a leopard / Other species.
+
+The press is answered before the decision is written: Telegram accepts an answer for a few seconds
+only, and a late answer ("query is too old") must cost nothing but the toast. The ranger's verdict
+is queued with the decision itself (bot.reviews.decide) and delivered by the notice sender.
+
+Anyone in the group can press a button, so only an active coordinator or an admin decides; anyone
+else gets a polite refusal, nothing changes, and the attempt is recorded (bot.reviews.record_refusal).
+"""
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+import re
+
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.access import Role
 from bot.i18n import t
-from bot.reviews import DECISIONS, alerted_in, decide
+from bot.reviews import DECISIONS, decide, may_decide, record_refusal, review_status
 from bot.services import services
 from handlers.common import kick_outbox, language_of, registered_group
+
+log = logging.getLogger(__name__)
+
+# [0-9], not str.isdigit(): that accepts "¹" and other Unicode digits, which int() then refuses.
+_DATA = re.compile(r"rv:([0-9]{1,19}):([a-z]+)")
+SQLITE_MAX_INTEGER = 2**63 - 1  # a larger id cannot even be bound as a query parameter
+
+
+def parse_review(data: str | None) -> tuple[int, str] | None:
+    """(event id, decision) from callback data, or None for anything the bot's buttons never carry
+    (callback data can be forged by a custom client)."""
+    match = _DATA.fullmatch(data or "")
+    if match is None or match.group(2) not in DECISIONS:
+        return None
+    event = int(match.group(1))
+    return (event, match.group(2)) if 0 < event <= SQLITE_MAX_INTEGER else None
 
 
 @registered_group
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    if query is None or not query.data or query.message is None:
+    if query is None or query.message is None:
         return
     lang = language_of(update, context)
-    _, event, decision = query.data.split(":", 2)
-    if decision not in DECISIONS or not event.isdigit():
-        await query.answer(t(lang, "review.invalid"), show_alert=True)
-        return
+    chat_id = query.message.chat.id
     svc = services(context)
+    parsed = parse_review(query.data)
+    status = await review_status(svc.db, parsed[0], chat_id) if parsed else None
+    if parsed is None or status is None:
+        await _answer(query, t(lang, "review.invalid"), show_alert=True)
+        return
+    event, decision = parsed
     user = query.from_user
-    if not await alerted_in(svc.db, int(event), query.message.chat.id):
-        await query.answer(t(lang, "review.invalid"), show_alert=True)
+    role = await svc.access.role(user.id)
+    if not may_decide(role):
+        # A suspended person is told why; anyone else (no role, removed, a ranger) who decides. The
+        # presser's language, not the group's: only the presser sees this answer.
+        refusal = "review.refused_suspended" if role == Role.SUSPENDED else "review.refused"
+        await _answer(query, t(lang, refusal), show_alert=True)
+        await record_refusal(svc.db, event, decision, user.id, user.full_name, chat_id, role)
+        log.info("review %s of event %s by %s (%s) refused", decision, event, user.id, role.name)
         return
+    key = f"review.already.{decision}" if status == decision else f"review.done.{decision}"
+    await _answer(query, t(lang, key))
     outcome = await decide(
-        svc.db,
-        int(event),
-        decision,
-        user.id,
-        user.full_name,
-        query.message.chat.id,
-        movement_days=svc.settings.movement_days,
+        svc.db, event, decision, user.id, user.full_name, chat_id, movement_days=svc.settings.movement_days
     )
-    if outcome is None:
-        await query.answer(t(lang, "review.invalid"), show_alert=True)
-        return
-    await query.answer(t(lang, f"review.done.{decision}"))
-    kick_outbox(context)
-    if outcome.ranger_id and outcome.changed:
-        await context.bot.send_message(
-            outcome.ranger_id, t(outcome.ranger_language, f"review.ranger.{decision}", id=event)
-        )
+    if outcome is not None and outcome.changed:
+        kick_outbox(context)  # the ranger's notice and the alert edits, now rather than at the next tick
+
+
+async def _answer(query: CallbackQuery, text: str, *, show_alert: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as exc:
+        # Too late or a network error: only the presser's toast is lost, never the decision.
+        log.warning("button press %s not answered: %s", query.id, exc)

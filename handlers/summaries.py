@@ -8,7 +8,9 @@ Scheduling: one PTB job per active group, "summary:<chat_id>", at the group's we
 time zone. A sync job builds them at start-up and repairs them every few minutes, so a group that
 registers or changes /settings is picked up without other code calling in; reschedule() does it at once.
 The sync job also sends summaries still owed (bot down at the time, Telegram unreachable): see
-bot/summary_schedule.py; summary_log keeps each from going out twice.
+bot/summary_schedule.py; summary_log keeps each from going out twice. Sending, part by part, and what
+Telegram's errors mean for a group (migrated, topic gone, bot kicked) is bot/summary_delivery.py; here
+the jobs follow the group: a migrated group's job moves to its new id, a deactivated group's is removed.
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Update
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -33,21 +33,18 @@ from telegram.ext import (
 )
 
 from bot.access import Role
-from bot.exports import EXTENSIONS, FORMATS, export, export_rows, to_csv
+from bot.exports import EXTENSIONS, FORMATS, export
 from bot.groups import Group
 from bot.i18n import t
-from bot.maps import MapPoint, MapStation, contact_sheet, render_map
 from bot.services import Services, services
-from bot.summaries import build_summary, follows, load_stations, render_summary, status_class
+from bot.summary_delivery import Outcome, deliver
 from bot.summary_schedule import last_occurrence, mark_sent, owed, was_sent, week_before
 from handlers.common import Handler, language_of, registered_group, require
 from storage.db import iso
-from storage.photos import PhotoStore
 
 log = logging.getLogger(__name__)
 
 WEEK, MONTH, EXPORT_DAYS = 7, 30, 30
-SHEET_MAX = 12
 SYNC_INTERVAL = 300.0  # seconds between schedule repairs
 GROUPS, PRIVATE = filters.ChatType.GROUPS, filters.ChatType.PRIVATE
 Spec = tuple[int, int, str]  # weekday (0 = Monday), hour, time zone
@@ -68,59 +65,6 @@ def up_to_now(now: datetime, days: int) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
-def _sheet(photos: PhotoStore, items: list[tuple[str, str]]) -> bytes | None:
-    images, captions = [], []
-    for sha, caption in items:
-        try:
-            images.append(photos.read(sha))
-        except (OSError, ValueError):  # a photo file lost or never stored: the sheet goes on without it
-            continue
-        captions.append(caption)
-    return contact_sheet(images, captions)
-
-
-async def send_summary(bot: Bot, svc: Services, group: Group, start: datetime, end: datetime) -> None:
-    """Map, then the text, then the week's leopard photos, to the group's chat."""
-    summary = await build_summary(svc.db, group, start, end, settings=svc.settings)
-    lang, zone = group.language, group.zone
-    first, last = (d.astimezone(zone).strftime("%Y-%m-%d") for d in (start, end - timedelta(seconds=1)))
-    stations = [
-        MapStation(s.code, s.point, s.area) for s in await load_stations(svc.db) if follows(group, s.area)
-    ]
-    points = [MapPoint(e.point, status_class(e.status)) for e in summary.events if e.point is not None]
-    names = {r["code"]: r["name"] or r["code"] for r in await svc.db.fetchall("SELECT code, name FROM areas")}
-    grid = None if group.trusted else svc.settings.untrusted_grid_km
-    png = await asyncio.to_thread(
-        render_map, points, stations, names, title=f"{group.title}: {first} – {last}", lang=lang, grid_km=grid
-    )
-    caption = t(lang, "summary.map_caption", start=first, end=last)
-    await bot.send_photo(group.chat_id, png, caption=caption, filename="map.png")
-    await bot.send_message(
-        group.chat_id,
-        render_summary(summary, lang, zone),
-        parse_mode=ParseMode.HTML,
-        disable_web_page_preview=True,
-    )
-    shots = [e for e in summary.events if e.status in ("confirmed", "unreviewed")][-SHEET_MAX:]
-    items = [
-        (e.photo_sha256, f"#{e.id} {e.station or e.area or ''} {e.taken_at.astimezone(zone):%m-%d %H:%M}")
-        for e in shots
-    ]
-    sheet = await asyncio.to_thread(_sheet, svc.photos, items)
-    if sheet is not None:
-        caption = t(lang, "summary.sheet_caption", start=first, end=last, count=len(items))
-        await bot.send_photo(group.chat_id, sheet, caption=caption, filename="leopards.jpg")
-    # The period's photos in the group's areas as CSV, for its spreadsheet; rounded unless trusted.
-    rows = [r for r in await export_rows(svc.db, start, end) if follows(group, r["area"])]
-    if rows:
-        grid = svc.settings.untrusted_grid_km
-        data = await asyncio.to_thread(to_csv, rows, group.trusted, grid)
-        precision = t(lang, "export.exact") if group.trusted else t(lang, "export.rounded", grid=f"{grid:g}")
-        caption = t(lang, "summary.csv_caption", start=first, end=last, rows=len(rows), precision=precision)
-        name = f"leopard-watch_{first}_{last}.csv"
-        await bot.send_document(group.chat_id, io.BytesIO(data), filename=name, caption=caption)
-
-
 def _final(handler: Handler) -> Handler:
     async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await handler(update, context)
@@ -132,12 +76,16 @@ def _final(handler: Handler) -> Handler:
 def _on_demand(days: int) -> Handler:
     @registered_group
     async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat = update.effective_chat
-        assert chat is not None
+        chat, msg = update.effective_chat, update.effective_message
+        assert chat is not None and msg is not None
         svc = services(context)
         group = await svc.groups.get(chat.id)
         assert group is not None
-        await send_summary(context.bot, svc, group, *up_to_now(datetime.now(UTC), days))
+        # Answer where it was asked; message_thread_id alone is also set on replies outside forums.
+        thread = msg.message_thread_id if msg.is_topic_message else None
+        start, end = up_to_now(datetime.now(UTC), days)
+        outcome = await deliver(context.bot, svc, group, start, end, thread_id=thread, weekly=False)
+        await follow_group(context, group.chat_id, outcome)
 
     return command
 
@@ -269,28 +217,27 @@ async def weekly_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def deliver_weekly(context: ContextTypes.DEFAULT_TYPE, group: Group, occurrence: datetime) -> None:
-    """The summary due at `occurrence`, once; if Telegram fails it stays owed for the sync job."""
+    """The summary due at `occurrence`, once; what Telegram did not take yet stays owed for the sync job."""
     svc = services(context)
     start, end = week_before(occurrence, group.zone, WEEK)
     lock: asyncio.Lock = context.bot_data.setdefault("summary_lock", asyncio.Lock())
     async with lock:  # the scheduled job and the catch-up in the sync job must not both send it
         if await was_sent(svc.db, group.chat_id, start):
             return
-        try:
-            await send_summary(context.bot, svc, group, start, end)
-        except Forbidden:  # removed from the group: stop writing there, as the alert outbox does
-            log.warning("summary: bot was removed from chat %s; deactivating the group", group.chat_id)
-            await svc.groups.update(group.chat_id, active=0)
-            assert context.job_queue is not None
-            for job in context.job_queue.get_jobs_by_name(f"summary:{group.chat_id}"):
-                job.schedule_removal()
-            return
-        except TelegramError as exc:  # network, 5xx, 429: owed, retried by the sync job
-            log.warning(
-                "summary for chat %s not sent (%s); retrying within %ds", group.chat_id, exc, SYNC_INTERVAL
-            )
-            return
-        await mark_sent(svc.db, group.chat_id, start)
+        outcome = await deliver(context.bot, svc, group, start, end, thread_id=group.thread_id, weekly=True)
+        if outcome.complete:
+            await mark_sent(svc.db, outcome.chat_id, start)
+        elif not outcome.gone:
+            log.info("summary for chat %s owed; retrying within %ds", outcome.chat_id, SYNC_INTERVAL)
+    await follow_group(context, group.chat_id, outcome)
+
+
+async def follow_group(context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome) -> None:
+    """Keep the weekly job with the group: at its new id after a migration, none once it is gone."""
+    if outcome.chat_id != chat_id or outcome.gone:
+        await reschedule(context, chat_id)  # the old id has no active group now: its job goes
+    if outcome.chat_id != chat_id:
+        await reschedule(context, outcome.chat_id)
 
 
 def register(app: Application) -> None:

@@ -8,16 +8,64 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
+from bot.detector import OnnxLeopardDetector
 from bot.doctor import run_checks
 from bot.emulator import BotApiEmulator
+from bot.notices import queue_admin_notice
+from storage.db import Database
+from tests.conftest import ADMIN, GROUP, eventually, start_team
+
+NEVER_STARTED = 900_002  # an admin listed in LW_ADMIN_IDS who never pressed Start in the bot's chat
 
 
 async def test_all_parts_checked_against_the_emulator(settings: Settings, emu: BotApiEmulator) -> None:
     checks = {c.name: c for c in await run_checks(settings)}
-    assert set(checks) == {"settings", "database", "photo store", "model", "bot api"}
+    names = {"settings", "database", "photo store", "disk space", "model", "bot api", "admin notices"}
+    assert set(checks) == names
     assert all(c.ok for c in checks.values()), [c.line() for c in checks.values()]
+    assert not checks["admin notices"].warning
     assert "connected as @leopard_watch_bot" in checks["bot api"].detail
     assert checks["database"].warning  # no group registered yet
+
+
+async def test_admin_notices_that_never_arrived_are_shown(
+    emu: BotApiEmulator, settings: Settings, detector: OnnxLeopardDetector, leopard_jpeg: bytes
+) -> None:
+    settings = settings.with_(admin_ids=frozenset({ADMIN, NEVER_STARTED}))
+    emu.user(NEVER_STARTED, "Bolat", started=False)
+    async for team in start_team(emu, settings, detector):
+        # The group refuses the alert for good, so the admins are told; Telegram refuses Bolat's copy.
+        emu.fail_next("sendPhoto", 400, chat_id=GROUP, description="Bad Request: PHOTO_INVALID_DIMENSIONS")
+        await team.photo(team.ranger, leopard_jpeg)
+        told = await emu.wait_sent(ADMIN, len(emu.sent(ADMIN)) + 1, timeout=20)
+        assert f"sighting #1 to chat {GROUP} failed" in told[-1]["text"]
+        db = team.services.db
+        await eventually(
+            lambda: db.scalar("SELECT status = 'failed' FROM notices WHERE chat_id = ?", (NEVER_STARTED,))  # noqa: B023
+        )
+        assert emu.sent(NEVER_STARTED) == []
+    checks = {c.name: c for c in await run_checks(settings)}
+    lost = checks["admin notices"]
+    assert not lost.ok, lost.line()
+    assert lost.detail.startswith(
+        "1 admin notice(s) never reached their admin (they have not started the bot"
+    )
+    assert "open t.me/leopard_watch_bot and press Start" in lost.detail
+    assert f"to {NEVER_STARTED}: Alert for sighting #1 to chat {GROUP} failed: 400" in lost.detail
+    assert checks["database"].ok and checks["bot api"].ok  # the rest is healthy
+
+
+async def test_many_lost_admin_notices_are_summed_up(settings: Settings) -> None:
+    async with Database(settings.database) as db:
+        for n in range(5):
+            await queue_admin_notice(db, [NEVER_STARTED], f"notice {n} " + "x" * 300, dedup_key=f"k{n}")
+        await db.execute("UPDATE notices SET status = 'failed', last_error = 'Forbidden: not started'")
+    checks = {c.name: c for c in await run_checks(settings.with_(token=""))}
+    lost = checks["admin notices"]
+    assert not lost.ok and lost.detail.startswith("5 admin notice(s)")
+    assert "open the bot's chat in Telegram and press Start" in lost.detail  # no token: no username
+    assert "notice 2" in lost.detail and "notice 3" not in lost.detail and "and 2 more" in lost.detail
+    assert len(lost.detail) < 600  # long texts are cut
 
 
 async def test_wrong_token_and_broken_database_are_explained(settings: Settings, tmp_path: Path) -> None:

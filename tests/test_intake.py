@@ -145,10 +145,11 @@ async def test_venue_and_live_location(team: Team, leopard_jpeg: bytes, jackal_j
     await team.say(team.admin, "/help")
     assert len(team.emu.sent(team.ranger.id)) == moved  # updates are silent
     assert await team.services.db.scalar("SELECT COUNT(*) FROM sightings") == 2
-    # The photo sent right after the venue took the venue; the live location keeps its first point.
+    # The photo sent right after the venue took the venue, and the live location does not move it;
+    # the live location's latest point is what the next photos will get.
     assert (await sighting(team, 2))["location_source"] == "venue"
     here = await team.services.db.fetchone("SELECT lat, lon, source FROM ranger_locations")
-    assert (here["lat"], here["lon"], here["source"]) == (43.7, 51.3, "live")
+    assert (here["lat"], here["lon"], here["source"]) == (44.0, 51.6, "live")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,79 @@
+"""What a Bot API error means for a message to a group: wait, retry, follow the group, or give up.
+
+The outbox (alerts) and the weekly summaries both send to groups and must react alike. The texts are
+Telegram's own ("Bad Request: TOPIC_CLOSED", "Forbidden: bot was kicked from the supergroup chat");
+PTB keeps only the part after "Bad Request: " / "Forbidden: ", lower-cased here before matching.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+
+class Fate(Enum):
+    RETRY = "retry"  # network, 5xx, timeouts: back off and try again
+    WAIT = "wait"  # 429: try again after retry_after, not sooner
+    MIGRATED = "migrated"  # the group is a supergroup now: move it, send there at once
+    TOPIC_GONE = "topic_gone"  # the registered topic is closed or deleted: fall back to General
+    TOPIC_CLOSED = "topic_closed"  # General itself is closed: nothing to fall back to, keep trying
+    NO_MEDIA = "no_media"  # the group forbids photos/files for the bot: send text instead
+    CHAT_GONE = "chat_gone"  # kicked, left, chat deleted or not found: deactivate the group
+    NOT_MODIFIED = "not_modified"  # an edit that changes nothing: done
+    REFUSED = "refused"  # any other 400: retrying the same request cannot succeed
+
+
+@dataclass(frozen=True)
+class Failure:
+    fate: Fate
+    detail: str
+    wait: float = 0.0
+    new_chat_id: int | None = None
+
+
+_TOPIC = ("topic_closed", "topic_deleted", "topic_id_invalid", "message thread not found")
+_NO_MEDIA = (
+    "not enough rights to send photos",
+    "not enough rights to send documents",
+    "chat_send_photos_forbidden",
+    "chat_send_docs_forbidden",
+)
+_CHAT_GONE = ("chat not found", "group chat was deleted", "chat_write_forbidden", "peer_id_invalid")
+
+
+def classify(exc: TelegramError, *, in_topic: bool = False) -> Failure:
+    """in_topic: the request named a message_thread_id (a closed topic then has General to fall back to)."""
+    if isinstance(exc, ChatMigrated):
+        return Failure(Fate.MIGRATED, f"migrated to {exc.new_chat_id}", new_chat_id=int(exc.new_chat_id))
+    if isinstance(exc, RetryAfter):
+        wait = retry_seconds(exc)
+        return Failure(Fate.WAIT, f"429 retry after {wait:g}", wait=wait)
+    message = exc.message.lower()
+    if isinstance(exc, Forbidden):
+        # Every 403 to a group means the bot cannot write there until someone acts.
+        return Failure(Fate.CHAT_GONE, f"403 {exc.message}")
+    if isinstance(exc, BadRequest):
+        if "not modified" in message:
+            return Failure(Fate.NOT_MODIFIED, exc.message)
+        if any(key in message for key in _TOPIC):
+            fate = Fate.TOPIC_GONE if in_topic else Fate.TOPIC_CLOSED
+            return Failure(fate, f"400 {exc.message}")
+        if any(key in message for key in _NO_MEDIA):
+            return Failure(Fate.NO_MEDIA, f"400 {exc.message}")
+        if any(key in message for key in _CHAT_GONE):
+            return Failure(Fate.CHAT_GONE, f"400 {exc.message}")
+        return Failure(Fate.REFUSED, f"400 {exc.message}")
+    return Failure(Fate.RETRY, f"{type(exc).__name__}: {exc.message}")
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns that retry_after becomes a timedelta in v23; accept both without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
