@@ -27,6 +27,12 @@ class Invite:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Granted:
+    role: str  # the role held afterwards: an active coordinator given "ranger" stays a coordinator
+    changed: bool  # False: they already held that role, active
+
+
 class Access:
     def __init__(self, db: Database, admin_ids: frozenset[int]) -> None:
         self.db = db
@@ -68,11 +74,55 @@ class Access:
             await conn.execute(
                 """INSERT INTO rangers (user_id, name, username, language, role, status, created_at)
                    VALUES (?, ?, ?, ?, ?, 'active', ?)
-                   ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, status = 'active',
-                       name = excluded.name, username = excluded.username""",
+                   ON CONFLICT (user_id) DO UPDATE SET status = 'active',
+                       name = excluded.name, username = excluded.username,
+                       -- an invite raises a role, never lowers it: an active coordinator who
+                       -- opens a ranger's link stays a coordinator (someone suspended or removed
+                       -- comes back with the role the new invite gives)
+                       role = CASE WHEN rangers.role = 'coordinator' AND rangers.status = 'active'
+                                   THEN 'coordinator' ELSE excluded.role END""",
                 (user_id, name, username, language, row["role"], iso(now)),
             )
-            return str(row["role"])
+            cur = await conn.execute("SELECT role FROM rangers WHERE user_id = ?", (user_id,))
+            kept = await cur.fetchone()
+            return str(kept["role"]) if kept else str(row["role"])
+
+    async def grant(
+        self,
+        user_id: int,
+        name: str,
+        username: str | None,
+        language: str | None,
+        role: str,
+        *,
+        by: int,
+        chat_id: int,
+    ) -> Granted:
+        """Make someone an active ranger or coordinator without an invite link (an admin's reply in
+        a group); like redeem(), it never lowers an active coordinator's role."""
+        if role not in ("ranger", "coordinator"):
+            raise ValueError(role)
+        now = iso(utcnow())
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("SELECT role, status FROM rangers WHERE user_id = ?", (user_id,))
+            before = await cur.fetchone()
+            held = before["role"] if before is not None and before["status"] == "active" else None
+            if held in (role, "coordinator"):
+                return Granted(str(held), False)
+            await conn.execute(
+                """INSERT INTO rangers (user_id, name, username, language, role, status, created_at)
+                   VALUES (?, ?, ?, ?, ?, 'active', ?)
+                   ON CONFLICT (user_id) DO UPDATE SET status = 'active', role = excluded.role,
+                       name = excluded.name, username = excluded.username,
+                       -- a language chosen with /lang outlives Telegram's guess
+                       language = COALESCE(rangers.language, excluded.language)""",
+                (user_id, name, username, language, role, now),
+            )
+            await conn.execute(
+                "INSERT INTO role_grants (user_id, role, granted_by, chat_id, at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, role, by, chat_id, now),
+            )
+        return Granted(role, True)
 
     async def set_status(self, user_id: int, status: str, *, only_from: str | None = None) -> bool:
         """Change a person's status; with only_from, only when they currently have that status."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import io
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,14 +16,25 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.coordinates import redact_coordinates
-from bot.geo import Point, format_point, format_speed, google_maps_url, osm_url, round_point
+from bot.geo import (
+    Point,
+    format_point,
+    format_speed,
+    google_maps_url,
+    osm_url,
+    round_point,
+    rounded_movement,
+    rounding_slack_km,
+)
 from bot.i18n import t
 from bot.images import open_image
 from bot.movement import Move, latest_unconfirmed_move, previous_moves
+from bot.tg_text import CAPTION_LIMIT, KEEP, Line, fit, shorten
 from storage.db import Database, parse_iso
 from storage.photos import PhotoStore
 
-CAPTION_LIMIT = 1024  # Bot API limit for photo captions
+# The ranger's caption is quoted, not reproduced: the alert is about the photo.
+CAPTION_EXCERPT = 200  # UTF-16 units
 
 
 @dataclass(frozen=True)
@@ -89,82 +102,136 @@ async def build_view(
     e = html.escape
     taken = parse_iso(s["taken_at"])
     label = t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
+    # Ranks say which lines go first if the caption is still too long once what people typed is cut.
+    score = f"{s['score']:.2f}"
     if s["escalated_by"] is not None:  # the ranger's call, not the model's: say so, and what the model saw
         lines = [
-            t(lang, "alert.title_escalated", id=s["id"]),
-            t(lang, "alert.escalated", label=e(label), score=f"{s['score']:.2f}"),
+            Line.of(t(lang, "alert.title_escalated", id=s["id"]), KEEP),
+            Line.of(t(lang, "alert.escalated", label=e(label), score=score), 60),
         ]
     elif s["event_id"] is None:  # the model passed it over and nobody handed it on: not an alert
-        lines = [t(lang, "alert.title_other", label=e(label), score=f"{s['score']:.2f}", id=s["id"])]
+        lines = [Line.of(t(lang, "alert.title_other", label=e(label), score=score, id=s["id"]), KEEP)]
     else:
-        lines = [t(lang, "alert.title", label=e(label), score=f"{s['score']:.2f}", id=s["id"])]
+        lines = [Line.of(t(lang, "alert.title", label=e(label), score=score, id=s["id"]), KEEP)]
     if s["photos"] > 1:
-        lines.append(t(lang, "alert.more_photos", count=s["photos"] - 1))
+        lines.append(Line.of(t(lang, "alert.more_photos", count=s["photos"] - 1), 50))
     point = Point(s["lat"], s["lon"]) if s["lat"] is not None else None
-    if s["station_code"]:
-        area = f" · {e(s['station_area'])}" if s["station_area"] else ""
+    if s["station_code"] and trusted:
+        code, area = e(s["station_code"]), f" · {e(s['station_area'])}" if s["station_area"] else ""
         lines.append(
-            t(lang, "alert.station", code=e(s["station_code"]), name=e(s["station_name"] or ""), area=area)
+            Line(
+                lambda name: t(lang, "alert.station", code=code, name=name, area=area),
+                {"name": s["station_name"] or ""},
+                70,
+            )
         )
+    elif s["station_code"] and s["station_area"]:
+        # Not the code nor the name (a named spring): with the station list either is the exact place.
+        lines.append(Line.of(t(lang, "alert.area", area=e(s["station_area"])), 70))
     if point is None:
-        lines.append(t(lang, "alert.no_place"))
+        lines.append(Line.of(t(lang, "alert.no_place"), 80))
     else:
         shown = point if trusted else round_point(point, settings.untrusted_grid_km)
         links = f'<a href="{e(osm_url(shown))}">OSM</a> · <a href="{e(google_maps_url(shown))}">Google</a>'
         key = "alert.place" if trusted else "alert.place_rounded"
-        lines.append(
-            t(
-                lang,
-                key,
-                point=format_point(shown, 5 if trusted else 2),
-                links=links,
-                grid=f"{settings.untrusted_grid_km:g}",
-            )
-        )
-    lines.append(t(lang, "alert.taken", time=local_time(taken, zone), zone=e(str(zone))))
+        grid = f"{settings.untrusted_grid_km:g}"
+        place = t(lang, key, point=format_point(shown, 5 if trusted else 2), links=links, grid=grid)
+        lines.append(Line.of(place, 80))
+    lines.append(Line.of(t(lang, "alert.taken", time=local_time(taken, zone), zone=e(str(zone))), 75))
     ranger = s["ranger_name"] or (f"@{s['ranger_username']}" if s["ranger_username"] else str(s["ranger_id"]))
-    lines.append(t(lang, "alert.ranger", name=e(ranger)))
+    lines.append(Line(lambda name: t(lang, "alert.ranger", name=name), {"name": ranger}, 65))
     if point is not None and taken is not None and s["event_id"] is not None:
         days, limit = settings.movement_days, settings.max_km_per_day
         moves = await previous_moves(db, s["id"], point, taken, days=days, max_km_per_day=limit)
-        for mv in moves:
-            lines.append(
-                _move_line(lang, mv, "alert.move_one" if mv.move.plausible else "alert.move_two", settings)
-            )
         hint = await latest_unconfirmed_move(db, s["id"], point, taken, days=days, max_km_per_day=limit)
+        if not trusted:
+            # An exact distance from a sighting whose place is known (or shown to someone else) puts
+            # this one on a circle around it; two such circles cross near the spot.
+            moves = [_coarse(mv, point, taken, settings) for mv in moves]
+            hint = _coarse(hint, point, taken, settings) if hint is not None else None
+        for mv in moves:
+            key = "alert.move_one" if mv.move.plausible else "alert.move_two"
+            lines.append(Line.of(_move_line(lang, mv, key, settings, trusted), 30))
         if hint is not None:
-            lines.append(_move_line(lang, hint, "alert.move_unconfirmed", settings))
+            lines.append(Line.of(_move_line(lang, hint, "alert.move_unconfirmed", settings, trusted), 20))
+        if not trusted and (moves or hint is not None):
+            # Ranked above the moves so that it goes only after all of them.
+            lines.append(Line.of(rounding_note(lang, settings.untrusted_grid_km), 31))
     if s["caption"]:
-        # A ranger's typed coordinates or map link would undo the rounding for an untrusted group.
-        said = s["caption"] if trusted else redact_coordinates(s["caption"])
-        lines.append(t(lang, "alert.caption", text=e(said[:200])))
+        # A ranger's typed coordinates, map link, station code or station name would undo the rounding.
+        said = s["caption"]
+        if not trusted:
+            said = redact_stations(redact_coordinates(said), *await _stations(db))
+        excerpt = shorten(said, CAPTION_EXCERPT)
+        lines.append(Line(lambda text: t(lang, "alert.caption", text=text), {"text": excerpt}, 40))
     if s["status"] != "unreviewed":
-        who = e(s["reviewer_name"] or str(s["reviewed_by"]))
+        status_key = f"alert.status.{s['status']}"
+        when = local_time(parse_iso(s["reviewed_at"]), zone)
         lines.append(
-            t(
-                lang,
-                f"alert.status.{s['status']}",
-                who=who,
-                time=local_time(parse_iso(s["reviewed_at"]), zone),
+            Line(
+                lambda who: t(lang, status_key, who=who, time=when),
+                {"who": s["reviewer_name"] or str(s["reviewed_by"])},
+                KEEP,
             )
         )
-    caption = "\n".join(lines)
-    if len(caption) > CAPTION_LIMIT:
-        caption = "\n".join(lines[:4])[:CAPTION_LIMIT]
+    caption = fit(lines, CAPTION_LIMIT)
     return AlertView(caption, review_keyboard(lang, s["id"]), s["photo_sha256"], s["boxes"])
 
 
-def _move_line(lang: str, mv: Move, key: str, settings: Settings) -> str:
+def _move_line(lang: str, mv: Move, key: str, settings: Settings, trusted: bool) -> str:
+    approx = "" if trusted else "≈"  # the note line says what it is rounded to
     return t(
         lang,
         key,
-        km=f"{mv.move.distance_km:.0f}",
+        km=f"{approx}{mv.move.distance_km:.0f}",
         id=mv.other_id,
-        station=html.escape(mv.other_station or "—"),
+        station=html.escape((mv.other_station if trusted else mv.other_area) or "—"),
         days=f"{mv.days:.1f}",
-        speed=format_speed(mv.move.km_per_day),
+        speed=approx + format_speed(mv.move.km_per_day),
         limit=f"{settings.max_km_per_day:g}",
     )
+
+
+def _coarse(mv: Move, point: Point, taken: datetime, settings: Settings) -> Move:
+    grid, limit = settings.untrusted_grid_km, settings.max_km_per_day
+    return replace(mv, move=rounded_movement(mv.other_point, mv.other_taken, point, taken, grid, limit))
+
+
+def rounding_note(lang: str, grid_km: float) -> str:
+    """What a rounded distance is: said wherever one is shown (alerts, /compare, summaries)."""
+    return t(lang, "move.rounded", grid=f"{grid_km:g}", slack=f"{rounding_slack_km(grid_km):.0f}")
+
+
+async def _stations(db: Database) -> tuple[list[str], list[str]]:
+    rows = await db.fetchall("SELECT code, name FROM stations")
+    return [r["code"] for r in rows], [r["name"] for r in rows if r["name"]]
+
+
+STATION_HIDDEN = "[station hidden]"  # in the style of bot.redaction's "[position hidden]"
+# Rangers type codes on Russian and Kazakh keyboards too ("УСТ-04"), with whatever dash the phone gives.
+_LETTERS = "A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі"
+_DASHES = "\\-\u2010-\u2015\u2212\ufe63\uff0d"
+_DASHED_CODE = re.compile(rf"(?<![\w{_DASHES}])[{_LETTERS}]{{2,6}}[{_DASHES}]\d{{1,4}}(?![\w{_DASHES}])")
+
+
+def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> str:
+    """The text without station codes or station names: with the station list either is the place.
+
+    Fail-closed like bot.redaction: every dashed code ("UST-04", "ұст–4") goes, registered or not; so
+    does letters-then-a-registered-station's-number with a space or nothing between ("ust 4", "UST04"),
+    even where it was "card 4". A name goes whole and by each capitalised word of it ("Kaskyrbulak
+    spring", "kaskyrbulak"), in any case.
+    """
+    text = _DASHED_CODE.sub(STATION_HIDDEN, text)
+    numbers = {int(m.group(1)) for c in codes if (m := re.search(r"(\d{1,4})$", c))}
+    patterns = [rf"[{_LETTERS}]{{2,6}}[ _]?0*{n}(?!\d)" for n in sorted(numbers)]
+    for name in names:
+        words = [name.strip(), *(w for w in name.split() if len(w) >= 4 and w[:1].isupper())]
+        patterns += [re.escape(w) for w in words if len(w) >= 3]
+    if not patterns:
+        return text
+    longest_first = sorted(set(patterns), key=len, reverse=True)
+    return re.sub(rf"(?<!\w)(?:{'|'.join(longest_first)})(?!\w)", STATION_HIDDEN, text, flags=re.IGNORECASE)
 
 
 def photo_with_boxes(photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600) -> bytes:

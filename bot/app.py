@@ -17,8 +17,10 @@ from bot.detector import Detector
 from bot.i18n import LANGUAGES, pick_language, t
 from bot.inbox import Inbox, InboxBot, mark_done
 from bot.services import Services
+from handlers import storage_trouble
 from handlers import summaries as summary_handlers
 from handlers.common import drain_outbox
+from handlers.photos import flush_album_receipts
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ PRIVATE_COMMANDS = (
 )
 GROUP_COMMANDS = (
     "help", "week", "month", "sighting", "compare", "export", "register", "areas", "settings", "trusted",
+    "coordinator", "ranger",
 )  # fmt: skip
 
 
@@ -62,6 +65,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:
         )
         .concurrent_updates(True)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -75,6 +79,9 @@ def build_application(settings: Settings, detector: Detector) -> Application:
     assert app.job_queue is not None
     app.job_queue.run_repeating(drain_outbox, OUTBOX_INTERVAL, first=0.5, name="outbox")
     app.job_queue.run_repeating(_purge_inbox, timedelta(days=1), first=timedelta(hours=1), name="inbox-purge")
+    # Photos deferred because the disk or the database failed; the job keeps its own backoff.
+    tick = storage_trouble.RETRY_TICK
+    app.job_queue.run_repeating(storage_trouble.retry_deferred, tick, first=tick, name="storage-retry")
     return app
 
 
@@ -104,6 +111,14 @@ async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot_data["inbox"].purge()
 
 
+async def _post_stop(app: Application) -> None:
+    """After Application.stop (every fetched update handled, the JobQueue stopped), before shutdown:
+    the bot can still send, so work the stopped JobQueue dropped is finished here."""
+    sent = await flush_album_receipts(app)
+    if sent:
+        log.info("sent %d album receipt(s) that were waiting at shutdown", sent)
+
+
 async def _post_shutdown(app: Application) -> None:
     services: Services | None = app.bot_data.pop("services", None)
     if services is not None:
@@ -128,7 +143,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 @asynccontextmanager
 async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:
     """Run the application inside an existing event loop (tests, demo, import); run_polling owns
-    the loop itself, so this does the same steps by hand, post_init/post_shutdown included."""
+    the loop itself, so this does the same steps by hand, post_init/post_stop/post_shutdown included."""
     await app.initialize()
     try:
         if app.post_init:
@@ -145,6 +160,8 @@ async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Appl
                 await app.updater.stop()
             if app.running:
                 await app.stop()
+                if app.post_stop:  # as run_polling: only after a stop
+                    await app.post_stop(app)
     finally:
         if app.post_shutdown:
             await app.post_shutdown(app)

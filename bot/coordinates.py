@@ -9,6 +9,7 @@ from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from bot.geo import CoordinateError, Point
+from bot.redaction import redact_coordinates as redact_coordinates  # callers import it from here
 
 # Parsing. Rangers paste GPS apps, phone map links and hand-typed DMS in three languages, so the parser
 # is deliberately tolerant of notation but conservative about bare numbers: a false positive files a
@@ -260,29 +261,3 @@ def parse_coordinates(text: str) -> Point | None:
     if errors:
         raise errors[0]
     return None
-
-
-_SPOT = re.compile(
-    # A coordinate component as a ranger writes one: degrees with a mark, or a number with decimals.
-    r"[-+]?[0-9]{1,3}\s*°(?:\s*[0-9]{1,2}(?:[.,][0-9]+)?\s*')?(?:\s*[0-9]{1,2}(?:[.,][0-9]+)?\s*\"?)?"
-    r"|[-+]?[0-9]{1,3}[.,][0-9]{2,}"
-)
-
-
-def redact_coordinates(text: str) -> str:
-    """The text with any place in it blanked out, for readers who may only see a rounded place.
-
-    Only a text that holds coordinates (by parse_coordinates' rules, including unusable ones) is
-    touched: then map links and every number that could be part of a position become "…".
-    """
-    try:
-        found = parse_coordinates(text)
-    except CoordinateError:
-        found = None
-        hit = True
-    else:
-        hit = found is not None
-    if not hit:
-        return text
-    s = _URL.sub("…", text.translate(_MARKS).replace("''", '"'))
-    return _SPOT.sub("…", s)

@@ -1,7 +1,9 @@
 """`leopard-watch export`: the same files as /export, straight from the database, for scripts and cron.
 
-Dates are calendar days in LW_TIMEZONE, both inclusive, as in the bot command. Coordinates are
-rounded to LW_UNTRUSTED_GRID_KM unless --exact is given (whoever runs this can read the database).
+Dates are calendar days in LW_TIMEZONE, both inclusive, as in the bot command. Unless --exact is
+given (whoever runs this can read the database) the file is the one an untrusted reader gets:
+coordinates rounded to LW_UNTRUSTED_GRID_KM and station codes replaced by aliases made up for the
+file, so it can be passed on without the exact places.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--until", type=date.fromisoformat, help="last day, YYYY-MM-DD, inclusive (default: today)"
     )
-    p.add_argument("--exact", action="store_true", help="exact coordinates (default: rounded to the grid)")
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="exact coordinates and station codes (default: rounded to the grid, stations as aliases)",
+    )
     p.add_argument("--out", type=Path, help="output file (default: standard output)")
     return p
 

@@ -2,6 +2,8 @@
 
 Coordinates are snapped with bot.geo.round_point unless the caller may see exact ones (trusted group
 or an admin in private); captions are never exported because rangers type coordinates into them.
+A rounded export has no station codes or names either: anyone with the station list would read the
+exact place from them. Each station gets a made-up alias instead (StationAliases).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import asyncio
 import csv
 import io
 import json
+import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +54,34 @@ def shown(lat: float | None, lon: float | None, exact: bool, grid_km: float) -> 
     return p if exact else round_point(p, grid_km)
 
 
+class StationAliases:
+    """Made-up station ids for one rounded export ("loc-3fa91c").
+
+    Within the file a station keeps its alias, so photos from one camera still group together; the
+    next export draws new ones, so no table of aliases can be built up over time and matched with
+    the station list. Random rather than a hash of the code: the codes are few and guessable.
+    """
+
+    def __init__(self) -> None:
+        self._aliases: dict[str, str] = {}
+
+    def __call__(self, code: str | None) -> str:
+        if not code:
+            return ""
+        if code not in self._aliases:
+            taken = set(self._aliases.values())
+            alias = f"loc-{secrets.token_hex(3)}"
+            while alias in taken:
+                alias = f"loc-{secrets.token_hex(3)}"
+            self._aliases[code] = alias
+        return self._aliases[code]
+
+
+def station_ids(exact: bool) -> Callable[[str | None], str]:
+    """How station codes appear in an export: as they are (exact), else as aliases for this one file."""
+    return (lambda code: code or "") if exact else StationAliases()
+
+
 def coord(value: float, exact: bool) -> str:
     # Snapped values carry float noise (43.2117...000001); four decimals (~10 m) keep all they hold.
     return f"{value:.6f}" if exact else f"{value:.4f}"
@@ -81,7 +112,9 @@ async def export_rows(db: Database, since: datetime | None, until: datetime | No
     return out
 
 
-def _record(r: dict[str, Any], exact: bool, grid_km: float) -> dict[str, Any]:
+def _record(
+    r: dict[str, Any], exact: bool, grid_km: float, station: Callable[[str | None], str]
+) -> dict[str, Any]:
     p = shown(r["lat"], r["lon"], exact, grid_km)
     return {
         "id": r["id"],
@@ -90,7 +123,7 @@ def _record(r: dict[str, Any], exact: bool, grid_km: float) -> dict[str, Any]:
         "lat": coord(p.lat, exact) if p else "",
         "lon": coord(p.lon, exact) if p else "",
         "location_source": r["location_source"] or "",
-        "station": r["station_code"] or "",
+        "station": station(r["station_code"]),
         "area": r["area"] or "",
         "ranger": r["ranger"],
         "label": r["label"],
@@ -106,8 +139,9 @@ def to_csv(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
+    station = station_ids(exact)
     for r in rows:
-        writer.writerow(_record(r, exact, grid_km))
+        writer.writerow(_record(r, exact, grid_km, station))
     # A BOM makes Excel, which coordinators open CSV files with, read Cyrillic names as UTF-8.
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -115,8 +149,9 @@ def to_csv(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes
 def to_geojson(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes:
     """RFC 7946: [lon, lat], WGS84, and a null geometry for photos that have no place yet."""
     features = []
+    station = station_ids(exact)
     for r in rows:
-        rec = _record(r, exact, grid_km)
+        rec = _record(r, exact, grid_km, station)
         lat, lon = rec.pop("lat"), rec.pop("lon")
         geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]} if lat != "" else None
         features.append({"type": "Feature", "id": rec["id"], "geometry": geometry, "properties": rec})
@@ -135,8 +170,9 @@ def to_kml(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes
         style = ET.SubElement(doc, f"{{{KML_NS}}}Style", id=status)
         icon = ET.SubElement(style, f"{{{KML_NS}}}IconStyle")
         ET.SubElement(icon, f"{{{KML_NS}}}color").text = colour
+    station = station_ids(exact)
     for r in rows:
-        rec = _record(r, exact, grid_km)
+        rec = _record(r, exact, grid_km, station)
         if rec["lat"] == "":
             continue
         pm = ET.SubElement(doc, f"{{{KML_NS}}}Placemark", id=f"s{rec['id']}")

@@ -123,6 +123,38 @@ def movement(
     return Movement(distance_km=dist, hours=hours, km_per_day=speed, plausible=plausible)
 
 
+def rounding_slack_km(grid_km: float) -> float:
+    """How far apart two points can truly be beyond the distance of their grid nodes: each lies within
+    half a cell (grid_km / 2 north-south and east-west, see round_point) of its node."""
+    return math.sqrt(2) * grid_km
+
+
+def rounded_movement(
+    a: Point,
+    t_a: datetime,
+    b: Point,
+    t_b: datetime,
+    grid_km: float,
+    max_km_per_day: float = DEFAULT_MAX_KM_PER_DAY,
+) -> Movement:
+    """movement() as a reader who may only see grid cells can work it out, so it tells them nothing more.
+
+    The distance is between the snapped points. The verdict takes the shortest distance the two cells
+    allow: judging on the exact distance would leak one bit of it per comparison, and "could one animal
+    have done it" is still answered honestly (never "two" where the cells allow one).
+    """
+    if t_a.utcoffset() is None or t_b.utcoffset() is None:
+        raise ValueError("rounded_movement() needs timezone-aware datetimes")
+    if not max_km_per_day > 0:
+        raise ValueError("max_km_per_day must be positive")
+    dist = distance_km(round_point(a, grid_km), round_point(b, grid_km))
+    hours = abs((t_b - t_a).total_seconds()) / 3600
+    speed = dist / (hours / 24) if hours > 0 else (0.0 if dist == 0 else None)
+    shortest = max(0.0, dist - rounding_slack_km(grid_km))
+    plausible = shortest < _GPS_NOISE_KM or (hours > 0 and shortest / (hours / 24) <= max_km_per_day)
+    return Movement(distance_km=dist, hours=hours, km_per_day=speed, plausible=plausible)
+
+
 _KM_PER_DEGREE = 111.32
 
 

@@ -46,6 +46,28 @@ class MapStation:
     area: str | None = None
 
 
+@dataclass(frozen=True)
+class MapArea:
+    """An area's name, drawn where a map for an untrusted group would otherwise show its stations."""
+
+    name: str
+    point: Point
+
+
+def area_labels(stations: Sequence[MapStation], names: Mapping[str, str], grid_km: float) -> list[MapArea]:
+    """One label per area at the mean of its stations, snapped to the grid: the group learns roughly
+    where the area is, and nothing about where in it the cameras stand."""
+    by_area: dict[str, list[Point]] = defaultdict(list)
+    for st in stations:
+        if st.area:
+            by_area[st.area].append(st.point)
+    out = []
+    for area, pts in sorted(by_area.items()):
+        mean = Point(sum(p.lat for p in pts) / len(pts), sum(p.lon for p in pts) / len(pts))
+        out.append(MapArea(names.get(area, area), round_point(mean, grid_km)))
+    return out
+
+
 @lru_cache(maxsize=8)
 def font(size: int) -> Font:
     # DejaVu has Cyrillic and Kazakh letters; Pillow's built-in font is only a last resort.
@@ -183,13 +205,19 @@ def _areas(
 
 
 def _legend(
-    draw: ImageDraw.ImageDraw, proj: Projection, counts: Mapping[str, int], lang: str, note: str
+    draw: ImageDraw.ImageDraw,
+    proj: Projection,
+    counts: Mapping[str, int],
+    lang: str,
+    note: str,
+    stations: bool = True,
 ) -> None:
     f = font(14)
     rows: list[tuple[tuple[int, int, int] | None, str]] = [
         (STATUS_COLOURS[k], t(lang, f"map.{k}", count=counts.get(k, 0))) for k in STATUS_COLOURS
     ]
-    rows.append((None, t(lang, "map.station")))
+    if stations:
+        rows.append((None, t(lang, "map.station")))
     x0, y0 = 14, proj.height - 34 - 22 * len(rows) - (20 if note else 0)
     box_w = 40 + max(int(draw.textlength(label, font=f)) for _, label in rows)
     box_w = max(box_w, int(draw.textlength(note, font=font(12))) + 20) if note else box_w
@@ -214,16 +242,21 @@ def render_map(
     title: str = "",
     lang: str = "en",
     grid_km: float | None = None,
+    labels: Sequence[MapArea] = (),
 ) -> bytes:
     """PNG of stations, area outlines (convex hulls of their stations) and sightings by status.
 
-    With grid_km (untrusted groups) every position, stations included, is snapped to that grid first,
-    so the picture holds no more precision than the group may see.
+    With grid_km (untrusted groups) sightings are snapped to that grid first, so the picture holds no
+    more precision than the group may see, and stations are not drawn at all: a station is an exact
+    point, its code and its hull corners lead back to it; `labels` (see area_labels) name the areas
+    instead, at grid nodes.
     """
     if grid_km:
         points = [MapPoint(round_point(p.point, grid_km), p.status) for p in points]
-        stations = [MapStation(s.code, round_point(s.point, grid_km), s.area) for s in stations]
-    proj = projection([p.point for p in points] + [s.point for s in stations], size)
+        stations = []
+        labels = [MapArea(a.name, round_point(a.point, grid_km)) for a in labels]
+    shown = [p.point for p in points] + [s.point for s in stations] + [a.point for a in labels]
+    proj = projection(shown, size)
     image = Image.new("RGB", size, _BACKGROUND)
     draw = ImageDraw.Draw(image)
     _graticule(draw, proj)
@@ -232,6 +265,9 @@ def render_map(
         x, y = proj.xy(st.point)
         draw.polygon([(x, y - 7), (x - 6, y + 5), (x + 6, y + 5)], fill=_INK)
         draw.text((x + 8, y - 2), st.code, fill=_INK, font=font(12), anchor="lm")
+    for a in labels:  # a halo keeps the name readable over grid lines and dots
+        draw.text(proj.xy(a.point), a.name, fill=_AREA, font=font(16), anchor="mm", stroke_width=3,
+                  stroke_fill=_BACKGROUND)  # fmt: skip
     order = {"rejected": 0, "unconfirmed": 1, "confirmed": 2}  # the ones that matter are drawn on top
     for p in sorted(points, key=lambda p: order.get(p.status, 0)):
         x, y = proj.xy(p.point)
@@ -248,7 +284,7 @@ def render_map(
     for p in points:
         counts[p.status] += 1
     note = t(lang, "map.rounded", grid=f"{grid_km:g}") if grid_km else ""
-    _legend(draw, proj, counts, lang, note)
+    _legend(draw, proj, counts, lang, note, stations=not grid_km)
     if title:
         draw.rectangle((0, 0, proj.width, 34), fill=(255, 255, 255))
         draw.text((proj.width / 2, 8), title, fill=_INK, font=font(18), anchor="ma")

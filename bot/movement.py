@@ -15,6 +15,10 @@ class Move:
     other_station: str | None
     other_taken: datetime
     move: Movement
+    # Where the other sighting was, so a reader who may only see grid cells gets the move worked out
+    # from the cells (bot.geo.rounded_movement), and its area in place of the station code.
+    other_point: Point
+    other_area: str | None
 
     @property
     def days(self) -> float:
@@ -39,7 +43,8 @@ async def previous_moves(
     model called "snow leopard" is still a leopard once they say so).
     """
     rows = await db.fetchall(
-        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon FROM sightings s
+        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area FROM sightings s
+           LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.status = 'confirmed' AND s.lat IS NOT NULL
              AND s.id = s.event_id AND s.event_id != ?
              AND s.taken_at >= ? AND s.taken_at <= ?
@@ -50,8 +55,9 @@ async def previous_moves(
     for r in rows:
         other_taken = parse_iso(r["taken_at"])
         assert other_taken is not None
-        m = movement(Point(r["lat"], r["lon"]), other_taken, point, taken_at, max_km_per_day)
-        moves.append(Move(r["id"], r["station_code"], other_taken, m))
+        other = Point(r["lat"], r["lon"])
+        m = movement(other, other_taken, point, taken_at, max_km_per_day)
+        moves.append(Move(r["id"], r["station_code"], other_taken, m, other, r["area"]))
     return moves
 
 
@@ -62,7 +68,8 @@ async def latest_unconfirmed_move(
     confirmed one: shown apart, as a hint ("not counted"), because two alerts often come before
     anyone has pressed a button, and that is exactly when the coordinators compare them."""
     r = await db.fetchone(
-        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon FROM sightings s
+        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area FROM sightings s
+           LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.status = 'unreviewed' AND s.id = s.event_id AND s.event_id != ? AND s.lat IS NOT NULL
              AND s.taken_at >= ? AND s.taken_at <= ?
              AND NOT EXISTS (SELECT 1 FROM sightings c WHERE c.status = 'confirmed' AND c.id = c.event_id
@@ -75,8 +82,9 @@ async def latest_unconfirmed_move(
         return None
     other_taken = parse_iso(r["taken_at"])
     assert other_taken is not None
-    m = movement(Point(r["lat"], r["lon"]), other_taken, point, taken_at, max_km_per_day)
-    return Move(r["id"], r["station_code"], other_taken, m)
+    other = Point(r["lat"], r["lon"])
+    m = movement(other, other_taken, point, taken_at, max_km_per_day)
+    return Move(r["id"], r["station_code"], other_taken, m, other, r["area"])
 
 
 @dataclass(frozen=True)
@@ -86,16 +94,17 @@ class Placed:
     taken: datetime | None
     point: Point | None
     status: str
+    area: str | None = None  # the station's area: what a reader who may not know stations is told
 
 
 async def load_placed(db: Database, sighting_id: int) -> Placed | None:
     r = await db.fetchone(
-        "SELECT id, station_code, taken_at, received_at, lat, lon, status FROM sightings WHERE id = ?",
+        "SELECT s.id, s.station_code, s.taken_at, s.received_at, s.lat, s.lon, s.status, st.area "
+        "FROM sightings s LEFT JOIN stations st ON st.code = s.station_code WHERE s.id = ?",
         (sighting_id,),
     )
     if r is None:
         return None
     point = Point(r["lat"], r["lon"]) if r["lat"] is not None else None
-    return Placed(
-        r["id"], r["station_code"], parse_iso(r["taken_at"] or r["received_at"]), point, r["status"]
-    )
+    taken = parse_iso(r["taken_at"] or r["received_at"])
+    return Placed(r["id"], r["station_code"], taken, point, r["status"], r["area"])

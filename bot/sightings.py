@@ -6,10 +6,14 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from bot.alerts import enqueue_for_event, find_burst_event
 from bot.coordinates import parse_coordinates
@@ -17,6 +21,10 @@ from bot.detector import Detection, Detector
 from bot.exif import PhotoMeta, read_meta, taken_utc
 from bot.geo import CoordinateError, Point
 from bot.images import UnreadableImage
+from bot.intake import PhotoIntake as PhotoIntake
+from bot.intake import Ranger as Ranger
+from bot.intake import Receipt as Receipt
+from bot.intake import SightingError as SightingError
 from bot.stations import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso, utcnow
 from storage.photos import PhotoStore
@@ -27,55 +35,8 @@ log = logging.getLogger(__name__)
 # GPS fix at the moment of capture, coordinates the ranger typed for this photo, then a pin, which
 # says where the phone is when sending rather than where the photo was taken.
 LOCATION_RANK = ("station", "exif", "text", "venue", "pin", "live")
-
-
-@dataclass(frozen=True)
-class Ranger:
-    user_id: int
-    name: str = ""
-    username: str | None = None
-    language: str | None = None
-
-
-@dataclass
-class PhotoIntake:
-    data: bytes
-    ranger: Ranger
-    received_at: datetime
-    chat_id: int | None = None
-    message_id: int | None = None
-    caption: str | None = None
-    media_group_id: str | None = None
-    is_document: bool = False
-    forwarded_at: datetime | None = None
-    source: str = "telegram"
-    station_code: str | None = None  # set by SD-card import
-    zone: ZoneInfo | None = None
-
-
-@dataclass
-class Receipt:
-    sighting_id: int
-    duplicate: bool = False
-    detection: Detection | None = None
-    location_source: str | None = None
-    point: Point | None = None
-    station: str | None = None
-    taken_at: datetime | None = None
-    event_id: int | None = None
-    new_alert: bool = False
-    notes: list[str] = field(default_factory=list)
-    already_asked: bool = False  # an earlier photo of this ranger is already waiting for a place
-
-    @property
-    def awaiting_location(self) -> bool:
-        return self.point is None
-
-
-class SightingError(ValueError):
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+# Telegram's live_period for a live location shared until the ranger stops it.
+LIVE_FOREVER = timedelta(seconds=0x7FFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -83,6 +44,60 @@ class Place:
     point: Point
     source: str
     station: Station | None = None
+
+
+class Edit(Enum):
+    ADDED = "added"
+    KEPT = "kept"  # the sighting already has a place
+    NO_PLACE = "no_place"  # the new caption names none
+    NOT_RECORDED = "not_recorded"  # no sighting came from that message
+
+
+@dataclass(frozen=True)
+class CaptionEdit:
+    outcome: Edit
+    sighting_id: int | None = None
+    place: Place | None = None
+    event_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _same_message(row: aiosqlite.Row, intake: PhotoIntake) -> bool:
+    return intake.chat_id is not None and (row["chat_id"], row["message_id"]) == (
+        intake.chat_id,
+        intake.message_id,
+    )
+
+
+def _receipt_of(row: aiosqlite.Row, detection: Detection) -> Receipt:
+    point = Point(row["lat"], row["lon"]) if row["lat"] is not None else None
+    return Receipt(
+        row["id"],
+        detection=detection,
+        location_source=row["location_source"],
+        point=point,
+        station=row["station_code"],
+        taken_at=parse_iso(row["taken_at"]),
+        event_id=row["event_id"],
+    )
+
+
+def _best(candidates: list[Place]) -> Place | None:
+    return min(candidates, key=lambda p: LOCATION_RANK.index(p.source), default=None)
+
+
+async def _give_place(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row], place: Place) -> None:
+    """The one way a sighting recorded without a place gets one. Its event's groups were chosen when
+    the alert was queued (with no place: every group), so the alerts are edited, not sent again."""
+    station = place.station.code if place.station else None
+    for row in rows:
+        await conn.execute(
+            "UPDATE sightings SET lat = ?, lon = ?, location_source = ?, station_code = ? "
+            "WHERE id = ? AND lat IS NULL",
+            (place.point.lat, place.point.lon, place.source, station, row["id"]),
+        )
+    for event_id in {row["event_id"] for row in rows if row["event_id"]}:
+        await enqueue_for_event(conn, event_id, new_alert=False)
 
 
 class Sightings:
@@ -117,14 +132,20 @@ class Sightings:
             meta: PhotoMeta = await asyncio.to_thread(read_meta, intake.data)
         except UnreadableImage as exc:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
-        stored = await asyncio.to_thread(self.photos.put, intake.data)
-        existing = await self._recorded(stored.sha256)
-        if existing:
-            return existing
+        # Raises StorageUnavailable (disk full, failing, database locked too long): nothing recorded.
+        stored = await self.photos.store(intake.data)
+        row = await self.db.fetchone("SELECT * FROM sightings WHERE photo_sha256 = ?", (stored.sha256,))
+        if row is not None and not _same_message(row, intake):
+            return Receipt(row["id"], duplicate=True, event_id=row["event_id"])
         try:
             detection = await loop.run_in_executor(self.executor, self.detector.detect, intake.data)
         except UnreadableImage as exc:
             raise SightingError(str(exc), getattr(exc, "reason", "corrupt")) from exc
+        if row is not None:
+            # This very message made the sighting and is handled again (the inbox replays what a crash
+            # interrupted before its receipt went out): the ranger gets the real receipt, 🐆 button
+            # included. Detection runs again because the row does not keep all the receipt shows.
+            return _receipt_of(row, detection)
         place, notes = await self._place(intake, meta)
         taken_at = self._taken_at(intake, meta)
         waiting = await self._waiting_for_place(intake.ranger.user_id, intake.received_at)
@@ -161,33 +182,38 @@ class Sightings:
     async def _place(self, intake: PhotoIntake, meta: PhotoMeta) -> tuple[Place | None, list[str]]:
         notes: list[str] = []
         candidates: list[Place] = []
-        station = None
         if intake.station_code:
             station = await self.stations.get(intake.station_code)
             if station is None:
                 raise SightingError(f"unknown station {intake.station_code}", "unknown_station")
-        if station is None:
-            station = await self.stations.find_in_text(intake.caption)
-            unknown = [c for c in codes_in(intake.caption) if station is None]
-            notes.extend(f"unknown_station:{code}" for code in unknown[:1])
-        if station:
             candidates.append(Place(station.point, "station", station))
+        candidates += await self._caption_places(intake.caption, notes, stations=not intake.station_code)
         if meta.gps:
             candidates.append(Place(meta.gps, "exif"))
+        recent = await self._recent_location(intake.ranger.user_id, intake.received_at)
+        if recent:
+            candidates.append(recent)
+        return _best(candidates), notes
+
+    async def _caption_places(
+        self, caption: str | None, notes: list[str], *, stations: bool = True
+    ) -> list[Place]:
+        """The places a caption names: a known station code, typed coordinates. Problems go to notes."""
+        found: list[Place] = []
+        if stations:
+            station = await self.stations.find_in_text(caption)
+            if station:
+                found.append(Place(station.point, "station", station))
+            else:
+                notes.extend(f"unknown_station:{code}" for code in codes_in(caption)[:1])
         try:
-            typed = parse_coordinates(intake.caption or "")
+            typed = parse_coordinates(caption or "")
         except CoordinateError as exc:
             notes.append(f"bad_coordinates:{exc}")
             typed = None
         if typed:
-            candidates.append(Place(typed, "text"))
-        recent = await self._recent_location(intake.ranger.user_id, intake.received_at)
-        if recent:
-            candidates.append(recent)
-        if not candidates:
-            return None, notes
-        candidates.sort(key=lambda p: LOCATION_RANK.index(p.source))
-        return candidates[0], notes
+            found.append(Place(typed, "text"))
+        return found
 
     async def _recent_location(self, user_id: int, at: datetime) -> Place | None:
         row = await self.db.fetchone("SELECT * FROM ranger_locations WHERE user_id = ?", (user_id,))
@@ -306,15 +332,54 @@ class Sightings:
                 (user_id, since),
             )
             rows = list(await cur.fetchall())
-            for row in rows:
-                await conn.execute(
-                    "UPDATE sightings SET lat = ?, lon = ?, location_source = ?, station_code = ? "
-                    "WHERE id = ?",
-                    (point.lat, point.lon, source, station.code if station else None, row["id"]),
-                )
-            for event_id in {row["event_id"] for row in rows if row["event_id"]}:
-                await enqueue_for_event(conn, event_id, new_alert=False)
+            await _give_place(conn, rows, Place(point, source, station))
         return [row["id"] for row in rows]
+
+    async def follow_live_location(
+        self, user_id: int, point: Point, started: datetime, period: timedelta, moved_at: datetime
+    ) -> bool:
+        """A live location moved: keep its latest point for the photos still to come, for as long as
+        it is shared. False if it had ended (or a fresher place the ranger gave is kept).
+
+        Photos already waiting got its first point when it started, where the ranger was when sending
+        them; they are not moved along. A station code or pin sent since wins while it is fresh: the
+        ranger said where they are on purpose, the phone only reports where it is.
+        """
+        if period < LIVE_FOREVER and moved_at > started + period:
+            return False
+        cur = await self.db.execute(
+            """INSERT INTO ranger_locations (user_id, lat, lon, source, station_code, at)
+               VALUES (?, ?, ?, 'live', NULL, ?)
+               ON CONFLICT (user_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon,
+                   source = excluded.source, station_code = NULL, at = excluded.at
+               WHERE (ranger_locations.source = 'live' AND ranger_locations.at <= excluded.at)
+                  OR ranger_locations.at < ?""",
+            (user_id, point.lat, point.lon, iso(moved_at), iso(moved_at - self.pairing)),
+        )
+        return cur.rowcount > 0
+
+    async def place_from_edited_caption(
+        self, chat_id: int, message_id: int, caption: str | None
+    ) -> CaptionEdit:
+        """An edited caption may give a place to the sighting of that message if it has none; it
+        never makes a new sighting, and never moves a sighting that has a place."""
+        notes: list[str] = []
+        place = _best(await self._caption_places(caption, notes))
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT id, event_id, lat FROM sightings WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return CaptionEdit(Edit.NOT_RECORDED)
+            if place is None:
+                return CaptionEdit(Edit.NO_PLACE, row["id"], notes=notes)
+            if row["lat"] is not None:
+                return CaptionEdit(Edit.KEPT, row["id"])
+            await conn.execute("UPDATE sightings SET caption = ? WHERE id = ?", (caption, row["id"]))
+            await _give_place(conn, [row], place)
+        return CaptionEdit(Edit.ADDED, row["id"], place, row["event_id"])
 
     async def get(self, sighting_id: int) -> dict[str, object] | None:
         row = await self.db.fetchone("SELECT * FROM sightings WHERE id = ?", (sighting_id,))

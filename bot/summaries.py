@@ -106,6 +106,7 @@ class Summary:
     events: list[LeopardEvent]
     late: int  # leopard events that arrived in the period but were taken before it
     max_km_per_day: float
+    grid_km: float = 10.0  # what an untrusted group's moves are worked out from (bot.summary_view)
 
 
 def status_class(status: str) -> str:
@@ -318,6 +319,7 @@ async def build_summary(
         events=events,
         late=late,
         max_km_per_day=settings.max_km_per_day,
+        grid_km=settings.untrusted_grid_km,
     )
 
 

@@ -1,22 +1,27 @@
 """What a coordinator group reads for a summary: short HTML, phone-sized, in the group's language.
 
-Untrusted groups see station codes and areas only, never coordinates (poaching risk); trusted groups
-also see the coordinates of sightings made away from any station.
+Untrusted groups see areas only: no coordinates, and no station codes or names either, which anyone
+with the station list turns back into exact places (poaching risk); their moves are worked out from
+grid cells (bot.geo.rounded_movement). Trusted groups see station codes, and the coordinates of
+sightings made away from any station.
 """
 
 from __future__ import annotations
 
 import html
+from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.geo import format_point
+from bot.alert_view import rounding_note
+from bot.geo import format_point, format_speed, rounded_movement
 from bot.i18n import t
-from bot.summaries import LeopardEvent, PlaceCount, Summary
+from bot.summaries import LeopardEvent, MoveRow, PlaceCount, Summary
+from bot.tg_text import MESSAGE_LIMIT, visible_length
 
-# Rendering. Telegram's message limit is 4096 characters; each section shows its top rows and a count
-# of the rest, and fit() drops trailing rows if a long tail of names still overflows.
-MESSAGE_LIMIT = 4096
+# Rendering. Telegram's message limit is 4096 UTF-16 units of the parsed text (bot.tg_text); each
+# section shows its top rows and a count of the rest, and _fit() drops trailing rows if a long tail
+# of names still overflows.
 TOP = 8
 
 
@@ -30,12 +35,38 @@ def _date(dt: datetime | None, zone: ZoneInfo) -> str:
 
 
 def _where(ev: LeopardEvent, trusted: bool, lang: str) -> str:
-    """A place as this group may see it: station, else exact point (trusted) or area, never coordinates."""
-    if ev.station:
+    """A place as this group may see it: station, else exact point (trusted); area (untrusted)."""
+    if trusted and ev.station:
         return html.escape(ev.station)
     if trusted and ev.point is not None:
         return format_point(ev.point, 3)
     return html.escape(ev.area) if ev.area else t(lang, "summary.no_place")
+
+
+def _move(m: MoveRow, s: Summary, lang: str) -> str:
+    trusted, mv, approx = s.group.trusted, m.move, ""
+    if not trusted and m.a.point is not None and m.b.point is not None:
+        mv = rounded_movement(m.a.point, m.a.taken_at, m.b.point, m.b.taken_at, s.grid_km, s.max_km_per_day)
+        approx = "≈"
+    kmd = mv.km_per_day
+    speed = ("∞" if kmd is None else f"{kmd:.1f}") if trusted else approx + format_speed(kmd)
+    return t(lang, "summary.move_line", ok="✅" if mv.plausible else "⚠️", a=m.a.id, b=m.b.id,
+             src=_where(m.a, trusted, lang), dst=_where(m.b, trusted, lang),
+             km=f"{approx}{mv.distance_km:.0f}", days=f"{mv.hours / 24:.1f}", speed=speed)  # fmt: skip
+
+
+def _stations_by_area(s: Summary, lang: str) -> list[str]:
+    """New and silent stations as an untrusted group may see them: how many, in which area."""
+    lines = []
+    if s.new_stations:
+        areas = ", ".join(sorted({html.escape(st.area or "—") for st in s.new_stations}))
+        lines += ["", t(lang, "summary.new_stations_areas", count=len(s.new_stations), areas=areas)]
+    silent = Counter(x.area or "" for x in s.silent)
+    rows = [
+        t(lang, "summary.silent_area_line", area=html.escape(a) if a else t(lang, "summary.no_area"), count=n)
+        for a, n in sorted(silent.items(), key=lambda kv: (kv[0] == "", kv[0]))
+    ]
+    return lines + _section(t(lang, "summary.silent", days=s.silent_days), rows, lang)
 
 
 def _section(header: str, lines: list[str], lang: str) -> list[str]:
@@ -49,7 +80,7 @@ def _section(header: str, lines: list[str], lang: str) -> list[str]:
 
 def _fit(lines: list[str], limit: int = MESSAGE_LIMIT) -> str:
     text = "\n".join(lines)
-    while len(text) > limit and len(lines) > 1:
+    while visible_length(text) > limit and len(lines) > 1:
         lines = lines[:-1]  # every line is a whole HTML unit, so cutting lines never breaks a tag
         text = "\n".join([*lines, "…"])
     return text
@@ -77,22 +108,19 @@ def render(summary: Summary, lang: str, zone: ZoneInfo) -> str:
                  unconfirmed=pc.unconfirmed, rejected=pc.rejected)  # fmt: skip
 
     lines += _section(t(lang, "summary.by_area"), [place(a, "summary.no_area") for a in s.by_area], lang)
-    lines += _section(
-        t(lang, "summary.by_station"), [place(x, "summary.no_place") for x in s.by_station], lang
-    )
     trusted = s.group.trusted
-    moves = []
-    for m in s.moves:
-        kmd = m.move.km_per_day
-        moves.append(
-            t(lang, "summary.move_line", ok="✅" if m.move.plausible else "⚠️", a=m.a.id, b=m.b.id,
-              src=_where(m.a, trusted, lang), dst=_where(m.b, trusted, lang),
-              km=f"{m.move.distance_km:.0f}", days=f"{m.move.hours / 24:.1f}",
-              speed="∞" if kmd is None else f"{kmd:.1f}")
-        )  # fmt: skip
-    lines += _section(t(lang, "summary.moves", limit=f"{s.max_km_per_day:g}"), moves, lang)
+    if trusted:
+        lines += _section(
+            t(lang, "summary.by_station"), [place(x, "summary.no_place") for x in s.by_station], lang
+        )
+    header = t(lang, "summary.moves", limit=f"{s.max_km_per_day:g}")
+    if not trusted:
+        header += "\n" + rounding_note(lang, s.grid_km)
+    lines += _section(header, [_move(m, s, lang) for m in s.moves], lang)
     rangers = [t(lang, "summary.ranger_line", name=e(name), count=n) for name, n in s.rangers]
     lines += _section(t(lang, "summary.rangers"), rangers, lang)
+    if not trusted:
+        return _fit(lines + _stations_by_area(s, lang))
     if s.new_stations:
         codes = ", ".join(e(st.code) for st in s.new_stations[: TOP * 2])
         lines += ["", t(lang, "summary.new_stations", codes=codes, count=len(s.new_stations))]

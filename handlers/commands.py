@@ -13,8 +13,11 @@ from bot.access import Role
 from bot.alert_view import local_time
 from bot.geo import CoordinateError, Point, format_point
 from bot.i18n import LANGUAGES, t
+from bot.ids import parse_id
+from bot.notices import reopen_refused_notices
 from bot.services import services
-from handlers.common import language_of, require
+from bot.tg_text import split
+from handlers.common import kick_outbox, language_of, require
 from storage.db import parse_iso
 
 
@@ -23,6 +26,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert msg is not None and user is not None
     svc = services(context)
     lang = language_of(update, context)
+    # Pressing Start opens the chat: notices Telegram refused before (403) can be delivered now.
+    if await reopen_refused_notices(svc.db, user.id):
+        kick_outbox(context)
     if context.args:
         role = await svc.access.redeem(
             context.args[0], user.id, user.full_name, user.username, user.language_code
@@ -102,7 +108,8 @@ async def rangers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"{t(lang, 'status.' + str(p['status']))}"
         for p in people
     ]
-    await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+    for chunk in split(lines):  # a team of rangers with long names outgrows one message
+        await msg.reply_text(chunk, parse_mode=ParseMode.HTML)
 
 
 @require(Role.COORDINATOR)
@@ -161,16 +168,16 @@ async def _set_status(
     msg = update.effective_message
     assert msg is not None
     lang = language_of(update, context)
-    arg = (context.args or [""])[0]
-    if not arg.lstrip("-").isdigit():
+    user_id = parse_id((context.args or [""])[0])
+    if user_id is None:
         await msg.reply_text(t(lang, "rangers.usage"))
         return
     svc = services(context)
-    if int(arg) in svc.settings.admin_ids:
+    if user_id in svc.settings.admin_ids:
         await msg.reply_text(t(lang, "access.admin_only"))
         return
-    ok = await svc.access.set_status(int(arg), status, only_from=only_from)
-    await msg.reply_text(t(lang, f"rangers.{status}" if ok else "rangers.unknown", id=arg))
+    ok = await svc.access.set_status(user_id, status, only_from=only_from)
+    await msg.reply_text(t(lang, f"rangers.{status}" if ok else "rangers.unknown", id=user_id))
 
 
 @require(Role.COORDINATOR)
@@ -183,12 +190,22 @@ async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if args[:1] == ["list"]:
         rows = await svc.stations.all()
-        lines = [t(lang, "station.list")] + [
-            f"{html.escape(s.code)} · {format_point(s.point)} · {html.escape(s.name)} · "
-            f"{html.escape(s.area or '—')}"
-            for s in rows
-        ]
-        await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+        chat = update.effective_chat
+        group = await svc.groups.get(chat.id) if chat is not None and chat.type != "private" else None
+        # The list is the key to every station code in alerts and exports: places (and names, a named
+        # spring is a place) only where exact places are allowed. Coordinators still get the codes to type.
+        if group.trusted if group else await svc.access.role(user.id) >= Role.ADMIN:
+            lines = [t(lang, "station.list")] + [
+                f"{html.escape(s.code)} · {format_point(s.point)} · {html.escape(s.name)} · "
+                f"{html.escape(s.area or '—')}"
+                for s in rows
+            ]
+        else:
+            lines = [t(lang, "station.list_codes")] + [
+                f"{html.escape(s.code)} · {html.escape(s.area or '—')}" for s in rows
+            ]
+        for chunk in split(lines):
+            await msg.reply_text(chunk, parse_mode=ParseMode.HTML)
         return
     if args[:1] == ["area"] and len(args) == 3:
         ok = await svc.stations.set_area(args[1], args[2])

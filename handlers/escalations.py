@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.escalations import Escalation, escalate
 from bot.i18n import t
+from bot.ids import parse_id
 from bot.services import services
 from bot.sightings import Receipt
 from handlers.common import kick_outbox, language_of
@@ -35,10 +36,11 @@ async def on_escalate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     lang = language_of(update, context)
     raw = query.data.removeprefix(PREFIX)
-    if not raw.isdigit():
+    sighting = parse_id(raw)
+    if sighting is None:
         await query.answer(t(lang, "review.invalid"), show_alert=True)
         return
-    outcome = await escalate(services(context).db, int(raw), query.from_user.id)
+    outcome = await escalate(services(context).db, sighting, query.from_user.id)
     if outcome is Escalation.NOT_FOUND:
         await query.answer(t(lang, "review.invalid"), show_alert=True)
         return

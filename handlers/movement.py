@@ -1,4 +1,10 @@
-"""/compare 12 15: could one leopard have made the move between two sightings? (Any two, any age.)"""
+"""/compare 12 15: could one leopard have made the move between two sightings? (Any two, any age.)
+
+The answer follows the asker's precision, as /sighting and /export do: exact in a trusted group or for
+an admin in a private chat; anywhere else worked out from the grid cells alone, with areas instead of
+station codes. An exact distance between two sightings is a place: a ranger who knows where his own
+photos were taken can locate anyone's leopard from three of them.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,25 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.geo import format_speed, movement
+from bot.access import Role
+from bot.alert_view import rounding_note
+from bot.geo import format_speed, movement, rounded_movement
 from bot.i18n import t
-from bot.movement import load_placed
+from bot.ids import parse_id
+from bot.movement import Placed, load_placed
 from bot.services import services
 from handlers.common import group_language
+
+
+async def exact_places(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """May the people reading this chat see exact places? A trusted group, or an admin in private."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    svc = services(context)
+    if chat.type == "private":
+        return await svc.access.role(user.id) >= Role.ADMIN
+    group = await svc.groups.get(chat.id)
+    return group is not None and group.trusted
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,10 +40,11 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert msg is not None
     svc = services(context)
     lang = await group_language(update, context)
-    args = [a.lstrip("#") for a in context.args or []]
-    if len(args) != 2 or not all(a.isdigit() for a in args) or args[0] == args[1]:
+    ids = [parse_id(a) for a in context.args or []]
+    if len(ids) != 2 or None in ids or ids[0] == ids[1]:
         await msg.reply_text(t(lang, "compare.usage"))
         return
+    args = [str(i) for i in ids]
     a, b = [await load_placed(svc.db, int(x)) for x in args]
     for asked, found in zip(args, (a, b), strict=True):
         if found is None:
@@ -35,22 +56,33 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert a is not None and b is not None and a.taken is not None and b.taken is not None
     first, second = (a, b) if a.taken <= b.taken else (b, a)
     assert first.point and second.point and first.taken and second.taken
-    limit = svc.settings.max_km_per_day
-    mv = movement(first.point, first.taken, second.point, second.taken, limit)
+    limit, grid = svc.settings.max_km_per_day, svc.settings.untrusted_grid_km
+    exact = await exact_places(update, context)
+    if exact:
+        mv = movement(first.point, first.taken, second.point, second.taken, limit)
+    else:
+        mv = rounded_movement(first.point, first.taken, second.point, second.taken, grid, limit)
+    approx = "" if exact else "≈"
+
+    def where(p: Placed) -> str:
+        return html.escape((p.station if exact else p.area) or "—")
+
     lines = [
         t(
             lang,
             "compare.one" if mv.plausible else "compare.two",
             a=first.id,
-            sa=html.escape(first.station or "—"),
+            sa=where(first),
             b=second.id,
-            sb=html.escape(second.station or "—"),
-            km=f"{mv.distance_km:.0f}",
+            sb=where(second),
+            km=f"{approx}{mv.distance_km:.0f}",
             days=f"{mv.hours / 24:.1f}",
-            speed=format_speed(mv.km_per_day),
+            speed=approx + format_speed(mv.km_per_day),
             limit=f"{limit:g}",
         )
     ]
+    if not exact:
+        lines.append(rounding_note(lang, grid))
     unconfirmed = [f"#{p.id}" for p in (first, second) if p.status != "confirmed"]
     if unconfirmed:
         lines.append(t(lang, "compare.unconfirmed", ids=", ".join(unconfirmed)))

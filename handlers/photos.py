@@ -1,25 +1,42 @@
-"""Photos and image documents from rangers: download -> Sightings.record_photo -> receipt."""
+"""Photos and image documents from rangers: download -> Sightings.record_photo -> receipt; edited captions."""
 
 from __future__ import annotations
 
+import html
 import logging
+from dataclasses import dataclass, field
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
+from bot.geo import format_point
 from bot.i18n import t
-from bot.services import services
-from bot.sightings import PhotoIntake, Receipt, SightingError
+from bot.inbox import Inbox
+from bot.services import Services, services
+from bot.sightings import Edit, PhotoIntake, Receipt, SightingError
 from handlers.common import kick_outbox, language_of, ranger_of, receipt_text
 from handlers.escalations import escalate_keyboard
+from handlers.storage_trouble import defer, photo_not_stored, photo_stored, undefer
+from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 MAX_DOWNLOAD = 20 * 1024 * 1024  # Bot API getFile limit
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp")
 ALBUM_WAIT_SECONDS = 2.0
+
+
+@dataclass
+class PendingAlbum:
+    """An album's receipts until its one reply goes out (chat_data["albums"]). Its parts' updates stay
+    unfinished in the inbox until then, so a crash before the reply replays them after the restart,
+    and the reply goes out then; a graceful stop sends it at once (flush_album_receipts)."""
+
+    lang: str
+    receipts: list[Receipt] = field(default_factory=list)
+    update_ids: list[int] = field(default_factory=list)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,7 +58,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         pending[key] -= 1
         if pending[key] == 0:
             del pending[key]
-            _schedule_album_receipt(context, msg, key, language_of(update, context))
+            _schedule_album_receipt(context, msg, key)
 
 
 async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: Message) -> None:
@@ -83,17 +100,53 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         key = f"error.{exc.reason}" if exc.reason in ("not_image", "too_large", "empty") else "error.corrupt"
         await msg.reply_text(t(lang, key))
         return
+    except StorageUnavailable as exc:
+        await photo_not_stored(update, context, msg, lang, exc)
+        return
+    photo_stored(context, update)
     if receipt.event_id:
         kick_outbox(context)
     if msg.media_group_id:
-        albums: dict[str, list[Receipt]] = context.chat_data.setdefault("albums", {})  # type: ignore[union-attr]
-        albums.setdefault(str(msg.media_group_id), []).append(receipt)
+        albums: dict[str, PendingAlbum] = context.chat_data.setdefault("albums", {})  # type: ignore[union-attr]
+        album = albums.setdefault(str(msg.media_group_id), PendingAlbum(lang))
+        album.lang = lang
+        album.receipts.append(receipt)
+        album.update_ids.append(update.update_id)
+        defer(context.bot_data, [update.update_id])
     else:
         await msg.reply_text(
             receipt_text(lang, receipt, svc.settings.pairing_minutes),
             parse_mode=ParseMode.HTML,
             reply_markup=escalate_keyboard(lang, [receipt]),
         )
+
+
+async def on_caption_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A ranger edited the caption of a photo already sent: it may give that sighting a place."""
+    msg = update.edited_message
+    if msg is None:
+        return
+    svc = services(context)
+    edit = await svc.sightings.place_from_edited_caption(msg.chat_id, msg.message_id, msg.caption)
+    if edit.outcome is Edit.NOT_RECORDED:  # not a photo the bot kept (a video, a failed download)
+        return
+    lang, sid = language_of(update, context), edit.sighting_id
+    if edit.outcome is Edit.ADDED and edit.place is not None:
+        if edit.event_id:
+            kick_outbox(context)
+        where = edit.place.station.code if edit.place.station else format_point(edit.place.point)
+        text = t(lang, "edit.place_added", id=sid, place=html.escape(where))
+    elif edit.outcome is Edit.KEPT:
+        text = t(lang, "edit.place_kept", id=sid)
+    else:
+        unknown = [n.split(":", 1)[1] for n in edit.notes if n.startswith("unknown_station:")]
+        if unknown:
+            text = t(lang, "error.unknown_station", code=html.escape(unknown[0]))
+        elif any(n.startswith("bad_coordinates") for n in edit.notes):
+            text = t(lang, "receipt.bad_coordinates")
+        else:
+            text = t(lang, "edit.no_place", id=sid)
+    await msg.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 def _is_image_document(msg: Message) -> bool:
@@ -120,36 +173,60 @@ def _cancel_album_receipt(context: ContextTypes.DEFAULT_TYPE, chat_id: int, key:
         job.schedule_removal()
 
 
-def _schedule_album_receipt(context: ContextTypes.DEFAULT_TYPE, msg: Message, key: str, lang: str) -> None:
+def _schedule_album_receipt(context: ContextTypes.DEFAULT_TYPE, msg: Message, key: str) -> None:
     """Answer once, when no more parts arrive for a little while (Telegram sends them one by one)."""
     _cancel_album_receipt(context, msg.chat_id, key)
     name = f"album:{msg.chat_id}:{key}"
     context.job_queue.run_once(  # type: ignore[union-attr]
-        _album_receipt,
-        ALBUM_WAIT_SECONDS,
-        chat_id=msg.chat_id,
-        name=name,
-        data={"key": key, "lang": lang, "reply_to": msg.message_id},
+        _album_receipt, ALBUM_WAIT_SECONDS, chat_id=msg.chat_id, name=name, data={"key": key}
     )
 
 
 async def _album_receipt(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     assert job is not None and job.chat_id is not None
-    data = job.data
-    albums: dict[str, list[Receipt]] = context.chat_data.get("albums", {})  # type: ignore[union-attr]
-    receipts = albums.pop(data["key"], [])  # type: ignore[index]
-    if not receipts:
-        return
-    svc = services(context)
-    lang = data["lang"]  # type: ignore[index]
+    albums: dict[str, PendingAlbum] = context.chat_data.get("albums", {})  # type: ignore[union-attr]
+    album = albums.pop(job.data["key"], None)  # type: ignore[index]
+    if album is not None and album.receipts:
+        await _send_album_receipt(context.application, job.chat_id, album)
+
+
+async def flush_album_receipts(app: Application) -> int:
+    """At shutdown (post_stop): send the receipts still waiting out an album's quiet period, whose
+    JobQueue jobs Application.stop dropped. It runs after every in-flight update was handled and
+    while the bot can still send. Returns how many went out."""
+    sent = 0
+    for chat_id, chat_data in list(app.chat_data.items()):
+        albums: dict[str, PendingAlbum] = chat_data.get("albums") or {}
+        for key in list(albums):
+            album = albums.pop(key)
+            if not album.receipts:
+                continue
+            try:
+                await _send_album_receipt(app, chat_id, album)
+            except Exception:  # shutdown goes on; the parts stay unfinished and the restart answers
+                log.exception("album receipt to chat %s not sent at shutdown; next start sends it", chat_id)
+                continue
+            sent += 1
+    return sent
+
+
+async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbum) -> None:
+    svc: Services = app.bot_data["services"]
+    lang, receipts = album.lang, album.receipts
     lines = [t(lang, "receipt.album", count=len(receipts))]
     lines += [receipt_text(lang, r, svc.settings.pairing_minutes, ask=False) for r in receipts]
     if any(r.awaiting_location and not r.duplicate for r in receipts):
         lines.append(t(lang, "receipt.ask_location", minutes=svc.settings.pairing_minutes))
-    await context.bot.send_message(
-        job.chat_id,
+    await app.bot.send_message(
+        chat_id,
         "\n".join(lines),
         parse_mode=ParseMode.HTML,
         reply_markup=escalate_keyboard(lang, receipts),
     )
+    # Answered: the album's updates are finished. Should this fail, a restart replays them and answers
+    # again (at least once: a receipt may repeat, a photo is never recorded twice).
+    undefer(app.bot_data, album.update_ids)
+    inbox: Inbox = app.bot_data["inbox"]
+    for update_id in album.update_ids:
+        await inbox.done(update_id)

@@ -1,4 +1,9 @@
-"""/sighting 12: the photo with its box and the alert's caption, for any sighting, on request."""
+"""/sighting 12: the photo with its box and the alert's caption, for any sighting, on request.
+
+In a group anyone may look again at what was alerted there; any other sighting only an active
+coordinator or admin may open, and then with the group's precision. Privately it is for coordinators
+(registered in handlers/__init__.py), with exact places for admins only.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,17 @@ from telegram.ext import ContextTypes
 from bot.access import Role
 from bot.alert_view import Audience, build_view, group_audience, photo_with_boxes
 from bot.i18n import t
+from bot.ids import parse_id
 from bot.reviews import alerted_in
 from bot.services import services
 from handlers.common import language_of
+from storage.db import Database
+
+
+async def alerted_here(db: Database, sighting_id: int, chat_id: int) -> bool:
+    """Was this photo's event alerted to chat_id? A burst's other photos belong to the same alert."""
+    event_id = await db.scalar("SELECT event_id FROM sightings WHERE id = ?", (sighting_id,))
+    return event_id is not None and await alerted_in(db, int(event_id), chat_id)
 
 
 async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -26,11 +39,18 @@ async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     else:  # exact coordinates in a private chat only for admins, as with /export
         admin = await svc.access.role(user.id) >= Role.ADMIN
         audience = Audience(language_of(update, context), svc.settings.zone, admin)
-    args = [a.lstrip("#") for a in context.args or []]
-    if len(args) != 1 or not args[0].isdigit():
+    args = context.args or []
+    sid = parse_id(args[0]) if len(args) == 1 else None
+    if sid is None:
         await msg.reply_text(t(audience.lang, "sighting.usage"))
         return
-    sid = int(args[0])
+    # Everyone in a group can read its alerts, but not events it was never sent (other areas, photos
+    # the model passed over): a member with no role must not page through every sighting by number.
+    # The same answer whether or not the sighting exists, so numbers cannot be probed either.
+    if in_group and await svc.access.role(user.id) < Role.COORDINATOR:
+        if not await alerted_here(svc.db, sid, chat.id):
+            await msg.reply_text(t(audience.lang, "sighting.not_here", id=sid))
+            return
     view = await build_view(svc.db, svc.settings, sid, audience)
     if view is None:
         await msg.reply_text(t(audience.lang, "compare.missing", id=sid))

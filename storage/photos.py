@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import hashlib
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from storage.errors import Reason, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+WRITE_ATTEMPTS = 3
+WRITE_BACKOFF = 0.5  # seconds before the second attempt, doubled for each one after
+FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,23 @@ class PhotoStore:
         finally:
             os.close(dir_fd)
         return StoredPhoto(sha, path, len(data))
+
+    async def store(self, data: bytes) -> StoredPhoto:
+        """put() on a worker thread, retried: a disk that fails once (a network mount's hiccup, space
+        freed a moment later by log rotation) must not cost a photo. Raises StorageUnavailable
+        ("disk_full" or "io") when every attempt failed; nothing is left behind then."""
+        attempt = 1
+        while True:
+            try:
+                return await asyncio.to_thread(self.put, data)
+            except OSError as exc:
+                if attempt >= WRITE_ATTEMPTS:
+                    reason: Reason = "disk_full" if exc.errno in FULL else "io"
+                    log.error("could not write a photo to %s, %d attempts: %s", self.root, attempt, exc)
+                    raise StorageUnavailable(reason, f"photo store {self.root}: {exc}") from exc
+                log.warning("writing a photo to %s failed (%s); attempt %d", self.root, exc, attempt)
+                await asyncio.sleep(WRITE_BACKOFF * 2 ** (attempt - 1))
+                attempt += 1
 
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()

@@ -89,6 +89,7 @@ async def test_confirm_button_edits_alert_audits_and_tells_ranger(team: Team, le
     buttons = [b["callback_data"] for row in alert["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons == ["rv:1:confirmed", "rv:1:rejected", "rv:1:other"]
     coordinator = team.emu.user(555, "Dana")
+    await team.invite(coordinator, "coordinator")  # only coordinators decide (test_who_decides.py)
     ranger_msgs = len(team.emu.sent(team.ranger.id))
     await team.emu.press_button(coordinator, alert, "rv:1:confirmed", check=True)
     await team.emu.wait_for(lambda: "Confirmed leopard: Dana" in (team.alerts()[0].get("caption") or ""), 10)
@@ -146,6 +147,7 @@ async def test_movement_between_confirmed_sightings(
 ) -> None:
     day = 86_400
     now = int(time.time())
+    await team.say(team.admin, "/trusted on", team.group)  # exact moves; untrusted: test_untrusted_readers
     await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
     await team.say(team.admin, "/station add KZS-01 43.40 54.45 Canyon area=KZS")  # ~210 km east
     await team.emu.send_photo(team.ranger, leopard_jpeg, caption="UST-04", date=now - 25 * day)

@@ -53,7 +53,8 @@ async def test_import_records_alerts_and_resumes(
     assert rows[0]["taken_at"] == "2026-10-01T17:15:00+00:00"  # 22:15 at UTC+5
     assert rows[0]["source"] == "import" and rows[0]["is_leopard"] == 1 and rows[1]["is_leopard"] == 0
     alerts = [m for m in emu.sent(GROUP) if m["method"] == "sendPhoto"]
-    assert len(alerts) == 1 and "UST-04" in alerts[0]["caption"]
+    # The group is not trusted: the station's area, never its code (tests/test_untrusted_readers.py).
+    assert len(alerts) == 1 and "Area UST" in alerts[0]["caption"] and "UST-04" not in alerts[0]["caption"]
     # Second run: everything done is skipped, nothing is sent again.
     assert await import_cli._run(args(card), settings) == 0
     second = capsys.readouterr().out

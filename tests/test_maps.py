@@ -12,8 +12,10 @@ from bot.geo import Point, distance_km, round_point
 from bot.maps import (
     FALLBACK_BBOX,
     STATUS_COLOURS,
+    MapArea,
     MapPoint,
     MapStation,
+    area_labels,
     contact_sheet,
     convex_hull,
     projection,
@@ -83,14 +85,21 @@ def test_scale_bar_is_true_at_the_map_latitude() -> None:
 
 def test_untrusted_map_is_drawn_from_snapped_positions() -> None:
     snapped_points = [MapPoint(round_point(p.point, 10), p.status) for p in POINTS]
-    snapped_stations = [MapStation(s.code, round_point(s.point, 10), s.area) for s in STATIONS]
-    # Same picture as drawing already-snapped data (legend note aside): the exact positions never reach it.
+    # Same picture as drawing already-snapped sightings and no stations at all (legend aside): neither
+    # the exact positions nor the stations (exact points with codes) reach it.
     assert (
         png(render_map(POINTS, STATIONS, grid_km=10)).tobytes() != png(render_map(POINTS, STATIONS)).tobytes()
     )
     with_grid = png(render_map(POINTS, STATIONS, grid_km=10)).crop((200, 40, 1000, 600))
-    pre_snapped = png(render_map(snapped_points, snapped_stations)).crop((200, 40, 1000, 600))
+    pre_snapped = png(render_map(snapped_points, [])).crop((200, 40, 1000, 600))
     assert with_grid.tobytes() == pre_snapped.tobytes()
+    # Area names stand in for the stations, each at its stations' mean snapped to the grid.
+    labels = area_labels(STATIONS, {"UST": "Ustyurt"}, 10)
+    ust_mean = Point((43.1 + 43.3 + 43.5) / 3, (51.8 + 52.1 + 51.7) / 3)
+    kzs, ust = round_point(Point(44.2, 51.3), 10), round_point(ust_mean, 10)
+    assert labels == [MapArea("KZS", kzs), MapArea("Ustyurt", ust)]
+    labelled = png(render_map(POINTS, STATIONS, grid_km=10, labels=labels)).crop((200, 40, 1000, 600))
+    assert labelled.tobytes() != with_grid.tobytes()
 
 
 def test_convex_hull() -> None:

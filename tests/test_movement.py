@@ -46,6 +46,7 @@ async def test_compare_answers_the_one_or_two_leopards_question(
     team: Team, leopard_jpeg: bytes, leopard2_jpeg: bytes, jackal_jpeg: bytes
 ) -> None:
     now, day = int(time.time()), 86_400
+    await team.say(team.admin, "/trusted on", team.group)  # exact answers; untrusted: test_untrusted_readers
     await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
     await team.say(team.admin, "/station add KZS-01 43.40 54.45 Canyon area=KZS")  # ~210 km east
     await team.emu.send_photo(team.ranger, leopard_jpeg, caption="UST-04", date=now - 21 * day)
@@ -84,6 +85,7 @@ async def test_unreviewed_neighbour_is_a_hint_until_confirmed_then_counts(
     team: Team, leopard_jpeg: bytes, leopard2_jpeg: bytes
 ) -> None:
     now, day = int(time.time()), 86_400
+    await team.say(team.admin, "/trusted on", team.group)  # exact moves; untrusted: test_untrusted_readers
     await team.say(team.admin, "/station add UST-04 43.21 51.87 Spring area=UST")
     await team.emu.send_photo(team.ranger, leopard_jpeg, caption="UST-04", date=now - 12 * day)
     await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=30)

@@ -156,11 +156,14 @@ async def test_rendered_summary_is_short_html_and_hides_coordinates_from_untrust
         assert "Leopard sightings: <b>5</b> (+4" in text
         assert "Aigerim &lt;b&gt;: 2" in text and "Coordinators &amp; co" in text
         assert "2025-03-03 – 2025-03-10 (7 days, Asia/Aqtau)" in text  # local dates of [04:00+05, ...)
-        assert "KZS-02: no photos yet" in text and "UST-02: last photo 2025-02-01" in text
-        assert "New stations (1): UST-03" in text
+    assert "KZS-02: no photos yet" in trusted and "UST-02: last photo 2025-02-01" in trusted
+    assert "New stations (1): UST-03" in trusted
     assert "43.250, 51.850" in trusted  # a trusted group may see where an off-station leopard was
-    assert not re.search(r"\d{2}\.\d{2}", untrusted)  # no coordinates in any form, only codes and areas
+    assert not re.search(r"\d{2}\.\d{2}", untrusted)  # no coordinates in any form, only areas
     assert "→ #4 UST:" in untrusted
+    # Nor station codes: with the station list they are exact places (tests/test_untrusted_readers.py).
+    assert not re.search(r"(UST|KZS)-\d", untrusted)
+    assert "KZS: 1 station(s)" in untrusted and "New stations (1), areas: UST" in untrusted
 
 
 async def test_long_summary_is_trimmed_to_telegram_limit(db: Database) -> None:

@@ -1,7 +1,9 @@
 """Camera Trap Data Package (Camtrap DP 1.0) export: datapackage.json + three CSV tables in a zip.
 
 Mapping from the bot's model:
-- deployments: one per camera station (deploymentID = station code). A photo sent away from any
+- deployments: one per camera station (deploymentID = locationID = station code, locationName = its
+  name; in a rounded export both become a made-up alias, bot.exports.StationAliases, and the name is
+  left out: with the station list either would give the exact place back). A photo sent away from any
   station becomes its own opportunistic pseudo-deployment "opportunistic-<sighting id>" at the photo's
   place (tagged "opportunistic"); photos with no place at all cannot be placed in a deployment, which
   needs coordinates, and are left out (their number is stated in the package description).
@@ -30,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bot.exports import station_ids
 from bot.geo import Point, round_point
 from bot.summaries import load_stations
 from storage.db import Database, parse_iso
@@ -140,15 +143,17 @@ async def package(
     def place(p: Point) -> Point:
         return p if exact else round_point(p, grid_km)
 
+    station_id = station_ids(exact)
+
     for r in rows:
         taken = parse_iso(r["taken_at"])
         assert taken is not None
         station = stations.get(r["station_code"] or "")
         if station is not None:
-            dep_id, where = station.code, place(station.point)
+            dep_id, where = station_id(station.code), place(station.point)
             extra = {
-                "locationID": station.code,
-                "locationName": station.name or None,
+                "locationID": dep_id,
+                "locationName": (station.name or None) if exact else None,
                 "dstart": station.created_at,
             }
         elif r["lat"] is not None and r["lon"] is not None:
@@ -214,7 +219,12 @@ async def package(
         "description": (
             "Photos of the Central Asian (Persian) leopard monitoring in Mangystau, Kazakhstan, sent by "
             "rangers to the Leopard Watch bot and classified by its detector and by coordinators. "
-            + ("Coordinates are exact. " if exact else f"Coordinates are rounded to a ~{grid_km:g} km grid. ")
+            + (
+                "Coordinates are exact. "
+                if exact
+                else f"Coordinates are rounded to a ~{grid_km:g} km grid, and camera stations are "
+                "identified by aliases made up for this package. "
+            )
             + f"{unplaced} photo(s) without any location were left out. Media files are not included."
         ),
         "version": "1.0",
