@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 
 from bot.detector import DEFAULT_THRESHOLD
 from bot.geo import DEFAULT_MAX_KM_PER_DAY
+from bot.region import DEFAULT_REGION, Region
 
 PREFIX = "LW_"
 
@@ -45,10 +46,16 @@ class Settings:
     summary_weekday: int = 0  # Monday
     summary_hour: int = 9
     log_level: str = "INFO"
+    # "south,west,north,east": typed coordinates outside it are questioned (swapped?) or flagged.
+    region: str = DEFAULT_REGION
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def bounds(self) -> Region:
+        return Region.parse(self.region)
 
     @property
     def threads(self) -> int:
@@ -90,6 +97,10 @@ class Settings:
             raise ConfigError("LW_DETECTOR_WORKERS must be >= 1 and LW_DETECTOR_THREADS >= 0")
         if self.pairing_minutes < 0 or self.burst_minutes < 0 or self.movement_days < 1:
             raise ConfigError("LW_PAIRING_MINUTES, LW_BURST_MINUTES >= 0 and LW_MOVEMENT_DAYS >= 1")
+        try:
+            Region.parse(self.region)
+        except ValueError as exc:
+            raise ConfigError(f"LW_REGION: {exc}") from exc
 
 
 def _convert(key: str, name: str, raw: str) -> object:

@@ -1,21 +1,56 @@
-"""Finding image files in folders (camera-trap SD cards hold thousands, in nested DCIM folders)."""
+"""Finding image files in folders (camera-trap SD cards hold thousands, in nested DCIM folders), and
+naming every other file so an import can say what it left out."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp"}
+# Camera traps in video or hybrid mode write these; they are not imported yet, so they are counted.
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".m4v", ".3gp", ".mkv", ".wmv", ".mts", ".m2ts", ".mpg", ".mpeg"}
+VIDEO, HIDDEN = "video", "hidden"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    kind: str  # VIDEO, HIDDEN (dot files: .DS_Store, macOS "._" twins) or the suffix (".txt", "")
+
+
+@dataclass
+class FolderScan:
+    images: list[Path] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def kind_of(path: Path) -> str | None:
+    """None for an image to import; otherwise why it is left out."""
+    if path.name.startswith("."):
+        return HIDDEN
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return None
+    return VIDEO if suffix in VIDEO_SUFFIXES else suffix
+
+
+def scan(paths: Sequence[Path]) -> FolderScan:
+    """Files as given are images; folders are searched, in a stable (sorted) order."""
+    result = FolderScan()
+    for path in paths:
+        if not path.is_dir():
+            result.images.append(path)
+            continue
+        for p in sorted(p for p in path.rglob("*") if p.is_file()):
+            kind = kind_of(p)
+            if kind is None:
+                result.images.append(p)
+            else:
+                result.skipped.append(Skipped(p, kind))
+    return result
 
 
 def iter_images(paths: Sequence[Path]) -> Iterator[Path]:
     """Files as given, and image files under folders, in a stable (sorted) order."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-            )
-        else:
-            yield path
+    yield from scan(paths).images

@@ -9,10 +9,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.config import Settings
-from bot.folders import iter_images
-from bot.importer import IMPORT_RANGER, import_folder
+from bot.folders import scan
+from bot.importer import IMPORT_RANGER, ImportReport, import_folder
 from bot.services import Services
 from bot.sightings import Ranger, SightingError
+from storage.db import utcnow
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,11 +34,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     services = await Services.create(settings)
     ranger = IMPORT_RANGER if args.ranger is None else Ranger(args.ranger)
     try:
-        total = sum(1 for _ in iter_images([args.folder]))
-        with tqdm(total=total, unit="photo", desc=f"import {args.station}") as bar:
+        found = await asyncio.to_thread(scan, [args.folder])  # a card holds thousands of files
+        with tqdm(total=len(found.images), unit="photo", desc=f"import {args.station}") as bar:
             try:
                 report = await import_folder(
-                    services, args.folder, args.station, ranger=ranger, on_file=lambda _: bar.update(1)
+                    services,
+                    args.folder,
+                    args.station,
+                    ranger=ranger,
+                    on_file=lambda _: bar.update(1),
+                    found=found,
                 )
             except SightingError as exc:
                 print(f"leopard-watch import: {exc}")
@@ -46,10 +52,22 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             report.alerts_sent = await _deliver(services, settings)
         elif report.leopards:
             print("No LW_TOKEN: leopard alerts stay queued and go out at the bot's next start.")
-        print(report.table())
+        print(report.table(full_list=_write_full_list(report, settings)))
         return 0
     finally:
         await services.close()
+
+
+def _write_full_list(report: ImportReport, settings: Settings) -> Path | None:
+    """A card with thousands of bad files would bury the summary, so the terminal shows the first
+    lines of each list and the complete lists go next to the database, where the summary points."""
+    if not report.truncated():
+        return None
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    path = settings.database.parent / "imports" / f"import-{report.station}-{stamp}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.table(limit=None) + "\n", encoding="utf-8")
+    return path
 
 
 async def _deliver(services: Services, settings: Settings) -> int:

@@ -8,34 +8,45 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.folders import iter_images
+from bot.folders import HIDDEN, VIDEO, FolderScan, Skipped, scan
 from bot.services import Services
 from bot.sightings import PhotoIntake, Ranger, SightingError
 from storage.db import utcnow
 
 IMPORT_RANGER = Ranger(0, "SD-card import")
+# The terminal summary shows this many lines of each list; the complete lists go to a file.
+LIST_LIMIT = 20
 
 
 @dataclass
 class ImportReport:
-    files: int = 0
+    station: str = ""  # the registered code, however it was typed on the command line
+    files: int = 0  # every file under the folder: the rows below add up to it
     new: int = 0
     skipped: int = 0
     unreadable: list[str] = field(default_factory=list)
+    left_out: list[Skipped] = field(default_factory=list)  # videos and files that are no photos
     labels: Counter[str] = field(default_factory=Counter)
     leopards: list[int] = field(default_factory=list)
     alerts_sent: int = 0
 
-    def table(self) -> str:
+    @property
+    def videos(self) -> list[Skipped]:
+        return [s for s in self.left_out if s.kind == VIDEO]
+
+    def table(self, limit: int | None = LIST_LIMIT, full_list: Path | None = None) -> str:
+        """Counts, then every list of files, each cut at `limit` lines with "…and N more"."""
         rows = [
             ("files found", self.files),
             ("new sightings", self.new),
             ("already imported (skipped)", self.skipped),
             ("unreadable", len(self.unreadable)),
+            ("videos skipped (not imported yet)", len(self.videos)),
+            ("other files skipped", len(self.left_out) - len(self.videos)),
             ("leopard sightings", len(self.leopards)),
             ("alerts delivered", self.alerts_sent),
         ]
@@ -44,8 +55,33 @@ class ImportReport:
         lines = [f"{name.ljust(width)}  {value:>7}" for name, value in rows]
         if self.leopards:
             lines.append("leopard sighting numbers: " + ", ".join(f"#{i}" for i in self.leopards))
-        lines += [f"unreadable: {p}" for p in self.unreadable[:20]]
+        for title, items in self.lists():
+            lines.append(f"{title} ({len(items)}):")
+            shown = items if limit is None else items[:limit]
+            lines += [f"  {item}" for item in shown]
+            if len(shown) < len(items):
+                where = f" (all of them in {full_list})" if full_list else ""
+                lines.append(f"  …and {len(items) - len(shown)} more{where}")
         return "\n".join(lines)
+
+    def truncated(self, limit: int = LIST_LIMIT) -> bool:
+        return any(len(items) > limit for _, items in self.lists())
+
+    def lists(self) -> list[tuple[str, list[str]]]:
+        """(title, lines) of every non-empty list: unreadable photos, videos, then other files by kind."""
+        out = [("unreadable photos", self.unreadable)]
+        out.append(("skipped videos, not imported yet", _names(self.videos)))
+        kinds = sorted({s.kind for s in self.left_out} - {VIDEO})
+        for kind in kinds:
+            title = {HIDDEN: "skipped hidden files", "": "skipped files without an extension"}.get(
+                kind, f"skipped {kind} files"
+            )
+            out.append((title, _names([s for s in self.left_out if s.kind == kind])))
+        return [(title, items) for title, items in out if items]
+
+
+def _names(skipped: list[Skipped]) -> list[str]:
+    return [str(s.path) for s in skipped]
 
 
 async def import_folder(
@@ -55,15 +91,18 @@ async def import_folder(
     *,
     ranger: Ranger = IMPORT_RANGER,
     on_file: Callable[[Path], None] | None = None,
+    found: FolderScan | None = None,
 ) -> ImportReport:
-    if await services.stations.get(station) is None:
+    """Import the photos under `folder` (or the ones `found` by an earlier scan of it)."""
+    registered = await services.stations.get(station)
+    if registered is None:
         raise SightingError(
             f"unknown station {station}: register it first with /station add", "unknown_station"
         )
-    report = ImportReport()
-    paths: Iterable[Path] = iter_images([folder])
-    for path in paths:
-        report.files += 1
+    station = registered.code
+    found = found or scan([folder])
+    report = ImportReport(station, len(found.images) + len(found.skipped), left_out=list(found.skipped))
+    for path in found.images:
         try:
             data = await asyncio.to_thread(path.read_bytes)
             # record_photo recognises a finished file by its SHA-256 before running the detector.

@@ -382,3 +382,10 @@ class UserInputMixin:
         current.pop("caption_entities", None)
         current.update(self._caption(new_caption))
         return await self._edited(current, date)
+
+    async def send_content(
+        self, user: EmulatedUser, content: dict[str, Any], chat: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Any other message a person can send (sticker, voice, contact, dice, poll, ...): `content`
+        holds the Message fields, e.g. {"dice": {"emoji": "🎲", "value": 3}}; checked against the spec."""
+        return await self._post(user, chat, dict(content))
