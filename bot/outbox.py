@@ -135,27 +135,30 @@ class OutboxSender:
             await self.db.execute(
                 "UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (failure.new_chat_id, chat_id)
             )
-            await self._retry(oid, timedelta(0), detail)
-            await self._notify_admins(
+            await self._again_now(
                 bot,
+                oid,
+                detail,
                 f"Group {chat_id} became a supergroup ({failure.new_chat_id}); its registration, settings "
                 "and alerts moved there.",
                 key=f"migrated:{chat_id}",
             )
         elif fate is Fate.TOPIC_GONE:
             await self.groups.update(chat_id, thread_id=None)
-            await self._retry(oid, timedelta(0), detail)
-            await self._notify_admins(
+            await self._again_now(
                 bot,
+                oid,
+                detail,
                 f"The topic group {chat_id} registered alerts in (thread {thread}) is closed or deleted "
                 f"({detail}); alerts now go to General. Send /register in a topic to choose another.",
                 key=f"topic-gone:{chat_id}:{thread}",
             )
         elif fate is Fate.NO_MEDIA and row["kind"] == "alert" and row["format"] == "photo":
             await self.db.execute("UPDATE outbox SET format = 'text' WHERE id = ?", (oid,))
-            await self._retry(oid, timedelta(0), detail)
-            await self._notify_admins(
+            await self._again_now(
                 bot,
+                oid,
+                detail,
                 f"Group {chat_id} does not let the bot send photos ({detail}); alerts go there as text "
                 "with /sighting N for the photo. Allow the bot to send photos to get them in the group.",
                 key=f"no-media:{chat_id}",
@@ -185,6 +188,11 @@ class OutboxSender:
         else:
             await self._give_up(bot, oid, chat_id, event_id, detail)
         return 0
+
+    async def _again_now(self, bot: Bot, oid: int, detail: str, notice: str, *, key: str) -> None:
+        """The same alert, re-routed (new chat id, General, text): due at once; the admins told once."""
+        await self._retry(oid, timedelta(0), detail)
+        await self._notify_admins(bot, notice, key=key)
 
     async def _mark_sending(self, oid: int) -> None:
         await self.db.execute(

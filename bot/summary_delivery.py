@@ -144,18 +144,9 @@ async def send_part(bot: Bot, part: Part, chat_id: int, thread_id: int | None) -
             read_timeout=READ_TIMEOUT,
             write_timeout=WRITE_TIMEOUT,
         )
-    elif part.kind == "photo":
-        await bot.send_photo(
-            chat_id,
-            part.data,
-            caption=part.text,
-            filename=part.filename,
-            message_thread_id=thread_id,
-            read_timeout=READ_TIMEOUT,
-            write_timeout=WRITE_TIMEOUT,
-        )
     else:
-        await bot.send_document(
+        send = bot.send_photo if part.kind == "photo" else bot.send_document
+        await send(
             chat_id,
             part.data,
             caption=part.text,
