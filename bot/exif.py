@@ -6,6 +6,7 @@ import io
 import math
 import numbers
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -20,6 +21,7 @@ from bot.geo import CoordinateError, Point
 # One exception type for "not a usable image" across intake, detector and metadata, so callers
 # catch it once; it carries a ``reason`` code (empty, not_image, too_large, corrupt).
 from bot.images import UnreadableImage
+from bot.makernotes import maker_note_time
 
 __all__ = ["DEFAULT_ZONE", "PhotoMeta", "UnreadableImage", "read_meta", "taken_utc"]
 
@@ -45,16 +47,13 @@ class PhotoMeta:
     height: int
     make: str | None
     model: str | None
+    # Where taken_local came from, as a bot.capture_time.TimeSource value: "exif_original",
+    # "maker_note" or "exif_digitized"; None when the file names no shot time.
+    taken_from: str | None = None
 
 
 _B = ExifTags.Base
-# (time tag, matching offset tag), best first: Original is the shutter press, Digitized the scan/write,
-# DateTime the last edit. SubSecTime* is ignored; a second is far finer than we need.
-_TIME_TAGS = (
-    (_B.DateTimeOriginal, _B.OffsetTimeOriginal),
-    (_B.DateTimeDigitized, _B.OffsetTimeDigitized),
-    (_B.DateTime, _B.OffsetTime),
-)
+_MAKER_NOTE = 0x927C
 _DATE_RE = re.compile(r"([0-9]{4})[:\-/.]([0-9]{2})[:\-/.]([0-9]{2})[ T]([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _OFFSET_RE = re.compile(r"([+-])([0-9]{2}):([0-9]{2})")
 _ROTATED = (5, 6, 7, 8)  # orientations that swap width and height; a tuple, as odd EXIF may be unhashable
@@ -155,8 +154,10 @@ def read_meta(data: bytes) -> PhotoMeta:
     if not data:
         raise UnreadableImage("empty file", reason="empty")
     try:
-        image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
+        with warnings.catch_warnings():  # as bot.images does: a claimed size over the limit is refused
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UnreadableImage(f"image too large: {exc}", reason="too_large") from exc
     except UnidentifiedImageError as exc:
         raise UnreadableImage("not an image", reason="not_image") from exc
@@ -176,11 +177,20 @@ def read_meta(data: bytes) -> PhotoMeta:
         # Some writers put Exif-IFD tags in IFD0; prefer the proper place.
         return sub.get(t, base.get(t))
 
-    taken, offset = None, None
-    for time_tag, offset_tag in _TIME_TAGS:
-        taken = _date(tag(time_tag))
+    make = _text(base.get(_B.Make))
+    # Shot times, best first: DateTimeOriginal is the shutter press; a camera that keeps the time only
+    # in its maker note (Reconyx) comes next; DateTimeDigitized is when the camera wrote the file, seconds
+    # later (exiftool's CreateDate). DateTime is not a shot time at all: it is the file's last change
+    # (exiftool's ModifyDate), which an editor, a phone gallery or a re-save rewrites. SubSecTime* is
+    # ignored; a second is far finer than we need.
+    taken, offset, taken_from = None, None, None
+    for found in (
+        lambda: (_date(tag(_B.DateTimeOriginal)), _offset(tag(_B.OffsetTimeOriginal)), "exif_original"),
+        lambda: (maker_note_time(sub.get(_MAKER_NOTE), make), None, "maker_note"),
+        lambda: (_date(tag(_B.DateTimeDigitized)), _offset(tag(_B.OffsetTimeDigitized)), "exif_digitized"),
+    ):
+        taken, offset, taken_from = found()
         if taken is not None:
-            offset = _offset(tag(offset_tag))
             break
     if base.get(_B.Orientation) in _ROTATED:
         width, height = height, width
@@ -190,8 +200,9 @@ def read_meta(data: bytes) -> PhotoMeta:
         gps=gps,
         width=width,
         height=height,
-        make=_text(base.get(_B.Make)),
+        make=make,
         model=_text(base.get(_B.Model)),
+        taken_from=taken_from if taken is not None else None,
     )
 
 

@@ -109,8 +109,11 @@ def test_date_preference_falls_back_in_order() -> None:
         exif_ifd={B.DateTimeOriginal: "0000:00:00 00:00:00", B.DateTimeDigitized: "2024:05:12 23:41:08"},
     )
     assert read_meta(digitized).taken_local == datetime(2024, 5, 12, 23, 41, 8)
+    assert read_meta(digitized).taken_from == "exif_digitized"
+    # DateTime is the file's last change (an editor, a re-save), never the shot time.
     only_datetime = make_image(base={B.DateTime: "2024:05:13 09:00:00"})
-    assert read_meta(only_datetime).taken_local == datetime(2024, 5, 13, 9, 0, 0)
+    assert read_meta(only_datetime).taken_local is None
+    assert read_meta(only_datetime).taken_from is None
 
 
 def test_offset_belongs_to_the_timestamp_it_describes() -> None:

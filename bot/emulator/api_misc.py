@@ -257,7 +257,7 @@ async def get_file(world: World, params: dict[str, Any]) -> dict[str, Any]:
     stored = world.files.get(file_id) if file_id else None
     if stored is None:
         raise bad_request("invalid file_id")
-    if len(stored.data) > MAX_DOWNLOAD_BYTES:
+    if stored.size > MAX_DOWNLOAD_BYTES:
         raise bad_request("file is too big")
     return world.files.file_object(stored)
 

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+import av
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
@@ -18,8 +19,22 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 # Real photos get more sizes (800, 1280, ...); three keeps tests predictable while still forcing
 # bots to pick photo[-1] instead of assuming a single entry.
 _PHOTO_BOXES = (90, 320)
-_ID_PREFIX = {"photo": "AgACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI", "thumbnail": "AAMCAgADGQEAAg"}
-_PATH_DIR = {"photo": "photos", "document": "documents", "thumbnail": "thumbnails"}
+_ID_PREFIX = {
+    "photo": "AgACAgIAAxkBAAI",
+    "document": "BQACAgIAAxkBAAI",
+    "thumbnail": "AAMCAgADGQEAAg",
+    "video": "BAACAgIAAxkBAAI",
+    "video_note": "DQACAgIAAxkBAAI",
+    "animation": "CgACAgIAAxkBAAI",
+}
+_PATH_DIR = {
+    "photo": "photos",
+    "document": "documents",
+    "thumbnail": "thumbnails",
+    "video": "videos",
+    "video_note": "video_notes",
+    "animation": "animations",
+}
 
 
 @dataclass
@@ -31,6 +46,12 @@ class StoredFile:
     file_path: str
     # What a message carries for this file: the PhotoSize list or the Document object.
     media: Any = None
+    # A size the test claims (a 2 GB clip without 2 GB of bytes); getFile and file_size go by it.
+    declared_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.declared_size is None else self.declared_size
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -41,9 +62,22 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+def video_props(data: bytes) -> tuple[int, int, int, bool] | None:
+    """(width, height, whole seconds, is MP4/MOV) of a clip, or None when PyAV cannot read it."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            stream = container.streams.video[0]
+            seconds = container.duration / av.time_base if container.duration else 0.0
+            mp4 = container.format.name.startswith("mov")
+            return stream.width, stream.height, round(seconds), mp4
+    except (av.FFmpegError, IndexError, ValueError, OSError):
+        return None
+
+
 def _jpeg_thumbnail(data: bytes, box: int) -> tuple[bytes, int, int]:
     with Image.open(io.BytesIO(data)) as img:
-        img.load()
+        # Drafted: a 200 MP original is previewed from a reduced decode (a HEIC's own thumbnail).
+        img.draft("RGB", (box, box))
         thumb = img.convert("RGB")
         thumb.thumbnail((box, box))
         out = io.BytesIO()
@@ -148,6 +182,34 @@ class FileStore:
         stored.media = document
         return document
 
+    def add_video(
+        self,
+        data: bytes,
+        kind: str,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        file_size: int | None = None,
+        props: tuple[int, int, int] | None = None,
+    ) -> dict[str, Any]:
+        """A Video, VideoNote or Animation object (kind) for the bytes, as they are: Telegram re-encodes
+        what clients send, the emulator does not. `props` (width, height, seconds) overrides the probe."""
+        probed = video_props(data)
+        width, height, seconds = props or (probed[:3] if probed else (0, 0, 0))
+        stored = self._store(kind, data, ".mp4")
+        stored.declared_size = file_size
+        media: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        if kind == "video_note":  # round, so one side: Telegram crops them square
+            media.update(length=min(width, height), duration=seconds)
+        else:
+            media.update(width=width, height=height, duration=seconds)
+            if file_name:
+                media["file_name"] = file_name
+            media["mime_type"] = mime_type or "video/mp4"
+        media["file_size"] = stored.size
+        stored.media = media
+        return media
+
     def get(self, file_id: str) -> StoredFile | None:
         return self._by_id.get(file_id)
 
@@ -158,6 +220,6 @@ class FileStore:
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.data),
+            "file_size": stored.size,
             "file_path": stored.file_path,
         }

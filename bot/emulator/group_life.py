@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .inject import UserInputMixin
+from .inject_media import MediaInputMixin
 from .textfmt import auto_entities
 from .users import EmulatedUser, group_chat
 
@@ -26,7 +26,7 @@ GROUP_ANONYMOUS_BOT: dict[str, Any] = {
 _OTHER_BOT_IDS = itertools.count(5_550_000_001)
 
 
-class GroupLifeMixin(UserInputMixin):
+class GroupLifeMixin(MediaInputMixin):
     # --- supergroup migration -----------------------------------------------------------------
 
     async def migrate_group(

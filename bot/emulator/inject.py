@@ -370,22 +370,3 @@ class UserInputMixin:
     async def enqueue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Raw escape hatch for update types without a helper (chat_member, message_reaction, ...)."""
         return await self._world.push_update(kind, payload)
-
-    async def edit_caption(
-        self, user: EmulatedUser, message: dict[str, Any], new_caption: str | None, *, date: int | None = None
-    ) -> dict[str, Any]:
-        """The sender edits the caption of their photo, document, ... (None or "" removes it)."""
-        current = self._own_message(user, message)
-        if not any(k in current for k in ("photo", "document", "video", "audio", "animation", "voice")):
-            raise ValueError("only media messages have a caption to edit with edit_caption")
-        current.pop("caption", None)
-        current.pop("caption_entities", None)
-        current.update(self._caption(new_caption))
-        return await self._edited(current, date)
-
-    async def send_content(
-        self, user: EmulatedUser, content: dict[str, Any], chat: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Any other message a person can send (sticker, voice, contact, dice, poll, ...): `content`
-        holds the Message fields, e.g. {"dice": {"emoji": "🎲", "value": 3}}; checked against the spec."""
-        return await self._post(user, chat, dict(content))

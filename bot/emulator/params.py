@@ -48,6 +48,9 @@ _INT_KEYS = frozenset(
         "proximity_alert_radius",
         "max_connections",
         "until_date",
+        "duration",
+        "width",
+        "height",
     }
 )
 _FLOAT_KEYS = frozenset({"latitude", "longitude", "horizontal_accuracy"})
@@ -64,6 +67,7 @@ _BOOL_KEYS = frozenset(
         "disable_web_page_preview",
         "allow_paid_broadcast",
         "revoke_messages",
+        "supports_streaming",
     }
 )
 _INT_RE = re.compile(r"-?\d+")
