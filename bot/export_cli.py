@@ -16,15 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.exports import FORMATS, export
+from bot.exports import FORMATS, ExportOptions, export
 from storage.db import Database
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "export", help="export sightings as csv, geojson, kml or a Camtrap DP zip"
+        "export", help="export sightings as Darwin Core csv or xlsx, geojson, kml or a Camtrap DP zip"
     )
     p.add_argument("--format", choices=FORMATS, default="csv")
+    p.add_argument(
+        "--delimiter",
+        choices=(",", ";"),
+        default=",",
+        help="CSV field separator: ';' (with ',' decimals) for Excel under Russian or Kazakh settings",
+    )
     p.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD (default: everything)")
     p.add_argument(
         "--until", type=date.fromisoformat, help="last day, YYYY-MM-DD, inclusive (default: today)"
@@ -51,7 +57,9 @@ async def _export(settings: Settings, args: argparse.Namespace) -> bytes:
     if start is not None and start >= end:
         raise ValueError("--since is after --until")
     async with Database(settings.database) as db:
-        return await export(db, args.format, start, end, exact=args.exact, grid_km=settings.untrusted_grid_km)
+        opts = ExportOptions.from_settings(settings, delimiter=args.delimiter)
+        grid = settings.untrusted_grid_km
+        return await export(db, args.format, start, end, exact=args.exact, grid_km=grid, options=opts)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,44 +1,97 @@
-"""Sightings out of the bot for coordinators and scientists: CSV, GeoJSON, KML and Camtrap DP 1.0.
+"""Sightings out of the bot for coordinators and scientists: Darwin Core CSV and XLSX, GeoJSON, KML and
+Camtrap DP 1.0.2 (which standard each follows: README, "Exports").
 
 Coordinates are snapped with bot.geo.round_point unless the caller may see exact ones (trusted group
 or an admin in private); captions are never exported because rangers type coordinates into them.
 A rounded export has no station codes or names either: anyone with the station list would read the
-exact place from them. Each station gets a made-up alias instead (StationAliases).
+exact place from them. Each station gets a made-up alias instead (StationAliases). Every format that
+can carry it says the rounding (dataGeneralizations, coordinateUncertaintyInMeters).
+
+The writers live in bot/export_tables.py (CSV, XLSX), bot/export_geo.py (GeoJSON, KML) and
+bot/camtrapdp/; the Darwin Core record they share in bot/occurrence.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import json
+import math
 import secrets
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.capture_time import CAMERA_SOURCES
 from bot.geo import Point, round_point
 from bot.summaries import AreaFinder, load_stations
 from storage.db import Database, iso, parse_iso
 
-FORMATS = ("csv", "geojson", "kml", "camtrapdp")
-EXTENSIONS = {"csv": "csv", "geojson": "geojson", "kml": "kml", "camtrapdp": "zip"}
+FORMATS = ("csv", "xlsx", "geojson", "kml", "camtrapdp")
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "kml": "kml", "camtrapdp": "zip"}
 MEDIA_TYPES = {
     "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "geojson": "application/geo+json",
     "kml": "application/vnd.google-earth.kml+xml",
     "camtrapdp": "application/zip",
 }
-CSV_COLUMNS = (
-    "id", "taken_at_utc", "received_at_utc", "lat", "lon", "location_source", "station", "area", "ranger",
-    "label", "score", "is_leopard", "reported_by_ranger", "status", "photo_sha256",
-)  # fmt: skip
-KML_NS = "http://www.opengis.net/kml/2.2"
+# Columns that later migrations add (0008: where the capture time came from; 0009: videos). Exports
+# use them when the database has them, and work the same without.
+OPTIONAL_COLUMNS = ("time_source", "clock_issue", "video_sha256", "frame_seconds")
+# Capture-time sources that are the camera's own clock (bot.capture_time, sightings.time_source); any
+# other source (the Telegram message date, a forward's date, a file's time) is not, and exports say so.
+CAMERA_TIME_SOURCES = frozenset(source.value for source in CAMERA_SOURCES)
+_KM_PER_DEGREE = 111.32
 
 
 class ExportError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What an export says about itself: licences and contact (LW_DATA_LICENSE, LW_MEDIA_LICENSE,
+    LW_CONTACT_NAME, LW_CONTACT_EMAIL), and the CSV field separator."""
+
+    data_license: str = "CC-BY-4.0"
+    media_license: str = "CC-BY-4.0"
+    contact_name: str = ""
+    contact_email: str = ""
+    # ";" is what Excel expects under Russian and Kazakh regional settings (where "," is the decimal mark).
+    delimiter: str = ","
+
+    @classmethod
+    def from_settings(cls, settings: Any, delimiter: str = ",") -> ExportOptions:
+        return cls(settings.data_license, settings.media_license, settings.contact_name,
+                   settings.contact_email, delimiter)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How exact an export's places are, in the terms Darwin Core and Camtrap DP use for it."""
+
+    exact: bool
+    grid_km: float
+
+    @property
+    def uncertainty_m(self) -> int | None:
+        """Half a cell's diagonal: the farthest a true point can lie from its grid node (round_point).
+        Exact places carry no stated uncertainty: the phone's or camera's GPS error is not recorded."""
+        return None if self.exact else math.ceil(self.grid_km * 1000 / math.sqrt(2))
+
+    @property
+    def degrees(self) -> float:
+        """coordinatePrecision: the grid step in degrees of latitude, or the six decimals written."""
+        return 0.000001 if self.exact else round(self.grid_km / _KM_PER_DEGREE, 3)
+
+    @property
+    def generalizations(self) -> str:
+        if self.exact:
+            return ""
+        return (
+            f"coordinates rounded to a ~{self.grid_km:g} km grid ({self.degrees:g} degree); camera "
+            "stations replaced by aliases made up for this file; station names left out"
+        )
 
 
 def z(value: str | None) -> str:
@@ -87,16 +140,40 @@ def coord(value: float, exact: bool) -> str:
     return f"{value:.6f}" if exact else f"{value:.4f}"
 
 
+def time_issue(r: dict[str, Any]) -> str | None:
+    """Why this photo's time is not the camera's own clock ("" when it is); None when the database does
+    not record where times come from (before migration 0008)."""
+    if "time_source" not in r and "clock_issue" not in r:
+        return None
+    source, issue = r.get("time_source"), r.get("clock_issue")
+    if source is None and issue is None:  # a row no code has dated yet: nothing known either way
+        return None
+    reasons = []
+    if source and str(source).lower() not in CAMERA_TIME_SOURCES:
+        reasons.append(f"time from {source}, not the camera clock")
+    if issue:
+        reasons.append(f"clock issue: {issue}")
+    return "; ".join(reasons)
+
+
+async def present_columns(db: Database) -> tuple[str, ...]:
+    rows = await db.fetchall("SELECT name FROM pragma_table_info('sightings')")
+    have = {r["name"] for r in rows}
+    return tuple(c for c in OPTIONAL_COLUMNS if c in have)
+
+
 async def export_rows(db: Database, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
     """Every photo taken in [since, until), oldest first, with station area, ranger and reviewer."""
+    optional = "".join(f", s.{c}" for c in await present_columns(db))
     rows = await db.fetchall(
-        """SELECT s.id, s.event_id, s.photo_sha256, s.ranger_id, s.taken_at, s.received_at, s.lat, s.lon,
+        f"""SELECT s.id, s.event_id, s.photo_sha256, s.ranger_id, s.taken_at, s.received_at, s.lat, s.lon,
                   s.location_source, s.station_code, s.label, s.score, s.is_leopard, s.status, s.model,
-                  s.reviewed_at, s.reviewed_by, s.escalated_by, s.escalated_at, r.name AS ranger_name,
-                  r.username AS ranger_username,
+                  s.source, s.reviewed_at, s.reviewed_by, s.escalated_by, s.escalated_at{optional},
+                  r.name AS ranger_name, r.username AS ranger_username, st.name AS station_name,
                   (SELECT rv.user_name FROM reviews rv WHERE rv.sighting_id = COALESCE(s.event_id, s.id)
                    ORDER BY rv.id DESC LIMIT 1) AS reviewer
            FROM sightings s LEFT JOIN rangers r ON r.user_id = s.ranger_id
+                LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.taken_at >= ? AND s.taken_at < ? ORDER BY s.taken_at, s.id""",
         (iso(since) if since else "", iso(until) if until else "9999"),
     )
@@ -112,84 +189,6 @@ async def export_rows(db: Database, since: datetime | None, until: datetime | No
     return out
 
 
-def _record(
-    r: dict[str, Any], exact: bool, grid_km: float, station: Callable[[str | None], str]
-) -> dict[str, Any]:
-    p = shown(r["lat"], r["lon"], exact, grid_km)
-    return {
-        "id": r["id"],
-        "taken_at_utc": z(r["taken_at"]),
-        "received_at_utc": z(r["received_at"]),
-        "lat": coord(p.lat, exact) if p else "",
-        "lon": coord(p.lon, exact) if p else "",
-        "location_source": r["location_source"] or "",
-        "station": station(r["station_code"]),
-        "area": r["area"] or "",
-        "ranger": r["ranger"],
-        "label": r["label"],
-        "score": f"{r['score']:.4f}",
-        "is_leopard": int(r["is_leopard"]),
-        "reported_by_ranger": int(r["escalated_by"] is not None),  # "it is a leopard" (bot.escalations)
-        "status": r["status"],
-        "photo_sha256": r["photo_sha256"],
-    }
-
-
-def to_csv(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    station = station_ids(exact)
-    for r in rows:
-        writer.writerow(_record(r, exact, grid_km, station))
-    # A BOM makes Excel, which coordinators open CSV files with, read Cyrillic names as UTF-8.
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def to_geojson(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes:
-    """RFC 7946: [lon, lat], WGS84, and a null geometry for photos that have no place yet."""
-    features = []
-    station = station_ids(exact)
-    for r in rows:
-        rec = _record(r, exact, grid_km, station)
-        lat, lon = rec.pop("lat"), rec.pop("lon")
-        geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]} if lat != "" else None
-        features.append({"type": "Feature", "id": rec["id"], "geometry": geometry, "properties": rec})
-    doc = {"type": "FeatureCollection", "features": features}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def to_kml(rows: Iterable[dict[str, Any]], exact: bool, grid_km: float) -> bytes:
-    """KML 2.2 placemarks (photos without a place are left out: a placemark needs a point)."""
-    ET.register_namespace("", KML_NS)
-    kml = ET.Element(f"{{{KML_NS}}}kml")
-    doc = ET.SubElement(kml, f"{{{KML_NS}}}Document")
-    ET.SubElement(doc, f"{{{KML_NS}}}name").text = "Leopard Watch sightings"
-    colours = {"confirmed": "ff2827d6", "unreviewed": "ff148cf5", "rejected": "ff969696", "other": "ff969696"}
-    for status, colour in colours.items():  # KML colours are aabbggrr
-        style = ET.SubElement(doc, f"{{{KML_NS}}}Style", id=status)
-        icon = ET.SubElement(style, f"{{{KML_NS}}}IconStyle")
-        ET.SubElement(icon, f"{{{KML_NS}}}color").text = colour
-    station = station_ids(exact)
-    for r in rows:
-        rec = _record(r, exact, grid_km, station)
-        if rec["lat"] == "":
-            continue
-        pm = ET.SubElement(doc, f"{{{KML_NS}}}Placemark", id=f"s{rec['id']}")
-        ET.SubElement(pm, f"{{{KML_NS}}}name").text = f"#{rec['id']} {rec['label']}"
-        ET.SubElement(pm, f"{{{KML_NS}}}styleUrl").text = f"#{rec['status']}"
-        stamp = ET.SubElement(pm, f"{{{KML_NS}}}TimeStamp")
-        ET.SubElement(stamp, f"{{{KML_NS}}}when").text = rec["taken_at_utc"]
-        data = ET.SubElement(pm, f"{{{KML_NS}}}ExtendedData")
-        for key in CSV_COLUMNS:
-            if key not in ("lat", "lon"):
-                item = ET.SubElement(data, f"{{{KML_NS}}}Data", name=key)
-                ET.SubElement(item, f"{{{KML_NS}}}value").text = str(rec[key])
-        point = ET.SubElement(pm, f"{{{KML_NS}}}Point")
-        ET.SubElement(point, f"{{{KML_NS}}}coordinates").text = f"{rec['lon']},{rec['lat']}"
-    return ET.tostring(kml, encoding="utf-8", xml_declaration=True)
-
-
 async def export(
     db: Database,
     fmt: str,
@@ -198,6 +197,7 @@ async def export(
     *,
     exact: bool,
     grid_km: float,
+    options: ExportOptions | None = None,
 ) -> bytes:
     """The sightings taken in [since, until) (UTC-aware; None = open end) as one file's bytes."""
     if fmt not in FORMATS:
@@ -205,10 +205,20 @@ async def export(
     for bound in (since, until):
         if bound is not None and bound.utcoffset() is None:
             raise ExportError("since/until must be timezone-aware")
+    opts = options or ExportOptions()
+    if opts.delimiter not in (",", ";"):
+        raise ExportError("the CSV separator is ',' or ';'")
     rows = await export_rows(db, since, until)
-    writer = {"csv": to_csv, "geojson": to_geojson, "kml": to_kml}.get(fmt)
-    if writer is not None:  # a year is ~1 s of formatting: keep the bot's event loop free meanwhile
-        return await asyncio.to_thread(writer, rows, exact, grid_km)
-    from bot.camtrapdp import package  # only this format needs the stations table and the zip writer
+    precision = Precision(exact, grid_km)
+    if fmt == "camtrapdp":  # only this format needs the stations table and the zip writer
+        from bot.camtrapdp import package
 
-    return await package(db, rows, since, until, exact=exact, grid_km=grid_km)
+        return await package(db, rows, since, until, precision=precision, options=opts)
+    from bot.export_geo import to_geojson, to_kml
+    from bot.export_tables import to_csv, to_xlsx
+
+    writers: dict[str, Callable[..., bytes]] = {
+        "csv": to_csv, "xlsx": to_xlsx, "geojson": to_geojson, "kml": to_kml,
+    }  # fmt: skip
+    # A year is ~1 s of formatting: keep the bot's event loop free meanwhile.
+    return await asyncio.to_thread(writers[fmt], rows, exact, grid_km, options=opts)

@@ -2,7 +2,8 @@
 
 The projection is equirectangular with longitudes shrunk by cos(mid-latitude), which is close enough
 to conformal over a region the size of Mangystau (~5° of latitude) for shapes and distances to read
-right, and simple enough to need no GIS library.
+right, and simple enough to need no GIS library. The basemap, protected areas and movement arrows are
+drawn by bot/map_layers.py. Sizes are for a phone: Telegram shows a 1000 px map about 400 px wide.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.geo import Point, distance_km, round_point
+from bot.geo import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
 from bot.i18n import t
 from bot.images import UnreadableImage, open_image
+from bot.map_layers import ONE_ANIMAL, TWO_ANIMALS, Canvas, MapMove, Shape, move_between, points_of
 
 # Mangystau region with a margin: what the map shows when there is nothing to show.
 FALLBACK_BBOX = (41.0, 50.0, 46.0, 57.0)  # south, west, north, east
@@ -29,6 +31,13 @@ STATUS_COLOURS = {
 }
 _BACKGROUND, _GRID, _INK, _AREA = (246, 243, 235), (215, 210, 198), (40, 40, 40), (60, 110, 160)
 _FONTS = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "LiberationSans-Regular.ttf")
+_BOLD = (
+    "DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "LiberationSans-Bold.ttf",
+)
+# Enough of the region around the week's points to show the coast and a town to read them against.
+CONTEXT_DEGREES = 1.0
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -68,10 +77,10 @@ def area_labels(stations: Sequence[MapStation], names: Mapping[str, str], grid_k
     return out
 
 
-@lru_cache(maxsize=8)
-def font(size: int) -> Font:
+@lru_cache(maxsize=16)
+def font(size: int, bold: bool = False) -> Font:
     # DejaVu has Cyrillic and Kazakh letters; Pillow's built-in font is only a last resort.
-    for name in _FONTS:
+    for name in (*_BOLD, *_FONTS) if bold else _FONTS:
         try:
             return ImageFont.truetype(name, size)
         except OSError:
@@ -126,12 +135,14 @@ class Projection:
         )
 
 
-def projection(points: Sequence[Point], size: tuple[int, int], margin: int = 60) -> Projection:
+def projection(
+    points: Sequence[Point], size: tuple[int, int], margin: int = 60, min_span: float = 0.0
+) -> Projection:
     if points:
         south, north = min(p.lat for p in points), max(p.lat for p in points)
         west, east = min(p.lon for p in points), max(p.lon for p in points)
-        pad_lat = max(0.15, (north - south) * 0.12)
-        pad_lon = max(0.15, (east - west) * 0.12)
+        pad_lat = max(0.15, (north - south) * 0.12, (min_span - (north - south)) / 2)
+        pad_lon = max(0.15, (east - west) * 0.12, (min_span - (east - west)) / 2)
         south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lon, east + pad_lon
     else:
         south, west, north, east = FALLBACK_BBOX
@@ -169,12 +180,12 @@ def convex_hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, floa
 def _graticule(draw: ImageDraw.ImageDraw, proj: Projection) -> None:
     span = max(proj.north - proj.south, proj.east - proj.west)
     step = 1.0 if span >= 2 else 0.25  # a zoomed-in map still gets lines to read positions from
-    small = font(12)
+    small = font(14)
     w, h = proj.width, proj.height
     lon = math.ceil(proj.to_point(0, 0).lon / step) * step
     while (x := proj.xy(Point(proj.mid_lat, lon))[0]) < w:
         draw.line([(x, 0), (x, h)], fill=_GRID, width=1)
-        draw.text((x + 3, h - 16), f"{lon:g}°E", fill=_INK, font=small)
+        draw.text((x + 3, h - 18), f"{lon:g}°E", fill=_INK, font=small)
         lon += step
     lat = math.ceil(proj.to_point(0, h).lat / step) * step
     while (y := proj.xy(Point(lat, proj.west))[1]) > 0:
@@ -204,33 +215,51 @@ def _areas(
         draw.text((cx, top - 20), names.get(area, area), fill=_AREA, font=font(15), anchor="ms")
 
 
+Swatch = tuple[str, tuple[int, int, int] | None]  # "dot", "station", "line", "outline" and a colour
+
+
 def _legend(
     draw: ImageDraw.ImageDraw,
     proj: Projection,
-    counts: Mapping[str, int],
-    lang: str,
+    rows: Sequence[tuple[Swatch, str]],
     note: str,
-    stations: bool = True,
-) -> None:
-    f = font(14)
-    rows: list[tuple[tuple[int, int, int] | None, str]] = [
-        (STATUS_COLOURS[k], t(lang, f"map.{k}", count=counts.get(k, 0))) for k in STATUS_COLOURS
-    ]
-    if stations:
-        rows.append((None, t(lang, "map.station")))
-    x0, y0 = 14, proj.height - 34 - 22 * len(rows) - (20 if note else 0)
-    box_w = 40 + max(int(draw.textlength(label, font=f)) for _, label in rows)
-    box_w = max(box_w, int(draw.textlength(note, font=font(12))) + 20) if note else box_w
-    draw.rectangle((x0, y0, x0 + box_w, proj.height - 28), fill=(255, 255, 255), outline=_GRID)
-    for i, (colour, label) in enumerate(rows):
-        y = y0 + 10 + 22 * i
-        if colour:
-            draw.ellipse((x0 + 10, y + 2, x0 + 22, y + 14), fill=colour, outline=_INK)
+    avoid: Sequence[tuple[float, float]],
+) -> str:
+    """The legend in the corner that hides the fewest of the week's points (bottom left when none does);
+    returns that corner ("bl", "br", "tl", "tr")."""
+    f, small, step = font(19), font(16), 29
+    box_w = 50 + max(int(draw.textlength(label, font=f)) for _, label in rows)
+    box_w = max(box_w, int(draw.textlength(note, font=small)) + 20) if note else box_w
+    box_h = 16 + step * len(rows) + (26 if note else 0)
+    top_y, bottom_y = 48, proj.height - 30 - box_h
+
+    def box(corner: str) -> tuple[float, float, float, float]:
+        x = 12 if corner[1] == "l" else proj.width - 12 - box_w
+        y = bottom_y if corner[0] == "b" else top_y
+        return x, y, x + box_w, y + box_h
+
+    def hidden(corner: str) -> int:
+        x0, y0, x1, y1 = box(corner)
+        return sum(1 for x, y in avoid if x0 - 12 <= x <= x1 + 12 and y0 - 12 <= y <= y1 + 12)
+
+    corner = min(("bl", "br", "tl", "tr"), key=lambda c: (hidden(c), ("bl", "br", "tl", "tr").index(c)))
+    x0, y0, x1, y1 = box(corner)
+    draw.rectangle((x0, y0, x1, y1), fill=(255, 255, 255), outline=_GRID)
+    for i, ((kind, colour), label) in enumerate(rows):
+        y = y0 + 10 + step * i
+        if kind == "dot" and colour:
+            draw.ellipse((x0 + 10, y + 2, x0 + 28, y + 20), fill=colour, outline=_INK)
+        elif kind == "line" and colour:
+            draw.line([(x0 + 6, y + 11), (x0 + 30, y + 11)], fill=colour, width=6)
+            draw.polygon([(x0 + 38, y + 11), (x0 + 26, y + 3), (x0 + 26, y + 19)], fill=colour)
+        elif kind == "outline" and colour:
+            draw.rectangle((x0 + 9, y + 3, x0 + 31, y + 19), outline=colour, width=3)
         else:
-            draw.polygon([(x0 + 16, y + 1), (x0 + 10, y + 14), (x0 + 22, y + 14)], fill=_INK)
-        draw.text((x0 + 30, y), label, fill=_INK, font=f)
+            draw.polygon([(x0 + 19, y + 1), (x0 + 11, y + 19), (x0 + 27, y + 19)], fill=_INK)
+        draw.text((x0 + 44, y), label, fill=_INK, font=f)
     if note:
-        draw.text((x0 + 10, y0 + 10 + 22 * len(rows)), note, fill=_INK, font=font(12))
+        draw.text((x0 + 10, y0 + 12 + step * len(rows)), note, fill=_INK, font=small)
+    return corner
 
 
 def render_map(
@@ -243,54 +272,89 @@ def render_map(
     lang: str = "en",
     grid_km: float | None = None,
     labels: Sequence[MapArea] = (),
+    moves: Sequence[MapMove] = (),
+    protected: Sequence[Shape] = (),
+    max_km_per_day: float = DEFAULT_MAX_KM_PER_DAY,
+    basemap: bool = True,
 ) -> bytes:
-    """PNG of stations, area outlines (convex hulls of their stations) and sightings by status.
+    """PNG of the basemap, protected areas, stations, area outlines (convex hulls of their stations),
+    sightings by status and the moves between leopard events.
 
-    With grid_km (untrusted groups) sightings are snapped to that grid first, so the picture holds no
-    more precision than the group may see, and stations are not drawn at all: a station is an exact
-    point, its code and its hull corners lead back to it; `labels` (see area_labels) name the areas
-    instead, at grid nodes.
+    With grid_km (untrusted groups) sightings and move ends are snapped to that grid first, and each
+    move's km, days and verdict are worked out from the grid cells (bot.geo.rounded_movement), so the
+    picture holds no more precision than the group may see; stations are not drawn at all: a station is
+    an exact point, its code and its hull corners lead back to it; `labels` (see area_labels) name the
+    areas instead, at grid nodes.
     """
     if grid_km:
         points = [MapPoint(round_point(p.point, grid_km), p.status) for p in points]
         stations = []
         labels = [MapArea(a.name, round_point(a.point, grid_km)) for a in labels]
+    arrows = [move_between(m, grid_km, max_km_per_day) for m in moves]
     shown = [p.point for p in points] + [s.point for s in stations] + [a.point for a in labels]
-    proj = projection(shown, size)
+    shown += [p for a, b, _ in arrows for p in (a, b)]
+    if not shown:  # nothing of the week to show: the protected areas are still worth a look
+        shown = list(points_of(protected))
+    proj = projection(shown, size, min_span=CONTEXT_DEGREES if basemap else 0.0)
     image = Image.new("RGB", size, _BACKGROUND)
     draw = ImageDraw.Draw(image)
+    canvas = Canvas(draw, proj)
+    if basemap:
+        canvas.basemap(lang, font(19))
     _graticule(draw, proj)
+    canvas.protected(protected, font(18, bold=True))
     _areas(draw, proj, stations, areas or {})
     for st in stations:
         x, y = proj.xy(st.point)
-        draw.polygon([(x, y - 7), (x - 6, y + 5), (x + 6, y + 5)], fill=_INK)
-        draw.text((x + 8, y - 2), st.code, fill=_INK, font=font(12), anchor="lm")
+        draw.polygon([(x, y - 8), (x - 7, y + 6), (x + 7, y + 6)], fill=_INK)
+        draw.text((x + 9, y - 2), st.code, fill=_INK, font=font(15), anchor="lm", stroke_width=2,
+                  stroke_fill=(255, 255, 255))  # fmt: skip
     for a in labels:  # a halo keeps the name readable over grid lines and dots
-        draw.text(proj.xy(a.point), a.name, fill=_AREA, font=font(16), anchor="mm", stroke_width=3,
+        draw.text(proj.xy(a.point), a.name, fill=_AREA, font=font(19, bold=True), anchor="mm", stroke_width=3,
                   stroke_fill=_BACKGROUND)  # fmt: skip
+    for start, end, mv in arrows:
+        label = t(lang, "map.move", km=f"{mv.distance_km:.0f}", days=f"{mv.hours / 24:.1f}")
+        canvas.arrow(start, end, ONE_ANIMAL if mv.plausible else TWO_ANIMALS, label, font(22, bold=True))
     order = {"rejected": 0, "unconfirmed": 1, "confirmed": 2}  # the ones that matter are drawn on top
     for p in sorted(points, key=lambda p: order.get(p.status, 0)):
         x, y = proj.xy(p.point)
         colour = STATUS_COLOURS.get(p.status, STATUS_COLOURS["rejected"])
-        draw.ellipse((x - 6, y - 6, x + 6, y + 6), fill=colour, outline=(255, 255, 255), width=2)
-    km, px = scale_bar(proj)
-    x1, y1 = proj.width - 20, proj.height - 24
-    draw.rectangle((x1 - px - 8, y1 - 24, x1 + 8, y1 + 10), fill=(255, 255, 255))
-    draw.line([(x1 - px, y1), (x1, y1)], fill=_INK, width=3)
-    for x in (x1 - px, x1):
-        draw.line([(x, y1 - 6), (x, y1 + 4)], fill=_INK, width=2)
-    draw.text((x1 - px / 2, y1 - 8), f"{km:g} km", fill=_INK, font=font(13), anchor="ms")
+        draw.ellipse((x - 8, y - 8, x + 8, y + 8), fill=colour, outline=(255, 255, 255), width=2)
     counts: dict[str, int] = defaultdict(int)
     for p in points:
         counts[p.status] += 1
+    rows: list[tuple[Swatch, str]] = [
+        (("dot", STATUS_COLOURS[k]), t(lang, f"map.{k}", count=counts.get(k, 0))) for k in STATUS_COLOURS
+    ]
+    if stations:
+        rows.append((("station", None), t(lang, "map.station")))
+    verdicts = {mv.plausible for _, _, mv in arrows}
+    if True in verdicts:
+        rows.append((("line", ONE_ANIMAL), t(lang, "map.move_one")))
+    if False in verdicts:
+        rows.append((("line", TWO_ANIMALS), t(lang, "map.move_two", limit=f"{max_km_per_day:g}")))
+    if protected:
+        rows.append((("outline", (34, 139, 34)), t(lang, "map.protected")))
     note = t(lang, "map.rounded", grid=f"{grid_km:g}") if grid_km else ""
-    _legend(draw, proj, counts, lang, note, stations=not grid_km)
+    avoid = [proj.xy(p) for p in shown]
+    corner = _legend(draw, proj, rows, note, avoid)
+    _scale(draw, proj, left=corner == "br")
     if title:
-        draw.rectangle((0, 0, proj.width, 34), fill=(255, 255, 255))
-        draw.text((proj.width / 2, 8), title, fill=_INK, font=font(18), anchor="ma")
+        draw.rectangle((0, 0, proj.width, 40), fill=(255, 255, 255))
+        draw.text((proj.width / 2, 8), title, fill=_INK, font=font(23, bold=True), anchor="ma")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def _scale(draw: ImageDraw.ImageDraw, proj: Projection, left: bool = False) -> None:
+    km, px = scale_bar(proj)
+    x1, y1 = (px + 30 if left else proj.width - 20), proj.height - 24
+    draw.rectangle((x1 - px - 10, y1 - 28, x1 + 10, y1 + 10), fill=(255, 255, 255))
+    draw.line([(x1 - px, y1), (x1, y1)], fill=_INK, width=3)
+    for x in (x1 - px, x1):
+        draw.line([(x, y1 - 6), (x, y1 + 4)], fill=_INK, width=2)
+    draw.text((x1 - px / 2, y1 - 8), f"{km:g} km", fill=_INK, font=font(18), anchor="ms")
 
 
 def contact_sheet(

