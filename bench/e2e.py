@@ -2,6 +2,9 @@
 
     python bench/e2e.py --rangers 4 --photos 10
 
+The detector is the bot's default (`auto`: INT8 on a CPU with fast INT8, see bot/precision.py);
+`--precision fp32` measures the reference model instead.
+
 Prints JSON: end-to-end photos/s (first photo sent -> last alert delivered), detector-only photos/s
 on the same images in the same run, their ratio, photo->alert latency p50/p95, the longest stall of
 the bot's event loop, and peak RSS of this process. The emulator runs on its own thread and event
@@ -141,9 +144,11 @@ async def watch_loop(stop: asyncio.Event, worst: list[float]) -> None:
         worst[0] = max(worst[0], time.perf_counter() - t0 - tick)
 
 
-async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate: float) -> dict[str, Any]:
+async def bench(
+    rangers: int, per_ranger: int, threads: int, preload: bool, rate: float, precision: str = "auto"
+) -> dict[str, Any]:
     images = photos(rangers * per_ranger)
-    detector = OnnxLeopardDetector(threads=threads)
+    detector = OnnxLeopardDetector(threads=threads, precision=precision)
     before_rate, detector_cpu = detector_only(detector, images)
 
     emu = EmulatorProcess()
@@ -237,6 +242,7 @@ async def bench(rangers: int, per_ranger: int, threads: int, preload: bool, rate
         "photos": total,
         "leopard_alerts": len(alert_seen),
         "detector_threads": threads,
+        "precision": detector.precision,
         "e2e_photos_per_s": round(e2e_rate, 2),
         "detector_only_photos_per_s": round(detector_rate, 2),
         "detector_only_before_after": [round(before_rate, 2), round(after_rate, 2)],
@@ -303,8 +309,10 @@ def main() -> None:
     ap.add_argument(
         "--rate", type=float, default=0.0, help="pace the rangers: photos/s in total (0 = all at once)"
     )
+    ap.add_argument("--precision", choices=("auto", "int8", "fp32"), default="auto", help="default: auto")
     args = ap.parse_args()
-    result = asyncio.run(bench(args.rangers, args.photos, args.threads, args.preload, args.rate))
+    run = bench(args.rangers, args.photos, args.threads, args.preload, args.rate, args.precision)
+    result = asyncio.run(run)
     print(json.dumps(result, indent=2))
 
 

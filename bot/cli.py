@@ -71,7 +71,9 @@ def run_command(settings: Settings) -> int:
     if not settings.token:
         raise ConfigError("LW_TOKEN is not set: put the token from @BotFather in .env (see .env.example)")
     logging.getLogger().setLevel(settings.log_level.upper())
-    detector = OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
+    detector = OnnxLeopardDetector(
+        threshold=settings.threshold, threads=settings.threads, precision=settings.detector_precision
+    )
     app = build_application(settings, detector)
     try:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -101,7 +103,11 @@ def backup_command(settings: Settings, dest: Path) -> int:
 
 
 def detect_command(paths: Sequence[Path], settings: Settings) -> int:
-    detector = OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
+    detector = OnnxLeopardDetector(
+        threshold=settings.threshold, threads=settings.threads, precision=settings.detector_precision
+    )
+    # On stderr, so that stdout stays one JSON object per line; each line also names the model.
+    print(f"leopard-watch detect: {detector.precision} model ({detector.precision_reason})", file=sys.stderr)
     for path in iter_images(paths):
         try:
             det = detector.detect(path.read_bytes())
@@ -117,6 +123,7 @@ def detect_command(paths: Sequence[Path], settings: Settings) -> int:
             "snow_leopard_score": det.snow_leopard_score,
             "boxes": [b.as_list() for b in det.boxes],
             "ms": det.ms,
+            "precision": detector.precision,
         }
         print(json.dumps(record, ensure_ascii=False), flush=True)
     return 0

@@ -10,23 +10,28 @@ ends in global average pooling + one linear layer, so the map is exact, no secon
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
-from PIL import Image, ImageOps
+from PIL import Image
 
-from bot.images import UnreadableImage, open_image
+from bot.detector_prep import INPUT_SIZE, batch, decode, to_rgb, windows
+from bot.images import UnreadableImage
+from bot.precision import choose
 
 MODEL_DIR = Path(__file__).parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "efficientnet_lite2.onnx"
 LABELS_FILE = MODEL_DIR / "imagenet_labels.txt"
 MODEL_SHA256 = "6a94da8ce0097b65a58d65845da3a08060cd1337c84e994299dab4d771a8a56e"
+# Made from DEFAULT_MODEL by tools/quantize.py (docs/MODEL.md, "INT8"); fp32 stays the reference.
+INT8_MODEL = MODEL_DIR / "efficientnet_lite2_int8.onnx"
+INT8_SHA256 = "c000cafb73869bd5f51c8ca3097f9141784e34c771b9614683f537f0f3e40991"
+MODEL_NAMES = {"fp32": "efficientnet-lite2-imagenet", "int8": "efficientnet-lite2-imagenet-int8"}
 
 LEOPARD, SNOW_LEOPARD, JAGUAR = 288, 289, 290
 # Jaguars do not occur in Central Asia; on rosetted cats ImageNet models split the mass between
@@ -37,8 +42,10 @@ CAM_ROWS = {LEOPARD: 0, SNOW_LEOPARD: 1, JAGUAR: 2}
 # Recall first (a missed leopard is the worst outcome): see docs/MODEL.md, 'Threshold'.
 DEFAULT_THRESHOLD = 0.10
 CAM_LEVEL = 0.3
-RUN_BATCH = 2
-INPUT_SIZE = 260
+# Crops per session.run, by precision (bench/detector.py "seconds_per_crop_ms_by_batch", 2 cores):
+# fp32 is within 3 % from 2 to 8 crops, so 2, which keeps its float activation memory down; INT8 runs
+# ~8 % faster per crop at 4 than at 2 (no better at 8), and its 8-bit activations are a quarter the size.
+RUN_BATCH = {"fp32": 2, "int8": 4}
 
 
 class ModelError(RuntimeError):
@@ -93,40 +100,52 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def windows(width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """The whole frame plus square windows sliding along the long side with ~1/3 overlap."""
-    side = min(width, height)
-    out = [(0, 0, width, height)]
-    if max(width, height) < side * 1.2:  # (nearly) square: the whole frame is the only window
-        return out
-    n = math.ceil(max(width, height) / side * 1.5)
-    for i in range(n):
-        off = round(i * (max(width, height) - side) / (n - 1))
-        out.append((off, 0, off + side, side) if width >= height else (0, off, side, off + side))
-    return out
+def expected_sha256(path: Path) -> str | None:
+    """The digest a bundled model must have (None for a model file of the caller's own)."""
+    return {DEFAULT_MODEL: MODEL_SHA256, INT8_MODEL: INT8_SHA256}.get(path)
 
 
 class OnnxLeopardDetector:
     def __init__(
         self,
-        model_path: Path = DEFAULT_MODEL,
+        model_path: Path | None = None,
         *,
         threshold: float = DEFAULT_THRESHOLD,
         threads: int = 2,
         verify_checksum: bool = True,
+        precision: str = "auto",
     ) -> None:
+        """precision ("auto", "int8", "fp32"; see bot/precision.py) picks the bundled model when no
+        model_path is given. An explicit model_path runs as given; precision then only names it
+        ("auto": int8 for the bundled INT8 file, else fp32)."""
         self.threshold = threshold
         self.labels = load_labels()
-        self.session = self._open(Path(model_path), threads, verify_checksum)
-        self.cam_weights = _load_cam_weights(Path(model_path))
+        if model_path is None:
+            chosen = choose(precision)
+            self.precision, self.precision_reason = chosen.precision, chosen.reason
+            model_path = INT8_MODEL if self.precision == "int8" else DEFAULT_MODEL
+        else:
+            named = precision
+            if named == "auto":
+                named = "int8" if Path(model_path) == INT8_MODEL else "fp32"
+            self.precision, self.precision_reason = named, f"model file {model_path}"
+        self.model_path = Path(model_path)
+        self.model_name = MODEL_NAMES[self.precision]
+        self.run_batch = RUN_BATCH[self.precision]
+        self.session = self._open(self.model_path, threads, verify_checksum)
+        # A quantized model has no CAM rows of its own: they are the fp32 final layer, which
+        # tools/quantize.py leaves in fp32 anyway.
+        own = self.model_path.with_suffix(".cam.npy")
+        self.cam_weights = _load_cam_weights(self.model_path if own.exists() else DEFAULT_MODEL)
 
     @staticmethod
     def _open(path: Path, threads: int, verify_checksum: bool) -> ort.InferenceSession:
         if not path.is_file():
             raise ModelError(f"model file not found: {path} (reinstall leopard-watch)")
-        if verify_checksum and path == DEFAULT_MODEL:
+        expected = expected_sha256(path) if verify_checksum else None
+        if expected is not None:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest != MODEL_SHA256:
+            if digest != expected:
                 raise ModelError(f"model file is corrupt (sha256 {digest[:12]}…): {path}")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = max(1, threads)
@@ -145,30 +164,33 @@ class OnnxLeopardDetector:
 
     def detect(self, data: bytes) -> Detection:
         started = time.perf_counter()
-        image, (width, height) = open_image(data, max_side=INPUT_SIZE * 4)
-        det = self.detect_image(image, (width, height))
-        return _with_ms(det, (time.perf_counter() - started) * 1000)
+        image, size = decode(data)
+        decoded = time.perf_counter()
+        det = self.detect_image(image, size)
+        done = time.perf_counter()
+        extra = det.extra | {"decode_ms": round((decoded - started) * 1000, 2)}
+        return replace(det, ms=round((done - started) * 1000, 1), extra=extra)
 
     def detect_image(self, image: Image.Image, original_size: tuple[int, int] | None = None) -> Detection:
-        image = _to_rgb(image)
+        image = to_rgb(image)
         orig_w, orig_h = original_size or image.size
         wins = windows(*image.size)
-        crops = [image.crop(w) if w != (0, 0, *image.size) else image for w in wins]
-        batch = np.stack([_tensor(c) for c in crops] + [_tensor(c, mirror=True) for c in crops])
-        # Two images per run: as fast as one big batch on 2 cores, and the activation memory of a
-        # 10-window batch (~150 MB more peak RSS, bench/detector.py) never has to exist at once.
-        runs = [
-            self.session.run(None, {"image": batch[i : i + RUN_BATCH]})
-            for i in range(0, len(batch), RUN_BATCH)
-        ]
-        logits = np.concatenate([r[0] for r in runs])
-        features = np.concatenate([r[1] for r in runs])
-        probs = _softmax(logits.astype(np.float64))
+        crops = batch(image, wins)
+        # A few crops per run (RUN_BATCH): as fast per crop as one big batch on 2 cores, and the
+        # activation memory of a 10-window batch (~150 MB more peak RSS in fp32) never exists at once.
+        model_s = 0.0
+        logits, features = [], []
+        for i in range(0, len(crops), self.run_batch):
+            t0 = time.perf_counter()
+            out = self.session.run(None, {"image": crops[i : i + self.run_batch]})
+            model_s += time.perf_counter() - t0
+            logits.append(out[0])
+            features.append(out[1])
+        probs = _softmax(np.concatenate(logits).astype(np.float64))
         leo = probs[:, LEOPARD_CLASSES].sum(axis=1)
         best = int(leo.argmax())
         score = float(leo[best])
         snow = float(probs[:, SNOW_LEOPARD].max())
-        mean = probs.mean(axis=0)
         is_leopard = score >= self.threshold
         # A leopard score above the threshold is a leopard even when the snow-leopard class is
         # higher: pale, long-furred Persian leopards in winter can lean that way, and snow leopards
@@ -179,7 +201,7 @@ class OnnxLeopardDetector:
         elif snow >= self.threshold:
             label, label_score = "snow leopard", snow
         else:
-            other = mean.copy()
+            other = probs.mean(axis=0)
             other[list(LEOPARD_CLASSES)] = 0.0
             top = int(other.argmax())
             label, label_score = self.labels[top], float(other[top])
@@ -187,7 +209,8 @@ class OnnxLeopardDetector:
         if is_leopard or label == "snow leopard":
             cls = LEOPARD_CLASSES if is_leopard else (SNOW_LEOPARD,)
             pick = best if is_leopard else int(probs[:, SNOW_LEOPARD].argmax())
-            box = self._cam_box(features[pick], cls, wins[pick % len(wins)], pick >= len(wins))
+            feats = features[pick // self.run_batch][pick % self.run_batch]
+            box = self._cam_box(feats, cls, wins[pick % len(wins)], pick >= len(wins))
             sx, sy = orig_w / image.size[0], orig_h / image.size[1]
             boxes = (
                 Box(
@@ -207,6 +230,8 @@ class OnnxLeopardDetector:
             snow_leopard_score=round(snow, 4),
             width=orig_w,
             height=orig_h,
+            model=self.model_name,
+            extra={"model_ms": round(model_s * 1000, 2), "crops": float(len(crops))},
         )
 
     def _cam_box(
@@ -241,15 +266,23 @@ def _argmax_2d(a: np.ndarray) -> tuple[int, int]:
 
 
 def _peak_blob(mask: np.ndarray, peak: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels of the 4-connected region of `mask` containing `peak` (a small grid: plain flood fill)."""
-    seen = np.zeros_like(mask)
-    stack = [peak]
-    h, w = mask.shape
-    while stack:
-        y, x = stack.pop()
-        if 0 <= y < h and 0 <= x < w and mask[y, x] and not seen[y, x]:
-            seen[y, x] = True
-            stack.extend(((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)))
+    """Pixels of the 4-connected region of `mask` containing `peak`.
+
+    Grown by whole-array dilation steps rather than a pixel-by-pixel flood fill: a few dozen numpy
+    steps on the ~36x36 grid instead of thousands of Python-level pushes (a millisecond per leopard).
+    """
+    seen = np.zeros_like(mask, dtype=bool)
+    seen[peak] = bool(mask[peak])
+    while True:
+        grown = seen.copy()
+        grown[1:] |= seen[:-1]
+        grown[:-1] |= seen[1:]
+        grown[:, 1:] |= seen[:, :-1]
+        grown[:, :-1] |= seen[:, 1:]
+        grown &= mask
+        if np.array_equal(grown, seen):
+            break
+        seen = grown
     ys, xs = np.nonzero(seen)
     return ys, xs
 
@@ -265,41 +298,14 @@ def _load_cam_weights(model_path: Path) -> np.ndarray:
     return weights.astype(np.float32)
 
 
-def _with_ms(det: Detection, ms: float) -> Detection:
-    from dataclasses import replace
-
-    return replace(det, ms=round(ms, 1))
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        # Transparent pixels become mid-grey, which the (x-127)/128 normalisation maps to zero.
-        rgba = image.convert("RGBA")
-        bg = Image.new("RGBA", rgba.size, (127, 127, 127, 255))
-        return Image.alpha_composite(bg, rgba).convert("RGB")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(image, dtype=np.float64)
-        hi = arr.max() or 1.0
-        return Image.fromarray((arr / hi * 255).astype(np.uint8)).convert("RGB")
-    return image.convert("RGB")
-
-
-def _tensor(image: Image.Image, mirror: bool = False) -> np.ndarray:
-    im = image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
-    if mirror:
-        im = ImageOps.mirror(im)
-    arr = (np.asarray(im, dtype=np.float32) - 127.0) / 128.0
-    return arr.transpose(2, 0, 1)
-
-
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "INPUT_SIZE",
     "Box",
     "Detection",
     "Detector",
     "ModelError",
     "OnnxLeopardDetector",
     "UnreadableImage",
+    "windows",
 ]

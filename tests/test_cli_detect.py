@@ -14,7 +14,9 @@ from bot.cli import main
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 LEOPARD = SAMPLES / "leo_005_serengeti_night.jpg"
 JACKAL = SAMPLES / "neg_060_serengeti_jackal_1.jpg"
-RESULT_KEYS = {"path", "leopard", "score", "label", "label_score", "snow_leopard_score", "boxes", "ms"}
+RESULT_KEYS = {
+    "path", "leopard", "score", "label", "label_score", "snow_leopard_score", "boxes", "ms", "precision"
+}
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,11 @@ changed by this tool.
 --perturb also scores recompressed (JPEG q60), downscaled (0.75x) and re-framed (5 % crops) copies
 and reports the worst case per image: how much margin a threshold really has.
 
+--precision int8 calibrates the INT8 model instead of the fp32 reference; --parity compares the two on
+the folder (and on the perturbed copies with --perturb) against the bounds in tools/parity.py, split
+into the photos tools/quantize.py calibrated on and the rest. Re-run both when the model or the
+threshold changes.
+
 To calibrate another model, pass any `bot.detector.Detector` to `score_all()`.
 """
 
@@ -394,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         "--eval", type=Path, default=DEFAULT_EVAL, help=f"labelled folder (default {DEFAULT_EVAL})"
     )
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="model to calibrate")
+    ap.add_argument("--parity", action="store_true", help="also compare INT8 with fp32 (tools/parity.py)")
     ap.add_argument(
         "--thresholds",
         default=",".join(f"{t:g}" for t in SHOWN),
@@ -414,13 +421,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calibrate: no labelled images in {root}", file=sys.stderr)
         return 2
     shown = [float(t) for t in args.thresholds.split(",") if t.strip()]
-    detector = OnnxLeopardDetector(threads=args.threads)
+    detector = OnnxLeopardDetector(threads=args.threads, precision=args.precision)
     scored = score_all(detector, root, items)
     n_leo = sum(s.item.leopard for s in scored)
     n_ver = sum(s.item.leopard and s.item.verified for s in scored)
     print(
-        f"## Calibration on {root} ({n_leo} leopard labels, {n_ver} visually verified; "
-        f"{len(scored) - n_leo} negatives)\n"
+        f"## Calibration on {root}, {detector.precision} model ({n_leo} leopard labels, {n_ver} visually "
+        f"verified; {len(scored) - n_leo} negatives)\n"
     )
     print(render(scored, shown, DEFAULT_THRESHOLD))
     if args.perturb:
@@ -429,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
             runs[name] = score_all(detector, root, items, transform)
         print()
         print(render_robustness(runs, shown, DEFAULT_THRESHOLD))
+    if args.parity:
+        from tools.parity import report
+
+        print()
+        print(report(root, [i.file for i in items], args.threads, PERTURBATIONS if args.perturb else {}))
     return 0
 
 
