@@ -1,0 +1,241 @@
+"""Reading one e-mail as a camera sends it: who from, subject, body text, and its media attachments.
+
+Input is untrusted. The stdlib parser with policy=default is lenient (a broken MIME structure becomes
+defects, not exceptions), but header objects are built lazily and a few malformed headers still raise
+on access, so every header and part is read under its own guard: one bad part costs that part only.
+Attachments are classified by their bytes, not by what the sender says they are (cameras label JPEGs
+application/octet-stream, spam labels executables image/jpeg). Archives are never opened: no camera
+zips its photos, and a zip is how a 1 KB message becomes gigabytes.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html
+import re
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+from html.parser import HTMLParser
+
+IMAGE, VIDEO, ARCHIVE, OTHER = "image", "video", "archive", "other"
+MAX_PARTS = 64  # leaf parts looked at per message; cameras send one to five
+TEXT_LIMIT = 20_000  # characters of body text kept for camera names and battery/signal lines
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
+_BATTERY_RE = re.compile(
+    r"\b(?:battery|batt|bat|power|заряд|батарея)\s*(?:level)?\s*[:=]?\s*(\d{1,3})\s*%", re.I
+)
+_SIGNAL_RE = re.compile(
+    r"\b(?:signal(?:\s+strength)?|csq|rssi|сигнал)\s*[:=]?\s*(-?\d{1,3}(?:\s*/\s*\d{1,3})?\s*(?:dbm|%)?)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    kind: str  # IMAGE, VIDEO, ARCHIVE or OTHER, from the bytes where they say
+    size: int
+    data: bytes = b""  # empty when skipped for its size
+    skipped: str | None = None  # why it is not offered to the detector: "too_large", "malformed", ...
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    sender: str | None  # the From address, lower case; forgeable, so it is only a hint
+    subject: str
+    message_id: str | None
+    text: str  # the plain body, or the HTML body reduced to text
+    attachments: tuple[Attachment, ...]
+    defects: int = 0
+    battery: str | None = None
+    signal: str | None = None
+    error: str | None = None  # nothing could be read from it at all
+
+    @property
+    def images(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == IMAGE and a.skipped is None]
+
+    @property
+    def videos(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == VIDEO and a.skipped is None]
+
+
+def media_kind(data: bytes, content_type: str = "", filename: str = "") -> str:
+    """IMAGE, VIDEO, ARCHIVE or OTHER by magic bytes; the declared type only when the bytes say nothing."""
+    head = data[:16]
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"II*\x00", b"MM\x00*")):
+        return IMAGE
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return IMAGE
+    if head[4:8] == b"ftyp":
+        return IMAGE if head[8:12] in _HEIF_BRANDS else VIDEO  # HEIC photos and MP4/MOV/3GP share ISO BMFF
+    if head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"AVIX"):
+        return VIDEO
+    if head.startswith((b"\x1a\x45\xdf\xa3", b"\x30\x26\xb2\x75", b"\x00\x00\x01\xba")):
+        return VIDEO
+    if len(data) > 188 and data[0] == data[188] == 0x47:
+        return VIDEO  # MPEG transport stream
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
+        return ARCHIVE
+    declared = content_type.lower()
+    name = filename.lower()
+    if declared.startswith("video/") or name.endswith((".mp4", ".mov", ".avi", ".3gp", ".mkv")):
+        return VIDEO
+    if declared.startswith("image/") or name.endswith((".jpg", ".jpeg", ".png", ".heic", ".tif", ".tiff")):
+        return IMAGE  # unknown bytes under an image name: the image reader decides (and refuses)
+    if "zip" in declared or "compressed" in declared or name.endswith((".zip", ".rar", ".7z", ".gz")):
+        return ARCHIVE
+    return OTHER
+
+
+def parse_mail(raw: bytes, *, max_part_bytes: int) -> ParsedMail:
+    """Never raises: a message nothing can be read from comes back with `error` set."""
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        return _read(msg, max_part_bytes)
+    except Exception as exc:  # RecursionError on absurd nesting, parser bugs on hostile input
+        return ParsedMail(None, "", None, "", (), error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _read(msg: Message, max_part_bytes: int) -> ParsedMail:
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[Attachment] = []
+    defects = len(msg.defects)
+    leaves = 0
+    for part in msg.walk():
+        if part.is_multipart():
+            defects += len(part.defects)
+            continue
+        leaves += 1
+        if leaves > MAX_PARTS:
+            attachments.append(Attachment("", "", OTHER, 0, skipped="too_many_parts"))
+            break
+        defects += len(part.defects)
+        item = _leaf(part, max_part_bytes, texts, htmls)
+        if item is not None:
+            attachments.append(item)
+    text = "\n".join(texts) if texts else "\n".join(_html_text(h) for h in htmls)
+    text = text[:TEXT_LIMIT]
+    subject = _header(msg, "subject")
+    status = f"{subject}\n{text}"
+    battery = _BATTERY_RE.search(status)
+    signal = _SIGNAL_RE.search(status)
+    return ParsedMail(
+        sender=_sender(msg),
+        subject=subject[:500],
+        message_id=_header(msg, "message-id")[:250] or None,
+        text=text,
+        attachments=tuple(attachments),
+        defects=defects,
+        battery=f"{battery.group(1)}%" if battery else None,
+        signal=" ".join(signal.group(1).split())[:16] if signal else None,
+    )
+
+
+def _leaf(part: Message, max_part_bytes: int, texts: list[str], htmls: list[str]) -> Attachment | None:
+    """A body text goes to texts/htmls (None returned); anything else is an attachment."""
+    try:
+        ctype = part.get_content_type()
+        filename = _filename(part)
+        disposition = (part.get_content_disposition() or "").lower()
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+    except Exception:
+        return Attachment("", "", OTHER, 0, skipped="malformed")
+    if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
+        body = _decode_text(part, data)
+        (texts if ctype == "text/plain" else htmls).append(body[:TEXT_LIMIT])
+        return None
+    kind = media_kind(data, ctype, filename)
+    if not data:
+        return Attachment(filename, ctype, kind, 0, skipped="empty")
+    if len(data) > max_part_bytes:
+        return Attachment(filename, ctype, kind, len(data), skipped="too_large")
+    if kind not in (IMAGE, VIDEO):
+        return Attachment(filename, ctype, kind, len(data), skipped=kind)
+    return Attachment(filename, ctype, kind, len(data), data)
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:
+        name = ""
+    # A path in a file name ("../../x.jpg") means nothing here: only the last component is kept.
+    return re.split(r"[\\/]", str(name))[-1].strip()[:200]
+
+
+def _decode_text(part: Message, data: bytes) -> str:
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return data.decode("utf-8", errors="replace")
+
+
+def _header(msg: Message, name: str) -> str:
+    try:
+        value = msg.get(name)
+        return " ".join(str(value).split()) if value is not None else ""
+    except Exception:
+        pass
+    for key, raw in msg.raw_items():  # the unparsed header, decoded by hand
+        if key.lower() == name:
+            try:
+                return " ".join(str(make_header(decode_header(raw))).split())
+            except Exception:
+                return " ".join(str(raw).split())
+    return ""
+
+
+def _sender(msg: Message) -> str | None:
+    if isinstance(msg, EmailMessage):
+        try:
+            header = msg.get("from")
+            addresses = getattr(header, "addresses", ())
+            for address in addresses:
+                if "@" in address.addr_spec:
+                    return str(address.addr_spec).lower()
+        except Exception:
+            pass
+    for _, addr in getaddresses([_header(msg, "from")]):
+        if "@" in addr:
+            return addr.strip().lower()[:250]
+    return None
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "tr", "li"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _html_text(markup: str) -> str:
+    """HTML-only mail (some cameras, most spam) as plain text, for names and battery lines."""
+    parser = _Text()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:
+        return html.unescape(re.sub(r"<[^>]*>", " ", markup))
+    return "".join(parser.parts)

@@ -1,0 +1,108 @@
+"""/camera add | list | assign: cellular cameras and the stations they stand at (coordinators, private)."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.access import Role
+from bot.alert_view import local_time
+from bot.cameras import Assigned, Camera, CameraError, Cameras, camera_status, parse_rule
+from bot.i18n import t
+from bot.services import services
+from bot.tg_text import split
+from handlers.common import language_of, require
+
+
+@require(Role.COORDINATOR)
+async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/camera add CODE STATION [match=…]… · /camera list · /camera assign N STATION [CODE]"""
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
+    lang = language_of(update, context)
+    svc = services(context)
+    cameras = Cameras(svc.db)
+    args = context.args or []
+    verb = args[0].lower() if args else ""
+    try:
+        if verb == "list" and len(args) == 1:
+            await _list(update, context, cameras, lang)
+            return
+        if verb == "add" and len(args) >= 3:
+            matches = [a.split("=", 1)[1] for a in args[3:] if a.lower().startswith("match=")]
+            if len(matches) != len(args) - 3:
+                raise CameraError("unexpected words", "usage")
+            rules = [parse_rule(v) for m in matches for v in m.split(",") if v.strip()]
+            done = await cameras.add(args[1], args[2], rules, by=user.id)
+        elif verb == "assign" and len(args) in (3, 4):
+            done = await cameras.assign(args[1], args[2], args[3] if len(args) == 4 else None, by=user.id)
+        else:
+            raise CameraError("usage", "usage")
+    except CameraError as exc:
+        key = exc.reason if exc.reason != "bad_file" else "usage"
+        await msg.reply_text(
+            t(lang, f"camera.error.{key}", value=html.escape(exc.value)), parse_mode=ParseMode.HTML
+        )
+        return
+    await msg.reply_text(_added(lang, done), parse_mode=ParseMode.HTML)
+
+
+def _added(lang: str, done: Assigned) -> str:
+    c = done.camera
+    rules = ", ".join(html.escape(str(r)) for r in c.rules) or "—"
+    lines = [
+        t(lang, "camera.added", code=html.escape(c.label), station=html.escape(c.station or "—"), rules=rules)
+    ]
+    if done.placed:
+        lines.append(t(lang, "camera.placed", count=done.placed))
+    if done.leopards:
+        lines.append(t(lang, "camera.held", ids=" ".join(f"/sighting {i}" for i in done.leopards)))
+    return "\n".join(lines)
+
+
+def _when(at: datetime | None, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return local_time(at, services(context).settings.zone) if at else "—"
+
+
+async def _list(update: Update, context: ContextTypes.DEFAULT_TYPE, cameras: Cameras, lang: str) -> None:
+    msg = update.effective_message
+    assert msg is not None
+    found = await cameras.all()
+    known = [c for c in found if c.code]
+    unknown = [c for c in found if not c.code]
+    if not found:
+        await msg.reply_text(t(lang, "camera.list_none"))
+        return
+    lines = [t(lang, "camera.list")] + [_line(lang, c, context) for c in known]
+    if unknown:
+        lines += ["", t(lang, "camera.list_unknown")]
+        lines += [
+            t(
+                lang,
+                "camera.unknown_line",
+                number=c.id,
+                sender=html.escape(c.sender or "?"),
+                last=_when(c.last_message_at, context),
+            )
+            for c in unknown
+        ]
+    for chunk in split(lines):
+        await msg.reply_text(chunk, parse_mode=ParseMode.HTML)
+
+
+def _line(lang: str, c: Camera, context: ContextTypes.DEFAULT_TYPE) -> str:
+    status = camera_status(c.battery, c.signal)
+    return t(
+        lang,
+        "camera.line",
+        code=html.escape(c.label),
+        station=html.escape(c.station or "—"),
+        mail=_when(c.last_message_at, context),
+        photo=_when(c.last_photo_at, context),
+        status=html.escape(status) or "—",
+        rules=", ".join(html.escape(str(r)) for r in c.rules) or "—",
+    ) + (" · " + t(lang, "camera.moved") if c.moved else "")

@@ -1,0 +1,111 @@
+"""The camera mailbox's settings: `leopard-watch doctor` logs in for real, TLS is checked, and the
+password never reaches a log line, a repr or the doctor's output."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from bot.doctor import _camera_mail
+from bot.mail.client import MailError, check_login
+from bot.mail.intake import MailIntake
+from bot.mail.poller import MailPoller
+from bot.mail.sample import camera_email
+from bot.services import Services
+from tests.conftest import leopard_variants
+from tests.mailserver import PASSWORD, ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
+
+
+def base(tmp_path: Path) -> Settings:
+    return Settings(database=tmp_path / "lw.sqlite3", photo_dir=tmp_path / "photos", admin_ids=frozenset({1}))
+
+
+async def test_doctor_checks_the_imap_login(tmp_path: Path, imap: ImapServer) -> None:
+    good = await _camera_mail(imap.settings(base(tmp_path)))
+    assert good.ok and "logged in as cameras@leopard-watch.example" in good.detail and "INBOX" in good.detail
+    bad = await _camera_mail(imap.settings(base(tmp_path), mail_password="wrong-" + PASSWORD))
+    assert not bad.ok and "LW_MAIL_PASSWORD" in bad.detail and "app password" in bad.detail
+    assert PASSWORD not in bad.detail
+    folder = await _camera_mail(imap.settings(base(tmp_path), mail_folder="Cameras"))
+    assert not folder.ok and "LW_MAIL_FOLDER" in folder.detail
+    off = await _camera_mail(base(tmp_path))
+    assert off.ok and "LW_MAIL_HOST not set" in off.detail
+
+
+async def test_unreachable_server_is_reported(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = base(tmp_path).with_(
+        mail_host="127.0.0.1", mail_port=port, mail_tls="none", mail_user="u", mail_password=PASSWORD
+    )
+    check = await _camera_mail(settings)
+    assert not check.ok and f"cannot reach 127.0.0.1:{port}" in check.detail
+
+
+async def test_tls_is_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with imap_server(tls_folder=tmp_path) as server:
+        settings = server.settings(base(tmp_path))
+        assert settings.mail_tls == "ssl"
+        # A self-signed certificate nobody trusts: refused, as a forged server would be.
+        with pytest.raises(MailError) as refused:
+            await check_login(settings)
+        assert refused.value.reason == "tls" and "certificate" in str(refused.value).lower()
+        # Trusted through the standard OpenSSL variable (a private CA for a self-hosted server).
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cafile))
+        assert "logged in" in await check_login(settings)
+
+
+async def test_starttls_is_used_and_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with imap_server(tls_folder=tmp_path, starttls=True) as server:
+        settings = server.settings(base(tmp_path), mail_tls="starttls")
+        with pytest.raises(MailError) as refused:  # the certificate is checked after STARTTLS too
+            await check_login(settings)
+        assert refused.value.reason == "tls"
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cafile))
+        assert "(TLS: starttls)" in await check_login(settings)
+
+
+async def test_the_password_never_reaches_the_log(
+    tmp_path: Path,
+    imap: ImapServer,
+    detector: object,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # everything, the IMAP library's protocol trace included
+    settings = imap.settings(base(tmp_path))
+    svc = await Services.create(settings, detector)  # type: ignore[arg-type]
+    try:
+        poller = MailPoller(settings, MailIntake(svc.db, svc.sightings, svc.stations, settings))
+        await imap.append(camera_email([("IMG_1.JPG", leopard_variants(1)[0])]))
+        assert (await poller.run_once()) is not None
+        wrong = MailPoller(settings.with_(mail_password=PASSWORD + "x"), poller.intake)
+        assert await wrong.run_once() is None  # logged, not raised
+    finally:
+        await svc.close()
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "LOGIN" in text  # the trace was on: the login went by, redacted
+    assert "refused the login" in text
+    assert PASSWORD not in text and PASSWORD.replace('"', '\\"') not in text
+    assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
+
+
+def test_mail_settings_are_validated() -> None:
+    ok = {"LW_MAIL_HOST": "imap.mail.example", "LW_MAIL_USER": "u@mail.example", "LW_MAIL_PASSWORD": "p"}
+    settings = Settings.load(env_file=None, environ=ok)
+    assert settings.mail_port_or_default == 993 and settings.mail_poll_seconds == 60.0
+    with pytest.raises(ConfigError, match="LW_MAIL_USER and LW_MAIL_PASSWORD"):
+        Settings.load(env_file=None, environ={"LW_MAIL_HOST": "imap.mail.example"})
+    with pytest.raises(ConfigError, match="only allowed for localhost"):
+        Settings.load(env_file=None, environ={**ok, "LW_MAIL_TLS": "none"})
+    with pytest.raises(ConfigError, match="LW_MAIL_TLS"):
+        Settings.load(env_file=None, environ={**ok, "LW_MAIL_TLS": "yes"})
+    local = Settings.load(env_file=None, environ={**ok, "LW_MAIL_HOST": "127.0.0.1", "LW_MAIL_TLS": "none"})
+    assert local.mail_port_or_default == 143
+    allow = Settings.load(env_file=None, environ={**ok, "LW_MAIL_ALLOW": "A@x.kz, @cams.kz"})
+    assert allow.mail_allow_list == frozenset({"a@x.kz", "@cams.kz"})
