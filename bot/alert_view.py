@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from PIL import ImageDraw
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.capture_time import of_row
 from bot.config import Settings
 from bot.coordinates import redact_coordinates
 from bot.geo import (
@@ -30,6 +31,7 @@ from bot.i18n import t
 from bot.images import open_image
 from bot.movement import Move, latest_unconfirmed_move, previous_moves
 from bot.tg_text import CAPTION_LIMIT, KEEP, Line, fit, shorten
+from bot.time_text import by_receipt_note, time_line
 from storage.db import Database, parse_iso
 from storage.photos import PhotoStore
 
@@ -100,7 +102,7 @@ async def build_view(
         return None
     lang, zone, trusted = audience.lang, audience.zone, audience.trusted
     e = html.escape
-    taken = parse_iso(s["taken_at"])
+    stamp = of_row(s)  # the time with its source: a shot time, or only when the photo arrived
     label = t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
     # Ranks say which lines go first if the caption is still too long once what people typed is cut.
     score = f"{s['score']:.2f}"
@@ -113,8 +115,12 @@ async def build_view(
         lines = [Line.of(t(lang, "alert.title_other", label=e(label), score=score, id=s["id"]), KEEP)]
     else:
         lines = [Line.of(t(lang, "alert.title", label=e(label), score=score, id=s["id"]), KEEP)]
+    if s["frame_seconds"] is not None:  # the photo is a clip's best frame (bot/video_intake.py)
+        lines.append(Line.of(t(lang, "alert.video", seconds=f"{s['frame_seconds']:.1f}"), 72))
     if s["photos"] > 1:
         lines.append(Line.of(t(lang, "alert.more_photos", count=s["photos"] - 1), 50))
+        if stamp is not None and not stamp.is_capture:  # bot.alerts.find_burst_event: by arrival; say so
+            lines.append(Line.of(t(lang, "alert.grouped_by_receipt"), 49))
     point = Point(s["lat"], s["lon"]) if s["lat"] is not None else None
     if s["station_code"] and trusted:
         code, area = e(s["station_code"]), f" · {e(s['station_area'])}" if s["station_area"] else ""
@@ -137,10 +143,12 @@ async def build_view(
         grid = f"{settings.untrusted_grid_km:g}"
         place = t(lang, key, point=format_point(shown, 5 if trusted else 2), links=links, grid=grid)
         lines.append(Line.of(place, 80))
-    lines.append(Line.of(t(lang, "alert.taken", time=local_time(taken, zone), zone=e(str(zone))), 75))
+    lines.append(Line.of(time_line(lang, stamp, parse_iso(s["received_at"]), zone), 75))
     ranger = s["ranger_name"] or (f"@{s['ranger_username']}" if s["ranger_username"] else str(s["ranger_id"]))
     lines.append(Line(lambda name: t(lang, "alert.ranger", name=name), {"name": ranger}, 65))
-    if point is not None and taken is not None and s["event_id"] is not None:
+    # A wrong camera clock says nothing about when the animal was there: no speeds from it at all.
+    if point is not None and stamp is not None and stamp.for_movement and s["event_id"] is not None:
+        taken = stamp.taken_at
         days, limit = settings.movement_days, settings.max_km_per_day
         moves = await previous_moves(db, s["id"], point, taken, days=days, max_km_per_day=limit)
         hint = await latest_unconfirmed_move(db, s["id"], point, taken, days=days, max_km_per_day=limit)
@@ -154,6 +162,12 @@ async def build_view(
             lines.append(Line.of(_move_line(lang, mv, key, settings, trusted), 30))
         if hint is not None:
             lines.append(Line.of(_move_line(lang, hint, "alert.move_unconfirmed", settings, trusted), 20))
+        compared = [*moves, *([hint] if hint else [])]
+        late = [mv.other_id for mv in compared if mv.other_by_receipt]
+        late += [] if stamp.is_capture else [s["id"]]
+        note = by_receipt_note(lang, late) if compared else None
+        if note:  # ranked with the moves it qualifies: it goes only after all of them
+            lines.append(Line.of(note, 32))
         if not trusted and (moves or hint is not None):
             # Ranked above the moves so that it goes only after all of them.
             lines.append(Line.of(rounding_note(lang, settings.untrusted_grid_km), 31))
@@ -236,9 +250,11 @@ def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> st
 
 def photo_with_boxes(photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600) -> bytes:
     """The stored photo, upright, scaled for Telegram, with the detector's box drawn in."""
-    image, (width, height) = open_image(photos.read(sha256))
+    # max_side: a 200 MP phone original is decoded at a reduced size (bot.images), never in full.
+    image, (width, height) = open_image(photos.read(sha256), max_side=max_side)
     image = image.convert("RGB")
-    scale = min(1.0, max_side / max(width, height))
+    # Never above what was decoded: a thumbnail stands in for a 200 MP original and is not blown up.
+    scale = min(1.0, max_side / max(width, height), image.size[0] / width)
     if scale < 1.0 or image.size != (width, height):
         image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))))
     sx, sy = image.size[0] / width, image.size[1] / height

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.capture_time import CAMERA_SOURCES, RECEIPT_SOURCES, CaptureTime, TimeSource, sql_list
 from bot.geo import Point, distance_km
 from storage.db import iso, utcnow
 
@@ -57,14 +58,29 @@ async def find_burst_event(
     ranger_id: int,
     window: timedelta,
     radius_m: float,
+    *,
+    time: CaptureTime | None = None,
+    chat_id: int | None = None,
+    received_at: datetime | None = None,
 ) -> int | None:
     """The event this photo belongs to: same station, or within radius_m, or (without a place)
-    the same ranger, within the time window. None means a new event."""
+    the same ranger, within the time window. None means a new event.
+
+    Times of different kinds are never compared (`time`, None: a camera's clock). Camera times group
+    with camera times. Receipt times group only with the same ranger's receipts in the same chat (the
+    alert says they were grouped by when they arrived): photos a ranger sends one after another, never
+    a camera original. A file time groups with nothing: if the card copy rewrote every file's time,
+    all nights on the card would look like one burst. A wrong clock groups only with wrong clocks
+    whose photos arrived within a day of this one, so two battery resets a month apart stay apart.
+    """
+    where, args = _same_kind(time, ranger_id, chat_id, received_at)
+    if where is None:
+        return None
     cur = await conn.execute(
-        """SELECT id, event_id, lat, lon, station_code, ranger_id FROM sightings
-           WHERE event_id IS NOT NULL AND id != ? AND taken_at BETWEEN ? AND ?
+        f"""SELECT id, event_id, lat, lon, station_code, ranger_id FROM sightings
+           WHERE event_id IS NOT NULL AND id != ? AND taken_at BETWEEN ? AND ? AND {where}
            ORDER BY taken_at DESC""",
-        (sighting_id, iso(taken_at - window), iso(taken_at + window)),
+        (sighting_id, iso(taken_at - window), iso(taken_at + window), *args),
     )
     for row in await cur.fetchall():
         if station and row["station_code"] == station:
@@ -75,6 +91,29 @@ async def find_burst_event(
         elif (point is None or row["lat"] is None) and row["ranger_id"] == ranger_id:
             return int(row["event_id"])
     return None
+
+
+def _same_kind(
+    time: CaptureTime | None, ranger_id: int, chat_id: int | None, received_at: datetime | None
+) -> tuple[str | None, tuple[object, ...]]:
+    """SQL limiting burst candidates to times of the same kind as `time`; None: it groups with nothing."""
+    if time is None or (time.is_capture and time.clock_issue is None):
+        camera = sql_list(CAMERA_SOURCES)
+        return f"(time_source IS NULL OR time_source IN {camera}) AND clock_issue IS NULL", ()
+    if time.source is TimeSource.IMPORT_FILE_TIME:
+        return None, ()
+    if time.clock_issue is not None:
+        arrived = received_at or time.taken_at
+        day = timedelta(days=1)
+        return "clock_issue IS NOT NULL AND received_at BETWEEN ? AND ?", (
+            iso(arrived - day),
+            iso(arrived + day),
+        )
+    receipts = sql_list(RECEIPT_SOURCES - {TimeSource.IMPORT_FILE_TIME})
+    return f"time_source IN {receipts} AND clock_issue IS NULL AND ranger_id = ? AND chat_id IS ?", (
+        ranger_id,
+        chat_id,
+    )
 
 
 async def enqueue_for_event(conn: aiosqlite.Connection, event_id: int, *, new_alert: bool) -> None:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.detector import Detector
 from bot.i18n import LANGUAGES, pick_language, t
 from bot.inbox import Inbox, InboxBot, mark_done
+from bot.mail.poller import mail_job
 from bot.services import Services
 from handlers import storage_trouble
 from handlers import summaries as summary_handlers
@@ -35,6 +36,7 @@ PRIVATE_COMMANDS = (
     "rangers",
     "restore",
     "station",
+    "camera",
     "sighting",
     "compare",
     "export",
@@ -55,6 +57,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:
                 settings.token,
                 base_url=settings.base_url,
                 base_file_url=settings.base_file_url,
+                local_mode=settings.local_mode,
                 request=HTTPXRequest(connection_pool_size=64),
                 get_updates_request=HTTPXRequest(connection_pool_size=1),
                 # Flood limits per chat (PTB's limiter); a 429 is not retried here: the outbox
@@ -82,6 +85,8 @@ def build_application(settings: Settings, detector: Detector) -> Application:
     # Photos deferred because the disk or the database failed; the job keeps its own backoff.
     tick = storage_trouble.RETRY_TICK
     app.job_queue.run_repeating(storage_trouble.retry_deferred, tick, first=tick, name="storage-retry")
+    if settings.mail_host:  # cellular cameras' mailbox (bot/mail/poller.py)
+        app.job_queue.run_repeating(mail_job, settings.mail_poll_seconds, first=1.0, name="mail")
     return app
 
 

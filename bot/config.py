@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 
 from bot.detector import DEFAULT_THRESHOLD
 from bot.geo import DEFAULT_MAX_KM_PER_DAY
+from bot.precision import PRECISIONS
 from bot.region import DEFAULT_REGION, Region
 
 PREFIX = "LW_"
@@ -31,6 +32,9 @@ class Settings:
     timezone: str = "Asia/Aqtau"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    # A self-hosted Bot API server started with --local (README, Videos): files up to 2 GB, read from
+    # its folder on this machine instead of downloaded.
+    local_mode: bool = False
     # How long a photo without a place waits for the ranger's location or station code.
     pairing_minutes: int = 10
     # Movement analysis: earlier confirmed sightings within this many days are compared.
@@ -43,11 +47,44 @@ class Settings:
     burst_radius_m: float = 500.0
     detector_threads: int = 0  # 0 = all cores
     detector_workers: int = 2
+    # "auto": the INT8 model where the CPU has fast INT8 (VNNI, ARM dot product), else fp32 (bot/precision).
+    detector_precision: str = "auto"
     summary_weekday: int = 0  # Monday
     summary_hour: int = 9
     log_level: str = "INFO"
     # "south,west,north,east": typed coordinates outside it are questioned (swapped?) or flagged.
     region: str = DEFAULT_REGION
+    # Exports for scientists (Camtrap DP, Darwin Core CSV): SPDX licence ids for the data and the photos,
+    # and the contact GBIF and data users write to. CC-BY-4.0 is what GBIF accepts and keeps attribution.
+    data_license: str = "CC-BY-4.0"
+    media_license: str = "CC-BY-4.0"
+    contact_name: str = ""
+    contact_email: str = ""
+    # A GeoJSON file of protected-area outlines (Ustyurt reserve, Kyzylsai park) drawn on every map.
+    protected_areas: Path | None = None
+    # Cellular cameras that e-mail photos (bot/mail/, README "Cellular cameras"): one IMAP mailbox, polled
+    # when mail_host is set. mail_port 0 means the usual port of mail_tls (993 ssl, 143 otherwise).
+    mail_host: str = ""
+    mail_port: int = 0
+    mail_tls: str = "ssl"
+    mail_user: str = ""
+    mail_password: str = field(default="", repr=False)  # never in a repr, so never in a log line
+    mail_folder: str = "INBOX"
+    mail_done_folder: str = ""  # handled mail is moved there; empty: it is marked read (\Seen)
+    mail_poll_seconds: float = 60.0
+    mail_allow: str = ""  # senders whose photos may alert besides registered cameras: a@b.kz, @domain.kz
+    mail_max_mb: float = 25.0  # bigger messages are not downloaded
+    cameras_file: str = ""  # TOML list of cameras, read at start (bot/cameras.py load_file)
+    camera_silent_days: int = 3  # the weekly summary lists cameras that sent nothing for this long
+    camera_moved_m: float = 300.0  # a camera's own GPS this far from its station: reported as moved
+
+    @property
+    def mail_allow_list(self) -> frozenset[str]:
+        return frozenset(a.strip().lower() for a in self.mail_allow.replace(";", ",").split(",") if a.strip())
+
+    @property
+    def mail_port_or_default(self) -> int:
+        return self.mail_port or (993 if self.mail_tls == "ssl" else 143)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -95,12 +132,17 @@ class Settings:
             raise ConfigError("LW_SUMMARY_WEEKDAY is 0-6 (Monday=0), LW_SUMMARY_HOUR 0-23")
         if self.detector_workers < 1 or self.detector_threads < 0:
             raise ConfigError("LW_DETECTOR_WORKERS must be >= 1 and LW_DETECTOR_THREADS >= 0")
+        if self.detector_precision not in PRECISIONS:
+            raise ConfigError(f"LW_DETECTOR_PRECISION is one of {', '.join(PRECISIONS)}")
         if self.pairing_minutes < 0 or self.burst_minutes < 0 or self.movement_days < 1:
             raise ConfigError("LW_PAIRING_MINUTES, LW_BURST_MINUTES >= 0 and LW_MOVEMENT_DAYS >= 1")
         try:
             Region.parse(self.region)
         except ValueError as exc:
             raise ConfigError(f"LW_REGION: {exc}") from exc
+        if self.contact_email and "@" not in self.contact_email:
+            raise ConfigError("LW_CONTACT_EMAIL must be an e-mail address")
+        _validate_mail(self)
 
 
 def _convert(key: str, name: str, raw: str) -> object:
@@ -109,8 +151,8 @@ def _convert(key: str, name: str, raw: str) -> object:
     try:
         if isinstance(default, frozenset):
             return frozenset(int(x) for x in raw.replace(";", ",").split(",") if x.strip())
-        if isinstance(default, Path):
-            return Path(raw).expanduser()
+        if isinstance(default, Path) or name == "protected_areas":  # an optional path defaults to None
+            return Path(raw).expanduser() if raw else None
         if isinstance(default, bool):
             return raw.lower() in ("1", "true", "yes", "on")
         if isinstance(default, int):
@@ -120,3 +162,20 @@ def _convert(key: str, name: str, raw: str) -> object:
     except ValueError as exc:
         raise ConfigError(f"{key}: cannot read {raw!r} as {type(default).__name__}") from exc
     return raw
+
+
+def _validate_mail(s: Settings) -> None:
+    if s.camera_silent_days < 1 or s.camera_moved_m <= 0:
+        raise ConfigError("LW_CAMERA_SILENT_DAYS must be >= 1 and LW_CAMERA_MOVED_M > 0")
+    if not s.mail_host:
+        return
+    if s.mail_tls not in ("ssl", "starttls", "none"):
+        raise ConfigError("LW_MAIL_TLS is ssl (port 993), starttls (port 143) or none")
+    # Without TLS the password crosses the network in clear: only for a mail server on this machine.
+    local = s.mail_host in ("localhost", "::1") or s.mail_host.startswith("127.")
+    if s.mail_tls == "none" and not local:
+        raise ConfigError("LW_MAIL_TLS=none sends the password unencrypted: only allowed for localhost")
+    if not s.mail_user or not s.mail_password:
+        raise ConfigError("LW_MAIL_HOST is set: LW_MAIL_USER and LW_MAIL_PASSWORD are needed too")
+    if s.mail_poll_seconds < 0.5 or s.mail_max_mb <= 0 or not 0 <= s.mail_port <= 65535:
+        raise ConfigError("LW_MAIL_POLL_SECONDS must be >= 0.5, LW_MAIL_MAX_MB > 0, LW_MAIL_PORT 0-65535")

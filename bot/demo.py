@@ -17,6 +17,7 @@ from bot.app import build_application, running
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
 from bot.emulator import BotApiEmulator
+from bot.mail.sample import camera_mail_demo
 
 SAMPLES = Path(__file__).parent / "samples"
 ADMIN_ID, RANGER_ID, GROUP_ID = 900_001, 700_001, -100_555_0001
@@ -38,7 +39,7 @@ async def run_demo(out: Callable[[str], None] = print, workdir: Path | None = No
             out("Loading the detector model…")
             app = build_application(settings, OnnxLeopardDetector(threshold=settings.threshold))
             async with running(app):
-                await _script(emu, out)
+                await _script(emu, out, app)
     return 0
 
 
@@ -52,7 +53,7 @@ async def _say(
     return sent[-1]
 
 
-async def _script(emu: BotApiEmulator, out: Callable[[str], None]) -> None:
+async def _script(emu: BotApiEmulator, out: Callable[[str], None], app: Any) -> None:
     admin = emu.user(ADMIN_ID, "Aigerim", language_code="en")
     group = emu.group(GROUP_ID, "Ustyurt leopard coordinators")
     await emu.add_bot_to_group(admin, group)
@@ -97,6 +98,13 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None]) -> None:
     await emu.wait_sent(GROUP_ID, 9, timeout=60)  # 5 so far, then the map, the text, the contact sheet, CSV
     # 6. The question this project exists for: one leopard, or two?
     await _say(emu, admin, "/compare 1 3", group)
+    # 7. A cellular camera at UST-04 e-mails a photo: the message is built in memory and goes through
+    # the intake the IMAP poller uses (bot/mail/), so the demo needs no mail server.
+    await _say(emu, admin, "/camera add CAM-17 UST-04 match=cam17@cameras.example")
+    before = len(emu.sent(GROUP_ID))
+    outcome = await camera_mail_demo(app, photos["leo_005_serengeti_night.jpg"])
+    await emu.wait_sent(GROUP_ID, before + 1, timeout=60)
+    out(f"\n=== A cellular camera's e-mail ===\n- CAM-17 -> sighting #{outcome.sightings[0]}, alert queued")
 
     out("\n=== What the ranger (Serik) received ===")
     for m in emu.sent(ranger.id):

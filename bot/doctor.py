@@ -34,7 +34,7 @@ class Check:
 
 async def run_checks(settings: Settings) -> list[Check]:
     checks = [_settings(settings)]
-    for step in (_database, _photo_store, _disk_space, _model, _bot_api, _admin_notices):
+    for step in (_database, _photo_store, _disk_space, _model, _bot_api, _admin_notices, _camera_mail):
         checks.append(await _guard(step, settings))
     return checks
 
@@ -106,16 +106,19 @@ async def _disk_space(settings: Settings) -> Check:
 async def _model(settings: Settings) -> Check:
     try:
         detector = await asyncio.to_thread(
-            OnnxLeopardDetector, threshold=settings.threshold, threads=settings.threads
+            OnnxLeopardDetector,
+            threshold=settings.threshold,
+            threads=settings.threads,
+            precision=settings.detector_precision,
         )
     except ModelError as exc:
         return Check("model", False, str(exc))
+    runs = f"{detector.precision.upper()} model ({detector.precision_reason})"
     det = await asyncio.to_thread(detector.detect, SAMPLE.read_bytes())
     if not det.leopard:
-        return Check(
-            "model", False, f"the bundled leopard sample scored {det.score:.2f}: the model is not working"
-        )
-    return Check("model", True, f"loaded; sample leopard scored {det.score:.2f} in {det.ms:.0f} ms")
+        broken = f"the bundled leopard sample scored {det.score:.2f}: the model is not working"
+        return Check("model", False, f"{runs}: {broken}")
+    return Check("model", True, f"{runs} loaded; sample leopard scored {det.score:.2f} in {det.ms:.0f} ms")
 
 
 async def _bot_api(settings: Settings) -> Check:
@@ -153,6 +156,23 @@ async def _admin_notices(settings: Settings) -> Check:
         f"{len(lost)} admin notice(s) never reached their admin (they have not started the bot: "
         f"open {await _bot_link(settings)} and press Start): {shown}{more}",
     )
+
+
+async def _camera_mail(settings: Settings) -> Check:
+    """The cellular cameras' mailbox: a wrong app password would silently leave their photos unread."""
+    if not settings.mail_host:
+        return Check("camera mail", True, "LW_MAIL_HOST not set: cellular cameras' e-mail is not read")
+    from bot.mail.client import MailError, check_login
+
+    try:
+        return Check("camera mail", True, await check_login(settings))
+    except MailError as exc:
+        advice = {
+            "login": "; check LW_MAIL_USER and LW_MAIL_PASSWORD (mail services want an app password)",
+            "tls": "; check LW_MAIL_TLS and LW_MAIL_PORT (ssl: 993, starttls: 143)",
+            "folder": "; check LW_MAIL_FOLDER",
+        }.get(exc.reason, "")
+        return Check("camera mail", False, f"{exc}{advice}")
 
 
 def _shorten(text: str) -> str:

@@ -1,5 +1,5 @@
-"""Finding image files in folders (camera-trap SD cards hold thousands, in nested DCIM folders), and
-naming every other file so an import can say what it left out."""
+"""Finding image and video files in folders (camera-trap SD cards hold thousands, in nested DCIM
+folders), and naming every other file so an import can say what it left out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp"}
-# Camera traps in video or hybrid mode write these; they are not imported yet, so they are counted.
+# Camera traps in video or hybrid mode write these; PyAV reads them all (bot/video.py).
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".m4v", ".3gp", ".mkv", ".wmv", ".mts", ".m2ts", ".mpg", ".mpeg"}
 VIDEO, HIDDEN = "video", "hidden"
 
@@ -16,17 +16,18 @@ VIDEO, HIDDEN = "video", "hidden"
 @dataclass(frozen=True)
 class Skipped:
     path: Path
-    kind: str  # VIDEO, HIDDEN (dot files: .DS_Store, macOS "._" twins) or the suffix (".txt", "")
+    kind: str  # HIDDEN (dot files: .DS_Store, macOS "._" twins) or the suffix (".txt", "")
 
 
 @dataclass
 class FolderScan:
     images: list[Path] = field(default_factory=list)
+    videos: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
 
 def kind_of(path: Path) -> str | None:
-    """None for an image to import; otherwise why it is left out."""
+    """None for an image, VIDEO for a video (both imported); otherwise why it is left out."""
     if path.name.startswith("."):
         return HIDDEN
     suffix = path.suffix.lower()
@@ -46,6 +47,8 @@ def scan(paths: Sequence[Path]) -> FolderScan:
             kind = kind_of(p)
             if kind is None:
                 result.images.append(p)
+            elif kind == VIDEO:
+                result.videos.append(p)
             else:
                 result.skipped.append(Skipped(p, kind))
     return result

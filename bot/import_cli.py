@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.config import Settings
+from bot.detector_pool import DetectorPool, available_cores
 from bot.folders import scan
 from bot.importer import IMPORT_RANGER, ImportReport, import_folder
 from bot.services import Services
@@ -21,6 +22,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--station", required=True, help="registered station code, e.g. UST-04")
     p.add_argument("--ranger", type=int, default=None, help="Telegram user id of the ranger who collected it")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=available_cores(),
+        help="detector processes, each with its own model session (default: the cores available)",
+    )
+
+
+def _positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number >= 1")
+    return int(raw)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,11 +44,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    services = await Services.create(settings)
+    # Detection in worker processes (bot/detector_pool.py); without --workers (tests), in this one.
+    workers = getattr(args, "workers", None)
+    pool = None
+    if workers:
+        pool = DetectorPool(
+            workers,
+            threads=settings.detector_threads or None,  # LW_DETECTOR_THREADS, else 1-2 per worker
+            threshold=settings.threshold,
+            precision=settings.detector_precision,
+        )
+        await asyncio.to_thread(pool.warm_up)  # a broken model stops the import here
+        print(
+            f"detector: {pool.workers} process(es) x {pool.threads} thread(s), "
+            f"{pool.precision} model ({pool.precision_reason})"
+        )
+    services = await Services.create(settings, pool)
     ranger = IMPORT_RANGER if args.ranger is None else Ranger(args.ranger)
     try:
         found = await asyncio.to_thread(scan, [args.folder])  # a card holds thousands of files
-        with tqdm(total=len(found.images), unit="photo", desc=f"import {args.station}") as bar:
+        total = len(found.images) + len(found.videos)
+        with tqdm(total=total, unit="file", desc=f"import {args.station}") as bar:
             try:
                 report = await import_folder(
                     services,
@@ -56,6 +85,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await services.close()
+        if pool is not None:
+            pool.close()
 
 
 def _write_full_list(report: ImportReport, settings: Settings) -> Path | None:

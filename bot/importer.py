@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.folders import HIDDEN, VIDEO, FolderScan, Skipped, scan
+from bot.detector_pool import ReadAhead
+from bot.folders import HIDDEN, FolderScan, Skipped, scan
+from bot.import_clocks import ClockTally
+from bot.intake import Receipt
 from bot.services import Services
 from bot.sightings import PhotoIntake, Ranger, SightingError
+from bot.video_intake import Clip
 from storage.db import utcnow
 
 IMPORT_RANGER = Ranger(0, "SD-card import")
@@ -29,14 +34,12 @@ class ImportReport:
     new: int = 0
     skipped: int = 0
     unreadable: list[str] = field(default_factory=list)
-    left_out: list[Skipped] = field(default_factory=list)  # videos and files that are no photos
+    left_out: list[Skipped] = field(default_factory=list)  # files that are neither photos nor videos
+    from_videos: int = 0  # of the new sightings
     labels: Counter[str] = field(default_factory=Counter)
     leopards: list[int] = field(default_factory=list)
     alerts_sent: int = 0
-
-    @property
-    def videos(self) -> list[Skipped]:
-        return [s for s in self.left_out if s.kind == VIDEO]
+    clocks: ClockTally = field(default_factory=ClockTally)  # wrong and missing camera clocks, per station
 
     def table(self, limit: int | None = LIST_LIMIT, full_list: Path | None = None) -> str:
         """Counts, then every list of files, each cut at `limit` lines with "…and N more"."""
@@ -45,14 +48,16 @@ class ImportReport:
             ("new sightings", self.new),
             ("already imported (skipped)", self.skipped),
             ("unreadable", len(self.unreadable)),
-            ("videos skipped (not imported yet)", len(self.videos)),
-            ("other files skipped", len(self.left_out) - len(self.videos)),
+            ("  of them from videos", self.from_videos),
+            ("other files skipped", len(self.left_out)),
             ("leopard sightings", len(self.leopards)),
             ("alerts delivered", self.alerts_sent),
         ]
+        rows += self.clocks.rows()
         rows += [(f"  label: {label}", n) for label, n in self.labels.most_common(8)]
         width = max(len(name) for name, _ in rows)
         lines = [f"{name.ljust(width)}  {value:>7}" for name, value in rows]
+        lines += self.clocks.warnings()
         if self.leopards:
             lines.append("leopard sighting numbers: " + ", ".join(f"#{i}" for i in self.leopards))
         for title, items in self.lists():
@@ -68,15 +73,15 @@ class ImportReport:
         return any(len(items) > limit for _, items in self.lists())
 
     def lists(self) -> list[tuple[str, list[str]]]:
-        """(title, lines) of every non-empty list: unreadable photos, videos, then other files by kind."""
-        out = [("unreadable photos", self.unreadable)]
-        out.append(("skipped videos, not imported yet", _names(self.videos)))
-        kinds = sorted({s.kind for s in self.left_out} - {VIDEO})
+        """(title, lines) of every non-empty list: unreadable photos and videos, then other files by kind."""
+        out = [("unreadable photos and videos", self.unreadable)]
+        kinds = sorted({s.kind for s in self.left_out})
         for kind in kinds:
             title = {HIDDEN: "skipped hidden files", "": "skipped files without an extension"}.get(
                 kind, f"skipped {kind} files"
             )
             out.append((title, _names([s for s in self.left_out if s.kind == kind])))
+        out += self.clocks.lists()
         return [(title, items) for title, items in out if items]
 
 
@@ -93,7 +98,7 @@ async def import_folder(
     on_file: Callable[[Path], None] | None = None,
     found: FolderScan | None = None,
 ) -> ImportReport:
-    """Import the photos under `folder` (or the ones `found` by an earlier scan of it)."""
+    """Import the photos and videos under `folder` (or the ones `found` by an earlier scan of it)."""
     registered = await services.stations.get(station)
     if registered is None:
         raise SightingError(
@@ -101,26 +106,22 @@ async def import_folder(
         )
     station = registered.code
     found = found or scan([folder])
-    report = ImportReport(station, len(found.images) + len(found.skipped), left_out=list(found.skipped))
-    for path in found.images:
+    files = len(found.images) + len(found.videos) + len(found.skipped)
+    report = ImportReport(station, files, left_out=list(found.skipped))
+    report.clocks.zone = services.settings.zone
+    # With detector processes (import --workers), the next photos are read and detected ahead.
+    ahead = ReadAhead.of(services.detector, found.images, services.db)
+    files_in_order = [*((p, False) for p in found.images), *((p, True) for p in found.videos)]
+    for i, (path, video) in enumerate(files_in_order):
         try:
-            data = await asyncio.to_thread(path.read_bytes)
-            # record_photo recognises a finished file by its SHA-256 before running the detector.
-            receipt = await services.sightings.record_photo(
-                PhotoIntake(
-                    data=data,
-                    ranger=ranger,
-                    received_at=utcnow(),
-                    caption=path.name,
-                    is_document=True,
-                    source="import",
-                    station_code=station,
-                )
-            )
+            read = ahead.reader(i) if ahead and not video else None
+            receipt = await _record(services, path, station, ranger, video=video, read=read)
             if receipt.duplicate:
                 report.skipped += 1
             else:
                 report.new += 1
+                report.from_videos += int(video)
+                report.clocks.add(station, path, receipt.time)
                 det = receipt.detection
                 if det is not None:
                     report.labels[det.label] += 1
@@ -131,3 +132,31 @@ async def import_folder(
         if on_file:
             on_file(path)
     return report
+
+
+async def _record(
+    services: Services,
+    path: Path,
+    station: str,
+    ranger: Ranger,
+    *,
+    video: bool,
+    read: Callable[[], Awaitable[bytes]] | None = None,
+) -> Receipt:
+    # A camera that writes no shot time (or a bad one) still left its clock in the file's time.
+    mtime = datetime.fromtimestamp((await asyncio.to_thread(path.stat)).st_mtime, UTC)
+    intake = PhotoIntake(
+        data=b"",
+        ranger=ranger,
+        received_at=utcnow(),
+        caption=path.name,
+        is_document=True,
+        source="import",
+        station_code=station,
+        file_time=mtime,
+    )
+    if video:  # read from the card in pieces, never whole: a clip can be gigabytes
+        return await services.videos.record(intake, Clip(path=path))
+    # record_photo recognises a finished file by its SHA-256 before running the detector.
+    intake.data = await (read() if read else asyncio.to_thread(path.read_bytes))
+    return await services.sightings.record_photo(intake)

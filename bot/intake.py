@@ -10,11 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.capture_time import CaptureTime, Row, of_row
 from bot.detector import Detection
 from bot.geo import Point
 from storage.errors import StorageUnavailable
 
-__all__ = ["PhotoIntake", "Ranger", "Receipt", "SightingError", "StorageUnavailable"]
+__all__ = [
+    "PhotoIntake",
+    "Ranger",
+    "Receipt",
+    "SightingError",
+    "StorageUnavailable",
+    "receipt_of_row",
+    "same_message",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,11 @@ class PhotoIntake:
     source: str = "telegram"
     station_code: str | None = None  # set by SD-card import
     zone: ZoneInfo | None = None
+    file_time: datetime | None = None  # SD-card import: the file's modification time, for clockless photos
+    # Cellular camera e-mail (bot/mail/): the camera's own GPS fix beats its station's surveyed point,
+    # and mail from a sender nobody vouched for is recorded and detected but never alerted.
+    gps_first: bool = False
+    may_alert: bool = True
 
 
 @dataclass
@@ -50,10 +64,15 @@ class Receipt:
     point: Point | None = None
     station: str | None = None
     taken_at: datetime | None = None
+    time: CaptureTime | None = None  # taken_at with its source and any clock trouble
     event_id: int | None = None
     new_alert: bool = False
     notes: list[str] = field(default_factory=list)
     already_asked: bool = False  # an earlier photo of this ranger is already waiting for a place
+    # From a video (bot/video_intake.py): how it came, where in the clip the best frame is, frames seen.
+    media: str = "photo"
+    frame_seconds: float | None = None
+    frames: int = 0
 
     @property
     def awaiting_location(self) -> bool:
@@ -64,3 +83,27 @@ class SightingError(ValueError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def same_message(row: Row, intake: PhotoIntake) -> bool:
+    """Did this very message make the sighting `row` (the inbox replays what a crash interrupted)?"""
+    return intake.chat_id is not None and (row["chat_id"], row["message_id"]) == (
+        intake.chat_id,
+        intake.message_id,
+    )
+
+
+def receipt_of_row(row: Row, detection: Detection) -> Receipt:
+    """The receipt of a sighting already recorded, rebuilt from its row."""
+    point = Point(row["lat"], row["lon"]) if row["lat"] is not None else None
+    time = of_row(row)
+    return Receipt(
+        row["id"],
+        detection=detection,
+        location_source=row["location_source"],
+        point=point,
+        station=row["station_code"],
+        taken_at=time.taken_at if time else None,
+        time=time,
+        event_id=row["event_id"],
+    )

@@ -1,12 +1,20 @@
-"""Movement analysis: could one leopard have made the move between two confirmed sightings?"""
+"""Movement analysis: could one leopard have made the move between two confirmed sightings?
+
+A sighting whose camera clock looks wrong (sightings.clock_issue) never counts: its time is not when
+the animal was there. One timed by its receipt or file (bot.capture_time) counts, but the Move says so,
+and every reader of it prints the caveat.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.capture_time import RECEIPT_SOURCES, CaptureTime, of_row, sql_list
 from bot.geo import Movement, Point, movement
 from storage.db import Database, iso, parse_iso
+
+_RECEIPT = f"s.time_source IN {sql_list(RECEIPT_SOURCES)} AS by_receipt"
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,7 @@ class Move:
     # from the cells (bot.geo.rounded_movement), and its area in place of the station code.
     other_point: Point
     other_area: str | None
+    other_by_receipt: bool = False  # the other sighting's time is when it was received, not taken
 
     @property
     def days(self) -> float:
@@ -43,9 +52,9 @@ async def previous_moves(
     model called "snow leopard" is still a leopard once they say so).
     """
     rows = await db.fetchall(
-        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area FROM sightings s
+        f"""SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area, {_RECEIPT} FROM sightings s
            LEFT JOIN stations st ON st.code = s.station_code
-           WHERE s.status = 'confirmed' AND s.lat IS NOT NULL
+           WHERE s.status = 'confirmed' AND s.lat IS NOT NULL AND s.clock_issue IS NULL
              AND s.id = s.event_id AND s.event_id != ?
              AND s.taken_at >= ? AND s.taken_at <= ?
            ORDER BY s.taken_at DESC LIMIT ?""",
@@ -57,7 +66,8 @@ async def previous_moves(
         assert other_taken is not None
         other = Point(r["lat"], r["lon"])
         m = movement(other, other_taken, point, taken_at, max_km_per_day)
-        moves.append(Move(r["id"], r["station_code"], other_taken, m, other, r["area"]))
+        by_receipt = bool(r["by_receipt"])
+        moves.append(Move(r["id"], r["station_code"], other_taken, m, other, r["area"], by_receipt))
     return moves
 
 
@@ -68,12 +78,12 @@ async def latest_unconfirmed_move(
     confirmed one: shown apart, as a hint ("not counted"), because two alerts often come before
     anyone has pressed a button, and that is exactly when the coordinators compare them."""
     r = await db.fetchone(
-        """SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area FROM sightings s
+        f"""SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area, {_RECEIPT} FROM sightings s
            LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.status = 'unreviewed' AND s.id = s.event_id AND s.event_id != ? AND s.lat IS NOT NULL
-             AND s.taken_at >= ? AND s.taken_at <= ?
+             AND s.clock_issue IS NULL AND s.taken_at >= ? AND s.taken_at <= ?
              AND NOT EXISTS (SELECT 1 FROM sightings c WHERE c.status = 'confirmed' AND c.id = c.event_id
-                             AND c.id != ? AND c.lat IS NOT NULL
+                             AND c.id != ? AND c.lat IS NOT NULL AND c.clock_issue IS NULL
                              AND c.taken_at > s.taken_at AND c.taken_at <= ?)
            ORDER BY s.taken_at DESC, s.id DESC LIMIT 1""",
         (event_id, iso(taken_at - timedelta(days=days)), iso(taken_at), event_id, iso(taken_at)),
@@ -84,7 +94,7 @@ async def latest_unconfirmed_move(
     assert other_taken is not None
     other = Point(r["lat"], r["lon"])
     m = movement(other, other_taken, point, taken_at, max_km_per_day)
-    return Move(r["id"], r["station_code"], other_taken, m, other, r["area"])
+    return Move(r["id"], r["station_code"], other_taken, m, other, r["area"], bool(r["by_receipt"]))
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,13 @@ class Placed:
     point: Point | None
     status: str
     area: str | None = None  # the station's area: what a reader who may not know stations is told
+    time: CaptureTime | None = None  # where `taken` came from, and whether the clock looks wrong
 
 
 async def load_placed(db: Database, sighting_id: int) -> Placed | None:
     r = await db.fetchone(
-        "SELECT s.id, s.station_code, s.taken_at, s.received_at, s.lat, s.lon, s.status, st.area "
+        "SELECT s.id, s.station_code, s.taken_at, s.received_at, s.lat, s.lon, s.status, st.area, "
+        "s.time_source, s.clock_issue "
         "FROM sightings s LEFT JOIN stations st ON st.code = s.station_code WHERE s.id = ?",
         (sighting_id,),
     )
@@ -107,4 +119,4 @@ async def load_placed(db: Database, sighting_id: int) -> Placed | None:
         return None
     point = Point(r["lat"], r["lon"]) if r["lat"] is not None else None
     taken = parse_iso(r["taken_at"] or r["received_at"])
-    return Placed(r["id"], r["station_code"], taken, point, r["status"], r["area"])
+    return Placed(r["id"], r["station_code"], taken, point, r["status"], r["area"], of_row(r))

@@ -16,8 +16,9 @@ from bot.notices import NoticeSender
 from bot.outbox import OutboxSender
 from bot.sightings import Sightings
 from bot.stations import Stations
+from bot.video_intake import VideoIntake
 from storage.db import Database
-from storage.photos import PhotoStore
+from storage.photos import PhotoStore, VideoStore
 
 
 @dataclass
@@ -33,11 +34,14 @@ class Services:
     groups: Groups
     executor: ThreadPoolExecutor
     notices: NoticeSender
+    videos: VideoIntake
 
     @classmethod
     async def create(cls, settings: Settings, detector: Detector | None = None) -> Services:
         """Open the database (migrating it) and load the model; a broken model fails here, at start."""
-        detector = detector or OnnxLeopardDetector(threshold=settings.threshold, threads=settings.threads)
+        detector = detector or OnnxLeopardDetector(
+            threshold=settings.threshold, threads=settings.threads, precision=settings.detector_precision
+        )
         db = await Database(settings.database).open()
         photos = PhotoStore(settings.photo_dir)
         stations = Stations(db)
@@ -60,11 +64,16 @@ class Services:
         access = Access(db, settings.admin_ids)
         groups = Groups(db, settings.timezone)
         notices = NoticeSender(db)
+        # Clips beside the photos, by SHA-256 too (backups of LW_PHOTO_DIR then hold both).
+        store = VideoStore(settings.photo_dir / "videos")
+        videos = VideoIntake(db, sightings, store, detector, executor, zone=settings.zone)
         return cls(
-            settings, db, photos, detector, stations, sightings, outbox, access, groups, executor, notices
-        )
+            settings, db, photos, detector, stations, sightings, outbox, access, groups, executor, notices,
+            videos,
+        )  # fmt: skip
 
     async def close(self) -> None:
+        self.videos.close()
         self.executor.shutdown(wait=True)
         await self.db.close()
 

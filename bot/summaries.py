@@ -16,12 +16,14 @@ import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.alerts import AREA_RADIUS_KM
+from bot.cameras import Cameras, SilentCamera
+from bot.capture_time import RECEIPT_SOURCES
 from bot.config import Settings
 from bot.geo import Movement, Point, movement
 from bot.groups import Group
@@ -51,6 +53,10 @@ class LeopardEvent:
     point: Point | None
     photo_sha256: str
     photos: int
+    # From the event's first photo (bot.capture_time): a wrong camera clock is left out of the moves,
+    # a receipt time is marked there.
+    clock_ok: bool = True
+    by_receipt: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,9 @@ class Summary:
     late: int  # leopard events that arrived in the period but were taken before it
     max_km_per_day: float
     grid_km: float = 10.0  # what an untrusted group's moves are worked out from (bot.summary_view)
+    # Cellular cameras that sent no e-mail for settings.camera_silent_days (bot/cameras.py).
+    silent_cameras: list[SilentCamera] = field(default_factory=list)
+    camera_silent_days: int = 3
 
 
 def status_class(status: str) -> str:
@@ -168,7 +177,7 @@ async def _rows(db: Database, start: datetime, end: datetime) -> list[Any]:
     # One pass over both periods: the two indexed ranges are OR-ed, which SQLite serves from both indexes.
     return await db.fetchall(
         """SELECT id, event_id, taken_at, received_at, lat, lon, station_code, label, status, ranger_id,
-                  photo_sha256
+                  photo_sha256, time_source, clock_issue
            FROM sightings
            WHERE (taken_at >= ? AND taken_at < ?) OR (received_at >= ? AND received_at < ?)""",
         (iso(start), iso(end), iso(start), iso(end)),
@@ -189,7 +198,8 @@ def _events(rows: Sequence[dict[str, Any]]) -> list[LeopardEvent]:
         out.append(
             LeopardEvent(
                 key, taken, head["status"], head["label"], placed["station_code"], placed["area"],
-                placed["point"], head["photo_sha256"], len(members),
+                placed["point"], head["photo_sha256"], len(members), members[0].get("clock_issue") is None,
+                members[0].get("time_source") in RECEIPT_SOURCES,
             )
         )  # fmt: skip
     return sorted(out, key=lambda e: (e.taken_at, e.id))
@@ -223,7 +233,7 @@ def _places(events: Iterable[LeopardEvent], key: str) -> list[PlaceCount]:
 
 def movements(events: Iterable[LeopardEvent], max_km_per_day: float) -> list[MoveRow]:
     """Consecutive pairs of confirmed, placed events in time order, as bot.movement judges them."""
-    placed = [e for e in events if e.status == "confirmed" and e.point is not None]
+    placed = [e for e in events if e.status == "confirmed" and e.point is not None and e.clock_ok]
     out = []
     for a, b in itertools.pairwise(placed):
         assert a.point is not None and b.point is not None
@@ -320,6 +330,10 @@ async def build_summary(
         late=late,
         max_km_per_day=settings.max_km_per_day,
         grid_km=settings.untrusted_grid_km,
+        silent_cameras=[
+            c for c in await Cameras(db).silent(end, settings.camera_silent_days) if follows(group, c.area)
+        ],
+        camera_silent_days=settings.camera_silent_days,
     )
 
 

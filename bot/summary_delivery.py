@@ -17,15 +17,18 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.exports import export_rows, to_csv
+from bot.export_tables import to_csv
+from bot.exports import ExportOptions, export_rows
 from bot.geo import round_point
 from bot.groups import Group
 from bot.i18n import t
+from bot.map_layers import MapMove, ProtectedAreasError, Shape, load_protected_areas
 from bot.maps import MapArea, MapPoint, MapStation, area_labels, contact_sheet, render_map
 from bot.notices import queue_admin_notice
 from bot.services import Services
@@ -63,6 +66,18 @@ class Outcome:
     gone: bool = False  # the group no longer receives (bot kicked, chat deleted)
 
 
+def protected_areas(path: Path | None) -> list[Shape]:
+    """LW_PROTECTED_AREAS, read afresh for each map (an admin may replace the file any time); a file that
+    cannot be read costs the outlines, never the summary."""
+    if path is None:
+        return []
+    try:
+        return load_protected_areas(path)
+    except ProtectedAreasError as exc:
+        log.warning("protected areas not drawn: %s", exc)
+        return []
+
+
 def _sheet(photos: PhotoStore, items: list[tuple[str, str]]) -> bytes | None:
     images, captions = [], []
     for sha, caption in items:
@@ -92,16 +107,25 @@ async def render_parts(
         names = {r["code"]: r["name"] or r["code"] for r in rows}
         grid = None if group.trusted else svc.settings.untrusted_grid_km
         labels: list[MapArea] = []
+        # The summary's moves between leopard events, as arrows (bot.map_layers).
+        moves = [
+            MapMove(m.a.point, m.a.taken_at, m.b.point, m.b.taken_at)
+            for m in summary.moves
+            if m.a.point is not None and m.b.point is not None
+        ]
         if grid is not None:
             # Snapped here, not only inside render_map: exact places never leave this function for an
             # untrusted group; stations (exact points, with codes) give way to area names.
             points = [MapPoint(round_point(p.point, grid), p.status) for p in points]
+            moves = [MapMove(round_point(m.a, grid), m.t_a, round_point(m.b, grid), m.t_b) for m in moves]
             labels = area_labels(stations, names, grid)
             stations = []
         title = f"{group.title}: {first} – {last}"
         png = await asyncio.to_thread(
-            render_map, points, stations, names, title=title, lang=lang, grid_km=grid, labels=labels
-        )
+            render_map, points, stations, names, title=title, lang=lang, grid_km=grid, labels=labels,
+            moves=moves, protected=protected_areas(svc.settings.protected_areas),
+            max_km_per_day=summary.max_km_per_day,
+        )  # fmt: skip
         caption = t(lang, "summary.map_caption", start=first, end=last)
         parts.append(Part("map", "photo", caption, png, "map.png"))
     if "text" not in skip:
@@ -123,7 +147,8 @@ async def render_parts(
         csv_rows = [r for r in await export_rows(svc.db, start, end) if follows(group, r["area"])]
         if csv_rows:
             grid_km = svc.settings.untrusted_grid_km
-            data = await asyncio.to_thread(to_csv, csv_rows, group.trusted, grid_km)
+            opts = ExportOptions.from_settings(svc.settings)
+            data = await asyncio.to_thread(to_csv, csv_rows, group.trusted, grid_km, options=opts)
             exact = group.trusted
             precision = t(lang, "export.exact") if exact else t(lang, "export.rounded", grid=f"{grid_km:g}")
             caption = t(

@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alert_view import rounding_note
+from bot.cameras import camera_status
 from bot.geo import format_point, format_speed, rounded_movement
 from bot.i18n import t
 from bot.summaries import LeopardEvent, MoveRow, PlaceCount, Summary
 from bot.tg_text import MESSAGE_LIMIT, visible_length
+from bot.time_text import by_receipt_note
 
 # Rendering. Telegram's message limit is 4096 UTF-16 units of the parsed text (bot.tg_text); each
 # section shows its top rows and a count of the rest, and _fit() drops trailing rows if a long tail
@@ -116,11 +118,12 @@ def render(summary: Summary, lang: str, zone: ZoneInfo) -> str:
     header = t(lang, "summary.moves", limit=f"{s.max_km_per_day:g}")
     if not trusted:
         header += "\n" + rounding_note(lang, s.grid_km)
-    lines += _section(header, [_move(m, s, lang) for m in s.moves], lang)
+    late = by_receipt_note(lang, [e.id for m in s.moves for e in (m.a, m.b) if e.by_receipt])
+    lines += _section(header, [_move(m, s, lang) for m in s.moves] + ([late] if late else []), lang)
     rangers = [t(lang, "summary.ranger_line", name=e(name), count=n) for name, n in s.rangers]
     lines += _section(t(lang, "summary.rangers"), rangers, lang)
     if not trusted:
-        return _fit(lines + _stations_by_area(s, lang))
+        return _fit(lines + _stations_by_area(s, lang) + _silent_cameras(s, lang, zone))
     if s.new_stations:
         codes = ", ".join(e(st.code) for st in s.new_stations[: TOP * 2])
         lines += ["", t(lang, "summary.new_stations", codes=codes, count=len(s.new_stations))]
@@ -131,4 +134,25 @@ def render(summary: Summary, lang: str, zone: ZoneInfo) -> str:
         for x in s.silent
     ]
     lines += _section(t(lang, "summary.silent", days=s.silent_days), silent, lang)
-    return _fit(lines)
+    return _fit(lines + _silent_cameras(s, lang, zone))
+
+
+def _silent_cameras(s: Summary, lang: str, zone: ZoneInfo) -> list[str]:
+    """Cellular cameras that stopped writing (a flat battery, no signal, a stolen camera). Untrusted
+    groups get counts by area: a camera code leads to its station as surely as a station code."""
+    header = t(lang, "summary.cameras_silent", days=s.camera_silent_days)
+    if not s.group.trusted:
+        areas = Counter(c.area or "" for c in s.silent_cameras)
+        no_area = t(lang, "summary.no_area")
+        rows = [
+            t(lang, "summary.camera_silent_area_line", area=html.escape(a) if a else no_area, count=n)
+            for a, n in sorted(areas.items(), key=lambda kv: (kv[0] == "", kv[0]))
+        ]
+        return _section(header, rows, lang)
+    rows = []
+    for c in s.silent_cameras:
+        status = f" · {camera_status(c.battery, c.signal)}" if c.battery or c.signal else ""
+        rows.append(t(lang, "summary.camera_silent_line", code=html.escape(c.code),
+                      station=html.escape(c.station or "—"), mail=_date(c.last_message_at, zone),
+                      photo=_date(c.last_photo_at, zone), status=html.escape(status)))  # fmt: skip
+    return _section(header, rows, lang)

@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from bot.access import Role
 from handlers import (
+    cameras,
     commands,
     escalations,
     groups,
@@ -22,6 +23,7 @@ from handlers import (
     photos,
     reviews,
     sightings,
+    videos,
 )
 from handlers.common import registered_group, require, unknown_command
 
@@ -44,6 +46,7 @@ def register(app: Application) -> None:
             CommandHandler("restore", commands.restore, filters=PRIVATE),
             CommandHandler("mine", commands.mine, filters=PRIVATE),
             CommandHandler("station", commands.station, filters=PRIVATE),
+            CommandHandler("camera", cameras.camera, filters=PRIVATE),
             CommandHandler("compare", coordinator(movement.compare), filters=PRIVATE),
             # Distances locate leopards: coordinators only, in their group too (the answer has its precision).
             CommandHandler("compare", registered_group(coordinator(movement.compare)), filters=GROUPS),
@@ -61,6 +64,8 @@ def register(app: Application) -> None:
             CallbackQueryHandler(reviews.on_review, pattern=r"^rv:"),
             CallbackQueryHandler(ranger(escalations.on_escalate), pattern=rf"^{escalations.PREFIX}"),
             CallbackQueryHandler(ranger(locations.on_swap_answer), pattern=rf"^{locations.SWAP_PREFIX}"),
+            # Before photos: a video file is a document, and Telegram fills `document` for an animation.
+            MessageHandler(PRIVATE & NEW & videos.VIDEO_MESSAGES, ranger(videos.on_video)),
             MessageHandler(PRIVATE & NEW & (filters.PHOTO | filters.Document.ALL), ranger(photos.on_photo)),
             MessageHandler(PRIVATE & NEW & (filters.LOCATION | filters.VENUE), ranger(locations.on_location)),
             MessageHandler(
@@ -68,6 +73,10 @@ def register(app: Application) -> None:
             ),
             MessageHandler(  # an edited caption may add a place; an edit is never a new sighting
                 PRIVATE & filters.UpdateType.EDITED_MESSAGE & (filters.PHOTO | filters.Document.ALL),
+                ranger(photos.on_caption_edit),
+            ),
+            MessageHandler(  # a video's caption too (an animation or video file is matched above)
+                PRIVATE & filters.UpdateType.EDITED_MESSAGE & videos.VIDEO_MESSAGES,
                 ranger(photos.on_caption_edit),
             ),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, unknown_command),

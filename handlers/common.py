@@ -11,10 +11,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.access import Role
+from bot.exif import DEFAULT_ZONE
 from bot.geo import format_point
 from bot.i18n import pick_language, t
 from bot.services import services
 from bot.sightings import Ranger, Receipt
+from bot.time_text import clock_warning
 
 
 def ranger_of(update: Update) -> Ranger:
@@ -54,7 +56,8 @@ async def drain_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True) -> str:
     if r.duplicate:
-        return t(lang, "receipt.duplicate", id=r.sighting_id)
+        key = "receipt.duplicate" if r.media == "photo" else "receipt.duplicate_video"
+        return t(lang, key, id=r.sighting_id)
     det = r.detection
     assert det is not None
     if det.leopard:
@@ -71,6 +74,12 @@ def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = Tru
                 score=f"{det.label_score:.2f}",
             )
         ]
+    if r.frame_seconds is not None:  # a video: which of its frames the line above is about
+        second = f"{r.frame_seconds:.1f}"
+        if det.alert_worthy:
+            lines.append(t(lang, "receipt.video_leopard", seconds=second, score=f"{det.label_score:.2f}"))
+        else:
+            lines.append(t(lang, "receipt.video_other", frames=r.frames, seconds=second))
     if r.station:
         lines.append(t(lang, "receipt.station", code=html.escape(r.station)))
     elif r.point:
@@ -86,6 +95,9 @@ def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = Tru
         lines.append(t(lang, "receipt.ask_location", minutes=pairing_minutes))
     elif ask:
         lines.append(t(lang, "receipt.waiting_location"))
+    clock = clock_warning(lang, r.time, DEFAULT_ZONE)  # read back in the zone camera clocks are set to
+    if clock:
+        lines.append(clock)
     if any(n.startswith("bad_coordinates") for n in r.notes):
         lines.append(t(lang, "receipt.bad_coordinates"))
     for note in r.notes:

@@ -21,6 +21,7 @@ from bot.i18n import t
 from bot.ids import parse_id
 from bot.movement import Placed, load_placed
 from bot.services import services
+from bot.time_text import by_receipt_note
 from handlers.common import group_language
 
 
@@ -53,6 +54,10 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if found.point is None or found.taken is None:
             await msg.reply_text(t(lang, "compare.no_place", id=asked))
             return
+        if found.time is not None and found.time.clock_issue is not None:  # kept, but no use for speeds
+            when = found.time.taken_at.astimezone(svc.settings.zone).strftime("%Y-%m-%d %H:%M")
+            await msg.reply_text(t(lang, "compare.clock_wrong", id=asked, time=when))
+            return
     assert a is not None and b is not None and a.taken is not None and b.taken is not None
     first, second = (a, b) if a.taken <= b.taken else (b, a)
     assert first.point and second.point and first.taken and second.taken
@@ -83,6 +88,9 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ]
     if not exact:
         lines.append(rounding_note(lang, grid))
+    late = by_receipt_note(lang, [p.id for p in (first, second) if p.time and not p.time.is_capture])
+    if late:
+        lines.append(late)
     unconfirmed = [f"#{p.id}" for p in (first, second) if p.status != "confirmed"]
     if unconfirmed:
         lines.append(t(lang, "compare.unconfirmed", ids=", ".join(unconfirmed)))

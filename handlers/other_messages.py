@@ -14,10 +14,8 @@ from bot.i18n import t
 from handlers.common import language_of
 
 # Message kinds in the order they are checked; the first present names the reply.
+# Videos never get here: handlers/videos.py takes them as sightings.
 _KINDS = (
-    ("video", "video"),
-    ("video_note", "video"),
-    ("animation", "video"),
     ("voice", "voice"),
     ("audio", "voice"),
     ("sticker", "sticker"),

@@ -1,9 +1,12 @@
-"""Photos and image documents from rangers: download -> Sightings.record_photo -> receipt; edited captions."""
+"""Photos and image documents from rangers: download -> Sightings.record_photo -> receipt; edited captions.
+
+Albums (photos and videos mixed, handlers/videos.py) get one receipt: take_part and answer."""
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import Message, Update
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_DOWNLOAD = 20 * 1024 * 1024  # Bot API getFile limit
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp")
 ALBUM_WAIT_SECONDS = 2.0
+# Handles one message of a kind (a photo, a video), alone or as an album's part.
+Take = Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
 
 
 @dataclass
@@ -40,11 +45,15 @@ class PendingAlbum:
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await take_part(update, context, _take_photo)
+
+
+async def take_part(update: Update, context: ContextTypes.DEFAULT_TYPE, take: Take) -> None:
     msg = update.effective_message
     if msg is None or update.effective_user is None:
         return
     if msg.media_group_id is None:
-        await _take_photo(update, context, msg)
+        await take(update, context, msg)
         return
     # An album's parts arrive as separate updates and are processed side by side; its one receipt
     # waits until no part is still downloading or being detected (a slow part must not split it).
@@ -53,7 +62,7 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     pending[key] = pending.get(key, 0) + 1
     _cancel_album_receipt(context, msg.chat_id, key)
     try:
-        await _take_photo(update, context, msg)
+        await take(update, context, msg)
     finally:
         pending[key] -= 1
         if pending[key] == 0:
@@ -67,9 +76,8 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
     media = msg.document if is_document else msg.photo[-1]
     if media is None:
         return
-    if is_document and not _is_image_document(msg):
-        key = "error.video" if _is_video(msg) else "error.not_image"
-        await msg.reply_text(t(lang, key))
+    if is_document and not _is_image_document(msg):  # video files went to handlers/videos.py
+        await msg.reply_text(t(lang, "error.not_image"))
         return
     if media.file_size and media.file_size > MAX_DOWNLOAD:
         await msg.reply_text(t(lang, "error.file_too_big"))
@@ -103,6 +111,13 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
     except StorageUnavailable as exc:
         await photo_not_stored(update, context, msg, lang, exc)
         return
+    await answer(update, context, msg, lang, receipt)
+
+
+async def answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, msg: Message, lang: str, receipt: Receipt
+) -> None:
+    """A recorded photo or video: alerts go out now, and the ranger's receipt (an album's waits)."""
     photo_stored(context, update)
     if receipt.event_id:
         kick_outbox(context)
@@ -115,7 +130,7 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         defer(context.bot_data, [update.update_id])
     else:
         await msg.reply_text(
-            receipt_text(lang, receipt, svc.settings.pairing_minutes),
+            receipt_text(lang, receipt, services(context).settings.pairing_minutes),
             parse_mode=ParseMode.HTML,
             reply_markup=escalate_keyboard(lang, [receipt]),
         )
@@ -155,17 +170,6 @@ def _is_image_document(msg: Message) -> bool:
         return False
     name = (doc.file_name or "").lower()
     return (doc.mime_type or "").startswith("image/") or name.endswith(IMAGE_EXTENSIONS)
-
-
-def _is_video(msg: Message) -> bool:
-    doc = msg.document
-    return bool(
-        doc
-        and (
-            (doc.mime_type or "").startswith("video/")
-            or (doc.file_name or "").lower().endswith((".mp4", ".mov", ".avi"))
-        )
-    )
 
 
 def _cancel_album_receipt(context: ContextTypes.DEFAULT_TYPE, chat_id: int, key: str) -> None:
@@ -214,7 +218,11 @@ async def flush_album_receipts(app: Application) -> int:
 async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbum) -> None:
     svc: Services = app.bot_data["services"]
     lang, receipts = album.lang, album.receipts
-    lines = [t(lang, "receipt.album", count=len(receipts))]
+    videos = sum(r.media != "photo" for r in receipts)
+    if videos:
+        lines = [t(lang, "receipt.album_videos", count=len(receipts), videos=videos)]
+    else:
+        lines = [t(lang, "receipt.album", count=len(receipts))]
     lines += [receipt_text(lang, r, svc.settings.pairing_minutes, ask=False) for r in receipts]
     if any(r.awaiting_location and not r.duplicate for r in receipts):
         lines.append(t(lang, "receipt.ask_location", minutes=svc.settings.pairing_minutes))

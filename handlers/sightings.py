@@ -1,4 +1,5 @@
-"""/sighting 12: the photo with its box and the alert's caption, for any sighting, on request.
+"""/sighting 12: the photo with its box and the alert's caption, for any sighting, on request; for a
+video's sighting, then the clip (a clean copy, bot/video.py clean_copy).
 
 In a group anyone may look again at what was alerted there; any other sighting only an active
 coordinator or admin may open, and then with the group's precision. Privately it is for coordinators
@@ -8,9 +9,11 @@ coordinator or admin may open, and then with the group's precision. Privately it
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.access import Role
@@ -18,9 +21,15 @@ from bot.alert_view import Audience, build_view, group_audience, photo_with_boxe
 from bot.i18n import t
 from bot.ids import parse_id
 from bot.reviews import alerted_in
-from bot.services import services
+from bot.services import Services, services
+from bot.video import UnreadableVideo, clean_copy
+from bot.video_intake import clip_of
 from handlers.common import language_of
 from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD = 50 * 1024 * 1024  # what a bot may send (the Bot API's upload limit)
 
 
 async def alerted_here(db: Database, sighting_id: int, chat_id: int) -> bool:
@@ -61,5 +70,31 @@ async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         photo = await asyncio.to_thread(photo_with_boxes, svc.photos, view.photo_sha256, view.boxes)
     except (OSError, ValueError):  # the photo file is gone (disk trouble): the record still answers
         await msg.reply_text(view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    else:
+        await msg.reply_photo(photo, caption=view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await send_clip(msg, svc, sid, audience.lang)
+
+
+async def send_clip(msg: Message, svc: Services, sid: int, lang: str) -> None:
+    """The clip a video sighting came from, after its best frame; nothing for a photo's sighting."""
+    clip = await clip_of(svc.db, svc.videos.store, sid)
+    if clip is None:
         return
-    await msg.reply_photo(photo, caption=view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    if clip.size > MAX_UPLOAD:
+        await msg.reply_text(t(lang, "sighting.clip_too_big", id=sid, mb=f"{clip.size / 2**20:.0f}"))
+        return
+    caption = t(lang, "sighting.clip", id=sid, seconds=f"{clip.frame_seconds:.1f}")
+    name = f"sighting-{sid}"
+    try:
+        data, ext = await asyncio.to_thread(clean_copy, clip.path, clip.info)
+        if clip.info.mp4:  # Telegram plays it inline
+            info = clip.info
+            await msg.reply_video(
+                data, caption=caption, duration=round(info.duration), width=info.width, height=info.height,
+                supports_streaming=True, filename=name + ext,
+            )  # fmt: skip
+        else:  # an AVI and the like: a file the reader's player opens
+            await msg.reply_document(data, caption=caption, filename=name + ext)
+    except (OSError, UnreadableVideo, TelegramError) as exc:
+        log.warning("clip of sighting #%s not sent: %s", sid, exc)
+        await msg.reply_text(t(lang, "sighting.clip_failed", id=sid))

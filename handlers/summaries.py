@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from bot.access import Role
-from bot.exports import EXTENSIONS, FORMATS, export
+from bot.exports import EXTENSIONS, FORMATS, ExportOptions, export
 from bot.groups import Group
 from bot.i18n import t
 from bot.services import Services, services
@@ -91,11 +91,14 @@ def _on_demand(days: int) -> Handler:
 
 
 def parse_export_args(args: list[str], zone: ZoneInfo, now: datetime) -> tuple[str, date, date] | None:
-    """[format] [since DATE] [until DATE]; bare dates fill since then until; both days inclusive."""
+    """[format] [since DATE] [until DATE]; bare dates fill since then until; both days inclusive.
+    "csv;" (or "csv ;") asks for the ";"-separated CSV that Excel expects under Russian/Kazakh settings."""
     fmt, found, pending = "csv", {}, None
     for arg in args:
         word = arg.lower()
-        if word in FORMATS:
+        if word in (";", "csv;"):
+            fmt = "csv;"
+        elif word in FORMATS:
             fmt = word
         elif word in ("since", "from", "until", "to"):
             pending = "since" if word in ("since", "from") else "until"
@@ -128,7 +131,9 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     since = datetime.combine(since_day, time(0), tzinfo=zone).astimezone(UTC)
     until = datetime.combine(until_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     grid = svc.settings.untrusted_grid_km
-    data = await export(svc.db, fmt, since, until, exact=exact, grid_km=grid)
+    opts = ExportOptions.from_settings(svc.settings, delimiter=";" if fmt == "csv;" else ",")
+    fmt = fmt.rstrip(";")
+    data = await export(svc.db, fmt, since, until, exact=exact, grid_km=grid, options=opts)
     rows = await svc.db.scalar(
         "SELECT COUNT(*) FROM sightings WHERE taken_at >= ? AND taken_at < ?", (iso(since), iso(until))
     )

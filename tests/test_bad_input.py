@@ -126,7 +126,7 @@ CASES: list[tuple[str, Action, str | None, int]] = [
     ("zip", doc(b"PK\x05\x06" + b"\0" * 18, "sd.zip", "application/zip"), "not a photo", 0),
     ("svg", doc(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "a.svg", "image/svg+xml"), "not a photo", 0),
     ("text as image", doc(b"hello, I am text", "a.jpg", "image/jpeg"), "not a photo", 0),
-    ("video", doc(b"\0\0\0\x18ftypisom" + b"\0" * 32, "v.mov", "video/quicktime"), "Videos are not", 0),
+    ("video", doc(b"\0\0\0\x18ftypisom" + b"\0" * 32, "v.mov", "video/quicktime"), "read this video", 0),
     ("over 20 MB", doc(OVER_20MB, "raw.jpg", "image/jpeg"), "over 20 MB", 0),
     ("1x1 png", doc(encode(Image.new("RGB", (1, 1)), "PNG"), "px.png", "image/png"), "Sighting #1", 1),
     ("cmyk jpeg", doc(leopard_as("CMYK", "JPEG"), "cmyk.jpg", "image/jpeg"), "Sighting #1", 1),

@@ -27,7 +27,7 @@ async def test_demo_shows_alerts_movement_and_summary(monkeypatch: pytest.Monkey
     text = "\n".join(lines)
     group = text.split("=== What the coordinator group received ===")[1]
     alerts = [line for line in group.splitlines() if line.startswith("- [PHOTO + caption] 🐆 Leopard 0.")]
-    assert len(alerts) == 2, alerts
+    assert len(alerts) == 3, alerts  # two from the ranger, one from the cellular camera's e-mail
     assert "Confirmed leopard: Aigerim" in group
     assert "one animal could do this" in group
     assert "Leopard Watch" in group  # the /week summary: the last leopard came seconds before it
@@ -36,6 +36,9 @@ async def test_demo_shows_alerts_movement_and_summary(monkeypatch: pytest.Monkey
     assert "- [FILE leopard-watch_2" in group and "CSV of the photos taken" in group
     assert "buttons: [✅ Confirm leopard] [❌ Not a leopard] [🔁 Other species]" in group
     assert "- [message] ↔ #1 (UST-04) → #3 (—): 49 km in 12.0 days" in group  # /compare 1 3
+    camera_alert = group.split("sighting #4")[1].split("\n- [")[0]
+    assert "📍 Station UST-04" in camera_alert and "📡 camera e-mail" in camera_alert
+    assert "=== A cellular camera's e-mail ===\n- CAM-17 -> sighting #4" in text
     ranger = text.split("=== What the ranger (Serik) received ===")[1].split("===")[0]
     assert "Sighting #2 recorded: no leopard" in ranger
     assert "buttons: [🐆 It is a leopard: send to coordinators]" in ranger

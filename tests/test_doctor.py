@@ -21,6 +21,7 @@ NEVER_STARTED = 900_002  # an admin listed in LW_ADMIN_IDS who never pressed Sta
 async def test_all_parts_checked_against_the_emulator(settings: Settings, emu: BotApiEmulator) -> None:
     checks = {c.name: c for c in await run_checks(settings)}
     names = {"settings", "database", "photo store", "disk space", "model", "bot api", "admin notices"}
+    names.add("camera mail")
     assert set(checks) == names
     assert all(c.ok for c in checks.values()), [c.line() for c in checks.values()]
     assert not checks["admin notices"].warning

@@ -124,9 +124,10 @@ async def test_exports_tell_a_rangers_report_from_a_detection(
     [row] = list(csv.DictReader(io.StringIO((await export(db, "csv", None, None, **kw)).decode("utf-8-sig"))))
     assert (row["label"], row["is_leopard"], row["reported_by_ranger"]) == ("coyote", "0", "1")
     package = await export(db, "camtrapdp", None, None, **kw)
-    validate_camtrapdp(package, tmp_path)  # still a valid Camtrap DP 1.0 package
+    validate_camtrapdp(package, tmp_path)  # still a valid Camtrap DP 1.0.2 package
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
-        [obs] = list(csv.DictReader(io.StringIO(zf.read("observations.csv").decode("utf-8"))))
+        rows = list(csv.DictReader(io.StringIO(zf.read("observations.csv").decode("utf-8"))))
+    [obs] = [o for o in rows if o["observationLevel"] == "media"]  # and its event's observation next to it
     assert (obs["scientificName"], obs["classificationMethod"], obs["classifiedBy"]) == (
         "Panthera pardus",
         "human",

@@ -87,7 +87,7 @@ async def test_png_and_heic_documents(team: Team, leopard_jpeg: bytes) -> None:
     [
         ("report.pdf", "application/pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n", "not a photo"),
         ("cards.zip", "application/zip", b"PK\x03\x04" + b"\0" * 26, "not a photo"),
-        ("clip.mp4", "video/mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 20, "Videos are not accepted yet"),
+        ("clip.mp4", "video/mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 20, "could not read this video"),
         ("fake.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 this is not really a jpeg", "damaged"),
     ],
 )

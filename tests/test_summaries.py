@@ -226,8 +226,9 @@ async def test_week_command_sends_map_text_contact_sheet_and_csv(bot_team: tuple
         csv.DictReader(io.StringIO(team.emu.file_bytes(sent[3]["document"]["file_id"]).decode("utf-8-sig")))
     )
     assert len(rows) == 7 and ": 7." in sent[3]["caption"]
-    assert all(r["lat"] == "" or len(r["lat"].split(".")[1]) == 4 for r in rows)
-    assert "43.2500" not in {r["lat"] for r in rows}  # the untrusted group does not get #4's exact place
+    lats = [r["decimalLatitude"] for r in rows]  # a Darwin Core table (bot/occurrence.py)
+    assert all(lat == "" or len(lat.split(".")[1]) == 4 for lat in lats)
+    assert "43.2500" not in lats  # the untrusted group does not get #4's exact place
     # A group that follows only the KZS area gets KZS photos and those of unknown area (as its alerts).
     await team.services.groups.set_areas(GROUP, ["KZS"])
     before = len(team.emu.sent(GROUP))
@@ -237,7 +238,7 @@ async def test_week_command_sends_map_text_contact_sheet_and_csv(bot_team: tuple
     kzs = list(
         csv.DictReader(io.StringIO(team.emu.file_bytes(doc["document"]["file_id"]).decode("utf-8-sig")))
     )
-    assert sorted((r["id"], r["area"]) for r in kzs) == [("3", "KZS"), ("5", "KZS"), ("7", "")]
+    assert sorted((r["sightingID"], r["area"]) for r in kzs) == [("3", "KZS"), ("5", "KZS"), ("7", "")]
 
 
 async def test_weekly_job_fires_at_group_local_time_and_sends_summary(bot_team: tuple[object, Team]) -> None:

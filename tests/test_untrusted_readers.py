@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 import bot.summary_delivery as summary_delivery
@@ -146,13 +147,20 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
     assert stations == [] and kwargs["grid_km"] == GRID
     assert points and all(on_grid(p.point.lat, p.point.lon) for p in points)
     assert {a.name for a in kwargs["labels"]} == {"UST tract", "KZS tract"}
+    # The moves between leopard events are drawn between grid cells too.
+    assert kwargs["moves"] and all(on_grid(p.lat, p.lon) for m in kwargs["moves"] for p in (m.a, m.b))
     assert all(on_grid(a.point.lat, a.point.lon) for a in kwargs["labels"])
     assert sheets[-1] and not any(LEAK.search(c) for c in sheets[-1]) and "UST" in sheets[-1][0]
     data = team.emu.file_bytes(sent[3]["document"]["file_id"]).decode("utf-8-sig")
     assert not LEAK.search(data)
     rows = list(csv.DictReader(io.StringIO(data)))
-    assert {r["station"][:4] for r in rows if r["station"]} == {"loc-"}
-    assert all(on_grid(float(r["lat"]), float(r["lon"])) for r in rows if r["lat"])
+    assert {r["locationID"][:4] for r in rows if r["locationID"]} == {"loc-"}
+    placed = [r for r in rows if r["decimalLatitude"]]
+    assert all(on_grid(float(r["decimalLatitude"]), float(r["decimalLongitude"])) for r in placed)
+    # The rounding is said in the file itself, in Darwin Core's words.
+    said = {(r["coordinateUncertaintyInMeters"], r["coordinatePrecision"]) for r in placed}
+    assert said == {("7072", "0.09")}
+    assert all("rounded to a ~10 km grid" in r["dataGeneralizations"] for r in placed)
 
     # A trusted group keeps what it had: station codes, names on the map, exact station points.
     await team.say(team.admin, "/trusted on", team.group)
@@ -161,6 +169,7 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
     (points, stations, *_), kwargs = maps[-1]
     assert kwargs["grid_km"] is None
     assert ("UST-01", Point(43.20, 51.80)) in {(s.code, s.point) for s in stations}
+    assert Point(43.20, 51.80) in {m.a for m in kwargs["moves"]}  # exact for a trusted group
     assert any("UST-01" in c for c in sheets[-1])
     assert "UST-01" in team.emu.file_bytes(sent[3]["document"]["file_id"]).decode("utf-8-sig")
 
@@ -173,7 +182,15 @@ def positions(fmt: str, data: bytes, folder: Path) -> tuple[str, list[tuple[floa
     if fmt == "csv":
         text = data.decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
-        return text, [(float(r["lat"]), float(r["lon"])) for r in rows if r["lat"]]
+        lat, lon = "decimalLatitude", "decimalLongitude"
+        return text, [(float(r[lat]), float(r[lon])) for r in rows if r[lat]]
+    if fmt == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        cells = [[c.value for c in row] for sheet in book for row in sheet.iter_rows()]
+        header, *records = [list(r) for r in book["occurrences"].iter_rows(values_only=True)]
+        lat, lon = header.index("decimalLatitude"), header.index("decimalLongitude")
+        places = [(float(r[lat]), float(r[lon])) for r in records if r[lat] is not None]
+        return "\n".join(str(v) for row in cells for v in row if v is not None), places
     if fmt == "geojson":
         features = json.loads(data)["features"]
         return data.decode(), [tuple(f["geometry"]["coordinates"][::-1]) for f in features if f["geometry"]]
@@ -182,14 +199,14 @@ def positions(fmt: str, data: bytes, folder: Path) -> tuple[str, list[tuple[floa
         marks = ET.fromstring(data).findall("k:Document/k:Placemark", ns)
         found = [m.findtext("k:Point/k:coordinates", namespaces=ns) or "" for m in marks]
         return data.decode(), [(float(c.split(",")[1]), float(c.split(",")[0])) for c in found]
-    validate_camtrapdp(data, folder)  # still a valid Camtrap DP 1.0 package
+    validate_camtrapdp(data, folder)  # still a valid Camtrap DP 1.0.2 package
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         text = "\n".join(zf.read(n).decode() for n in zf.namelist())
     deployments = table(folder, "deployments")
     return text, [(float(d["latitude"]), float(d["longitude"])) for d in deployments]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "camtrapdp"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson", "kml", "camtrapdp"])
 async def test_exports_for_untrusted_readers_hide_stations(team: Team, fmt: str, tmp_path: Path) -> None:
     await seed(team.services.db)  # the week of 3 March 2025
     await name_stations(team)
@@ -291,7 +308,8 @@ async def test_sighting_in_a_group_only_for_what_was_alerted_there(team: Team, l
     assert not LEAK.search((await team.say(dana, "/sighting 1"))["caption"])  # private: rounded too
     # What was alerted to the group anyone there may open again.
     await team.photo(team.ranger, leopard_jpeg, caption="UST-04")
-    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=30)
+    # The group's photos: #1 as Dana opened it above, then #2's alert (waiting for one photo raced it).
+    await team.emu.wait_for(lambda: len(team.alerts()) == 2, timeout=30)
     again = await team.say(member, "/sighting 2", team.group)
     assert again["method"] == "sendPhoto" and "sighting #2" in again["caption"]
     assert not LEAK.search(again["caption"])
