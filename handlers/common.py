@@ -15,7 +15,7 @@ from bot.exif import DEFAULT_ZONE
 from bot.geo import format_point
 from bot.i18n import pick_language, t
 from bot.services import services
-from bot.sightings import Ranger, Receipt
+from bot.sightings import PhotoIntake, Ranger, Receipt
 from bot.time_text import clock_warning
 
 
@@ -23,6 +23,23 @@ def ranger_of(update: Update) -> Ranger:
     user = update.effective_user
     assert user is not None
     return Ranger(user.id, user.full_name, user.username, user.language_code)
+
+
+def intake_of(update: Update, data: bytes, *, is_document: bool) -> PhotoIntake:
+    """What a ranger's photo or clip message says about itself, for the sighting services."""
+    msg = update.effective_message
+    assert msg is not None
+    return PhotoIntake(
+        data=data,
+        ranger=ranger_of(update),
+        received_at=msg.date,
+        chat_id=msg.chat_id,
+        message_id=msg.message_id,
+        caption=msg.caption,
+        media_group_id=msg.media_group_id,
+        is_document=is_document,
+        forwarded_at=msg.forward_origin.date if msg.forward_origin else None,
+    )
 
 
 def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

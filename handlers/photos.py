@@ -18,8 +18,8 @@ from bot.geo import format_point
 from bot.i18n import t
 from bot.inbox import Inbox
 from bot.services import Services, services
-from bot.sightings import Edit, PhotoIntake, Receipt, SightingError
-from handlers.common import kick_outbox, language_of, ranger_of, receipt_text
+from bot.sightings import Edit, Receipt, SightingError
+from handlers.common import intake_of, kick_outbox, language_of, receipt_text
 from handlers.escalations import escalate_keyboard
 from handlers.storage_trouble import defer, photo_not_stored, photo_stored, undefer
 from storage.errors import StorageUnavailable
@@ -91,17 +91,7 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         await msg.reply_text(t(lang, key))
         return
     svc = services(context)
-    intake = PhotoIntake(
-        data=data,
-        ranger=ranger_of(update),
-        received_at=msg.date,
-        chat_id=msg.chat_id,
-        message_id=msg.message_id,
-        caption=msg.caption,
-        media_group_id=msg.media_group_id,
-        is_document=is_document,
-        forwarded_at=msg.forward_origin.date if msg.forward_origin else None,
-    )
+    intake = intake_of(update, data, is_document=is_document)
     try:
         receipt = await svc.sightings.record_photo(intake)
     except SightingError as exc:

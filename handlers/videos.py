@@ -17,9 +17,9 @@ from telegram.ext import ContextTypes, filters
 from bot.folders import VIDEO_SUFFIXES
 from bot.i18n import t
 from bot.services import services
-from bot.sightings import PhotoIntake, SightingError
+from bot.sightings import SightingError
 from bot.video_intake import Clip
-from handlers.common import language_of, ranger_of
+from handlers.common import intake_of, language_of
 from handlers.photos import MAX_DOWNLOAD, answer, take_part
 from handlers.storage_trouble import photo_not_stored
 from storage.errors import StorageUnavailable
@@ -90,17 +90,8 @@ async def _take_video(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         text = t(lang, "video.too_big", mb=f"{size / 2**20:.0f}") if too_big else t(lang, "error.download")
         await msg.reply_text(text)
         return
-    intake = PhotoIntake(
-        data=b"",  # the best frame, once it is found
-        ranger=ranger_of(update),
-        received_at=msg.date,
-        chat_id=msg.chat_id,
-        message_id=msg.message_id,
-        caption=msg.caption,
-        media_group_id=msg.media_group_id,
-        is_document=kind == "video_file",
-        forwarded_at=msg.forward_origin.date if msg.forward_origin else None,
-    )
+    # data: the best frame, once it is found
+    intake = intake_of(update, b"", is_document=kind == "video_file")
     try:
         receipt = await svc.videos.record(intake, clip)
     except SightingError as exc:
