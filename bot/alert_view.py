@@ -6,6 +6,7 @@ import html
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -236,6 +237,9 @@ def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> st
     even where it was "card 4". A name goes whole and by each capitalised word of it ("Kaskyrbulak
     spring", "kaskyrbulak"), in any case.
     """
+    # Full-width letters and digits ("ＵＳＴ－０４", a name typed in full width) read the same to a person
+    # but match none of the patterns below: fold them first, as bot.stations does to recognise codes.
+    text = unicodedata.normalize("NFKC", text)
     text = _DASHED_CODE.sub(STATION_HIDDEN, text)
     numbers = {int(m.group(1)) for c in codes if (m := re.search(r"(\d{1,4})$", c))}
     patterns = [rf"[{_LETTERS}]{{2,6}}[ _]?0*{n}(?!\d)" for n in sorted(numbers)]

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import time
+import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,18 @@ async def test_untrusted_alert_names_the_area_and_rounds_the_move(
     assert "↔ ≈0 km from #1 (UST) in 2.0 days: ≈0.0 km/day" in untrusted_move
     assert "between the ~10 km grid cells" in untrusted_move
     assert not re.search(rf"(?<![\d.]){exact_km} km", untrusted_move) and not LEAK.search(untrusted_move)
+
+
+async def test_untrusted_alert_hides_station_codes_and_names_typed_in_full_width(
+    team: Team, leopard_jpeg: bytes
+) -> None:
+    await team.say(team.admin, "/station add UST-04 43.21 51.87 Kazakh spring area=UST")
+    await team.photo(team.ranger, leopard_jpeg, caption="ＵＳＴ－０４ ｕｓｔ ４ near Ｋａｚａｋｈ spring")
+    await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=30)
+    caption = team.alerts()[0]["caption"]
+    said = next(line for line in caption.splitlines() if line.startswith("💬"))
+    assert not LEAK.search(unicodedata.normalize("NFKC", said)), said
+    assert said.count("[station hidden]") == 3 and "near" in said
 
 
 # --- /week: text, map, contact sheet, CSV ----------------------------------------------------------------
