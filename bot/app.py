@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.detector import Detector
 from bot.i18n import LANGUAGES, pick_language, t
 from bot.inbox import Inbox, InboxBot, mark_done
-from bot.mail.poller import mail_job
+from bot.mail import poller as mail_poller
 from bot.services import Services
 from handlers import storage_trouble
 from handlers import summaries as summary_handlers
@@ -85,8 +85,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:
     # Photos deferred because the disk or the database failed; the job keeps its own backoff.
     tick = storage_trouble.RETRY_TICK
     app.job_queue.run_repeating(storage_trouble.retry_deferred, tick, first=tick, name="storage-retry")
-    if settings.mail_host:  # cellular cameras' mailbox (bot/mail/poller.py)
-        app.job_queue.run_repeating(mail_job, settings.mail_poll_seconds, first=1.0, name="mail")
+    mail_poller.schedule(app, settings)  # cellular cameras' mailboxes, if any (bot/mail/accounts.py)
     return app
 
 

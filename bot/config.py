@@ -16,6 +16,7 @@ from bot.precision import PRECISIONS
 from bot.region import DEFAULT_REGION, Region
 
 PREFIX = "LW_"
+OPTIONAL_PATHS = ("protected_areas", "mailboxes_file")  # paths whose default is None, not a Path
 
 
 class ConfigError(ValueError):
@@ -62,8 +63,9 @@ class Settings:
     contact_email: str = ""
     # A GeoJSON file of protected-area outlines (Ustyurt reserve, Kyzylsai park) drawn on every map.
     protected_areas: Path | None = None
-    # Cellular cameras that e-mail photos (bot/mail/, README "Cellular cameras"): one IMAP mailbox, polled
-    # when mail_host is set. mail_port 0 means the usual port of mail_tls (993 ssl, 143 otherwise).
+    # Cellular cameras that e-mail photos (bot/mail/, README "Cellular cameras"): an IMAP mailbox, polled
+    # when mail_host is set, and/or more in mailboxes_file (bot/mail/accounts.py). mail_port 0 means the
+    # usual port of mail_tls (993 ssl, 143 otherwise).
     mail_host: str = ""
     mail_port: int = 0
     mail_tls: str = "ssl"
@@ -72,6 +74,7 @@ class Settings:
     mail_folder: str = "INBOX"
     mail_done_folder: str = ""  # handled mail is moved there; empty: it is marked read (\Seen)
     mail_poll_seconds: float = 60.0
+    mailboxes_file: Path | None = None  # TOML [[mailbox]] tables: more mailboxes, each polled on its own
     mail_allow: str = ""  # senders whose photos may alert besides registered cameras: a@b.kz, @domain.kz
     mail_max_mb: float = 25.0  # bigger messages are not downloaded
     cameras_file: str = ""  # TOML list of cameras, read at start (bot/cameras.py load_file)
@@ -81,10 +84,6 @@ class Settings:
     @property
     def mail_allow_list(self) -> frozenset[str]:
         return frozenset(a.strip().lower() for a in self.mail_allow.replace(";", ",").split(",") if a.strip())
-
-    @property
-    def mail_port_or_default(self) -> int:
-        return self.mail_port or (993 if self.mail_tls == "ssl" else 143)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -151,7 +150,7 @@ def _convert(key: str, name: str, raw: str) -> object:
     try:
         if isinstance(default, frozenset):
             return frozenset(int(x) for x in raw.replace(";", ",").split(",") if x.strip())
-        if isinstance(default, Path) or name == "protected_areas":  # an optional path defaults to None
+        if isinstance(default, Path) or name in OPTIONAL_PATHS:
             return Path(raw).expanduser() if raw else None
         if isinstance(default, bool):
             return raw.lower() in ("1", "true", "yes", "on")
@@ -167,15 +166,11 @@ def _convert(key: str, name: str, raw: str) -> object:
 def _validate_mail(s: Settings) -> None:
     if s.camera_silent_days < 1 or s.camera_moved_m <= 0:
         raise ConfigError("LW_CAMERA_SILENT_DAYS must be >= 1 and LW_CAMERA_MOVED_M > 0")
-    if not s.mail_host:
-        return
-    if s.mail_tls not in ("ssl", "starttls", "none"):
-        raise ConfigError("LW_MAIL_TLS is ssl (port 993), starttls (port 143) or none")
-    # Without TLS the password crosses the network in clear: only for a mail server on this machine.
-    local = s.mail_host in ("localhost", "::1") or s.mail_host.startswith("127.")
-    if s.mail_tls == "none" and not local:
-        raise ConfigError("LW_MAIL_TLS=none sends the password unencrypted: only allowed for localhost")
-    if not s.mail_user or not s.mail_password:
-        raise ConfigError("LW_MAIL_HOST is set: LW_MAIL_USER and LW_MAIL_PASSWORD are needed too")
-    if s.mail_poll_seconds < 0.5 or s.mail_max_mb <= 0 or not 0 <= s.mail_port <= 65535:
-        raise ConfigError("LW_MAIL_POLL_SECONDS must be >= 0.5, LW_MAIL_MAX_MB > 0, LW_MAIL_PORT 0-65535")
+    if s.mail_max_mb <= 0:
+        raise ConfigError("LW_MAIL_MAX_MB must be > 0")
+    from bot.mail.accounts import MailboxesError, accounts  # no IMAP code: only the checks
+
+    try:
+        accounts(s)
+    except MailboxesError as exc:
+        raise ConfigError(str(exc)) from None

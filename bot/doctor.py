@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.detector import ModelError, OnnxLeopardDetector
+from bot.mail.accounts import MailAccount
 from bot.notices import undelivered_admin_notices
 from storage.db import Database
 
@@ -35,16 +36,19 @@ class Check:
 async def run_checks(settings: Settings) -> list[Check]:
     checks = [_settings(settings)]
     for step in (_database, _photo_store, _disk_space, _model, _bot_api, _admin_notices, _camera_mail):
-        checks.append(await _guard(step, settings))
+        checks += await _guard(step, settings)
     return checks
 
 
-async def _guard(step: Callable[[Settings], Awaitable[Check]], settings: Settings) -> Check:
+async def _guard(
+    step: Callable[[Settings], Awaitable[Check | list[Check]]], settings: Settings
+) -> list[Check]:
     name = step.__name__.strip("_").replace("_", " ")
     try:
-        return await step(settings)
+        found = await step(settings)
     except Exception as exc:  # a doctor reports every failure instead of stopping at the first
-        return Check(name, False, f"{type(exc).__name__}: {exc}")
+        return [Check(name, False, f"{type(exc).__name__}: {exc}")]
+    return found if isinstance(found, list) else [found]
 
 
 def _settings(settings: Settings) -> Check:
@@ -158,21 +162,31 @@ async def _admin_notices(settings: Settings) -> Check:
     )
 
 
-async def _camera_mail(settings: Settings) -> Check:
-    """The cellular cameras' mailbox: a wrong app password would silently leave their photos unread."""
-    if not settings.mail_host:
-        return Check("camera mail", True, "LW_MAIL_HOST not set: cellular cameras' e-mail is not read")
+async def _camera_mail(settings: Settings) -> list[Check]:
+    """Every cameras' mailbox: a wrong app password would silently leave their photos unread. All are
+    tried at once: a server that does not answer takes its whole timeout."""
+    from bot.mail.accounts import accounts
     from bot.mail.client import MailError, check_login
+    from bot.mail.poller import advice
 
-    try:
-        return Check("camera mail", True, await check_login(settings))
-    except MailError as exc:
-        advice = {
-            "login": "; check LW_MAIL_USER and LW_MAIL_PASSWORD (mail services want an app password)",
-            "tls": "; check LW_MAIL_TLS and LW_MAIL_PORT (ssl: 993, starttls: 143)",
-            "folder": "; check LW_MAIL_FOLDER",
-        }.get(exc.reason, "")
-        return Check("camera mail", False, f"{exc}{advice}")
+    found = accounts(settings)
+    if not found:
+        return [
+            Check(
+                "camera mail",
+                True,
+                "no mailbox (LW_MAIL_HOST, LW_MAILBOXES_FILE): cameras' e-mail is not read",
+            )
+        ]
+
+    async def one(account: MailAccount) -> Check:
+        name = "camera mail" if len(found) == 1 else f"camera mail {account.name}"
+        try:
+            return Check(name, True, await check_login(account))
+        except MailError as exc:
+            return Check(name, False, f"{exc}; {advice(account, exc.reason)}")
+
+    return list(await asyncio.gather(*(one(a) for a in found)))
 
 
 def _shorten(text: str) -> str:

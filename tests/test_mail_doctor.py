@@ -9,14 +9,29 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings
-from bot.doctor import _camera_mail
-from bot.mail.client import MailError, check_login
+from bot.doctor import Check
+from bot.doctor import _camera_mail as _camera_mails
+from bot.mail.accounts import main_account
+from bot.mail.client import MailError
+from bot.mail.client import check_login as _check_login
 from bot.mail.intake import MailIntake
 from bot.mail.poller import MailPoller
 from bot.mail.sample import camera_email
 from bot.services import Services
 from tests.conftest import leopard_variants
 from tests.mailserver import PASSWORD, ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
+
+
+async def _camera_mail(settings: Settings) -> Check:
+    """The doctor's one line for the LW_MAIL_* mailbox."""
+    (check,) = await _camera_mails(settings)
+    return check
+
+
+async def check_login(settings: Settings) -> str:
+    account = main_account(settings)
+    assert account is not None
+    return await _check_login(account)
 
 
 def base(tmp_path: Path) -> Settings:
@@ -32,7 +47,7 @@ async def test_doctor_checks_the_imap_login(tmp_path: Path, imap: ImapServer) ->
     folder = await _camera_mail(imap.settings(base(tmp_path), mail_folder="Cameras"))
     assert not folder.ok and "LW_MAIL_FOLDER" in folder.detail
     off = await _camera_mail(base(tmp_path))
-    assert off.ok and "LW_MAIL_HOST not set" in off.detail
+    assert off.ok and "no mailbox" in off.detail and "LW_MAIL_HOST" in off.detail
 
 
 async def test_unreachable_server_is_reported(tmp_path: Path) -> None:
@@ -98,7 +113,7 @@ async def test_the_password_never_reaches_the_log(
 def test_mail_settings_are_validated() -> None:
     ok = {"LW_MAIL_HOST": "imap.mail.example", "LW_MAIL_USER": "u@mail.example", "LW_MAIL_PASSWORD": "p"}
     settings = Settings.load(env_file=None, environ=ok)
-    assert settings.mail_port_or_default == 993 and settings.mail_poll_seconds == 60.0
+    assert main_account(settings).port_or_default == 993  # type: ignore[union-attr] and settings.mail_poll_seconds == 60.0
     with pytest.raises(ConfigError, match="LW_MAIL_USER and LW_MAIL_PASSWORD"):
         Settings.load(env_file=None, environ={"LW_MAIL_HOST": "imap.mail.example"})
     with pytest.raises(ConfigError, match="only allowed for localhost"):
@@ -106,6 +121,6 @@ def test_mail_settings_are_validated() -> None:
     with pytest.raises(ConfigError, match="LW_MAIL_TLS"):
         Settings.load(env_file=None, environ={**ok, "LW_MAIL_TLS": "yes"})
     local = Settings.load(env_file=None, environ={**ok, "LW_MAIL_HOST": "127.0.0.1", "LW_MAIL_TLS": "none"})
-    assert local.mail_port_or_default == 143
+    assert main_account(local).port_or_default == 143  # type: ignore[union-attr]
     allow = Settings.load(env_file=None, environ={**ok, "LW_MAIL_ALLOW": "A@x.kz, @cams.kz"})
     assert allow.mail_allow_list == frozenset({"a@x.kz", "@cams.kz"})

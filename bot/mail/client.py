@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from bot.config import Settings
+from bot.mail.accounts import MailAccount
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,12 +50,6 @@ class Envelope:
     message_id: str | None
 
 
-def mailbox_key(settings: Settings) -> str:
-    """How mail_messages names this mailbox: UIDs mean something only within one folder of one account."""
-    s = settings
-    return f"{s.mail_user}@{s.mail_host}:{s.mail_port_or_default}/{s.mail_folder}".lower()
-
-
 def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
@@ -67,11 +61,11 @@ def _text(value: bytes | str | None) -> str:
 
 
 class Mailbox:
-    """One logged-in connection to the configured folder."""
+    """One logged-in connection to one mailbox's folder."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.key = mailbox_key(settings)
+    def __init__(self, account: MailAccount) -> None:
+        self.account = account
+        self.key = account.key
         self.uidvalidity = 0
         self.exists = 0
         self._client: IMAPClient | None = None
@@ -96,39 +90,39 @@ class Mailbox:
             raise
         except LoginError as exc:
             raise MailError(
-                "login", self._scrub(f"the server refused the login of {self.settings.mail_user}: {exc}")
+                "login", self._scrub(f"the server refused the login of {self.account.user}: {exc}")
             ) from None
         except ssl.SSLError as exc:
-            raise MailError("tls", self._scrub(f"TLS with {self.settings.mail_host} failed: {exc}")) from None
+            raise MailError("tls", self._scrub(f"TLS with {self.account.host} failed: {exc}")) from None
         except OSError as exc:  # refused, unreachable, timed out
-            where = f"{self.settings.mail_host}:{self.settings.mail_port_or_default}"
+            where = f"{self.account.host}:{self.account.port_or_default}"
             raise MailError("connect", self._scrub(f"cannot reach {where}: {exc}")) from None
         except (IMAPClientError, ValueError, KeyError) as exc:
             raise MailError("protocol", self._scrub(f"IMAP error: {exc}")) from None
 
     def _scrub(self, text: str) -> str:
-        password = self.settings.mail_password
+        password = self.account.password
         return text.replace(password, "***") if password else text
 
     def _open(self) -> None:
-        s = self.settings
+        a = self.account
         context = ssl.create_default_context()  # certificate and host name checked
         client = IMAPClient(
-            s.mail_host,
-            port=s.mail_port_or_default,
-            ssl=s.mail_tls == "ssl",
-            ssl_context=context if s.mail_tls == "ssl" else None,
+            a.host,
+            port=a.port_or_default,
+            ssl=a.tls == "ssl",
+            ssl_context=context if a.tls == "ssl" else None,
             timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
         )
         try:
-            if s.mail_tls == "starttls":
+            if a.tls == "starttls":
                 client.starttls(context)
-            client.login(s.mail_user, s.mail_password)
+            client.login(a.user, a.password)
             try:
-                info = client.select_folder(s.mail_folder)
+                info = client.select_folder(a.folder)
             except IMAPClientError as exc:
                 raise MailError(
-                    "folder", self._scrub(f"no folder {s.mail_folder!r} in the mailbox: {exc}")
+                    "folder", self._scrub(f"no folder {a.folder!r} in the mailbox: {exc}")
                 ) from None
         except BaseException:
             _quietly(client.shutdown)
@@ -196,10 +190,10 @@ class Mailbox:
         return await self._call(fetch)
 
     async def mark_handled(self, uids: Sequence[int]) -> None:
-        """\\Seen, or moved to LW_MAIL_DONE_FOLDER (created if missing)."""
+        """\\Seen, or moved to the mailbox's done folder (created if missing)."""
         if not uids:
             return
-        folder = self.settings.mail_done_folder
+        folder = self.account.done_folder
 
         def mark() -> None:
             c = self.client
@@ -232,12 +226,12 @@ def _quietly(fn: Callable[[], object]) -> None:
         pass
 
 
-async def check_login(settings: Settings) -> str:
+async def check_login(account: MailAccount) -> str:
     """For `leopard-watch doctor`: log in, open the folder, count; raises MailError."""
-    async with Mailbox(settings) as box:
+    async with Mailbox(account) as box:
         unseen = len(await box._call(box.client.search, ["UNSEEN"]))
         return (
-            f"logged in as {settings.mail_user} at {settings.mail_host}:{settings.mail_port_or_default} "
-            f"(TLS: {settings.mail_tls}); folder {settings.mail_folder}: "
+            f"logged in as {account.user} at {account.host}:{account.port_or_default} "
+            f"(TLS: {account.tls}); folder {account.folder}: "
             f"{box.exists} message(s), {unseen} unread"
         )

@@ -1,5 +1,7 @@
-"""Polling the camera mailbox: a JobQueue job (bot/app.py, only when LW_MAIL_HOST is set) starts one
-poll at a time; a poll takes everything new, a backlog included, in the background.
+"""Polling the camera mailboxes: one JobQueue job per mailbox (bot/app.py; bot/mail/accounts.py lists
+them) starts one poll of it at a time; a poll takes everything new, a backlog included, in the
+background. Mailboxes are polled independently (one that is down holds up no other) and share one
+MailIntake: the same cameras, the same SHA-256 dedup, the same alerts.
 
 Order of work in a poll, so that a crash anywhere is repaired by the next one (bot/mail/ledger.py):
 flag what was finished but not flagged, fetch again what was 'processing', then the new messages. Messages
@@ -20,6 +22,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.cameras import CameraError
 from bot.config import Settings
+from bot.mail.accounts import MailAccount, accounts, main_account
 from bot.mail.client import Envelope, Mailbox, MailError
 from bot.mail.intake import MailIntake
 from bot.mail.ledger import Ledger, MessageRef
@@ -31,7 +34,8 @@ from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-POLLER = "mail_poller"  # bot_data key
+POLLERS = "mail_pollers"  # bot_data key: {mailbox name: MailPoller}
+INTAKE = "mail_intake"  # bot_data key: the MailIntake all mailboxes share
 LOGIN_FAILURES_BEFORE_NOTICE = 3
 
 
@@ -52,10 +56,15 @@ class MailPoller:
         settings: Settings,
         intake: MailIntake,
         *,
+        account: MailAccount | None = None,  # None: the LW_MAIL_* mailbox
         kick: Callable[[], None] | None = None,
         parallel: int | None = None,
     ) -> None:
         self.settings = settings
+        found = account or main_account(settings)
+        if found is None:
+            raise ValueError("no mailbox: LW_MAIL_HOST is empty and no account was given")
+        self.account = found
         self.intake = intake
         self.ledger = Ledger(intake.db)
         self.kick = kick or (lambda: None)
@@ -71,17 +80,21 @@ class MailPoller:
         try:
             report = await self.poll_once(should_stop)
             if self.login_failures:
-                log.info("mailbox %s reachable again", self.settings.mail_host)
+                log.info("%s reachable again", self.account.label)
             self.login_failures = 0
             return report
         except MailError as exc:
             await self._failed(exc)
             return None
         except StorageUnavailable as exc:
-            log.warning("mail poll stopped: storage unavailable (%s); trying again at the next poll", exc)
+            log.warning(
+                "poll of %s stopped: storage unavailable (%s); trying again at the next poll",
+                self.account.name,
+                exc,
+            )
             return None
         except Exception:  # a bug must not end polling: the next interval tries again
-            log.exception("mail poll failed; trying again at the next poll")
+            log.exception("poll of %s failed; trying again at the next poll", self.account.label)
             return None
         finally:
             self.busy = False
@@ -89,32 +102,38 @@ class MailPoller:
     async def _failed(self, exc: MailError) -> None:
         self.login_failures += 1
         if self.login_failures == 1 or self.login_failures % 60 == 0:
-            log.error("camera mailbox: %s", exc)
+            log.error("camera %s: %s", self.account.label, exc)
         if exc.reason in ("login", "tls", "folder") and self.login_failures == LOGIN_FAILURES_BEFORE_NOTICE:
+            a = self.account
             await queue_admin_notice(
                 self.intake.db,
                 self.settings.admin_ids,
-                f"The camera mailbox does not work: {exc}. Cellular cameras' photos wait in the mailbox "
-                "until this is fixed; `leopard-watch doctor` checks the login.",
-                dedup_key=f"mail-login:{utcnow().date().isoformat()}",
+                f"The camera {a.label} does not work: {exc}. Cellular cameras' photos wait in that "
+                f"mailbox until this is fixed ({advice(a, exc.reason)}); `leopard-watch doctor` checks "
+                "the login.",
+                dedup_key=f"mail-login:{a.name}:{utcnow().date().isoformat()}",
             )
             self.kick()
 
     async def poll_once(self, should_stop: Callable[[], bool] = lambda: False) -> PollReport:
         """Raises MailError when the mailbox cannot be opened."""
         report = PollReport()
-        async with Mailbox(self.settings) as box:
+        async with Mailbox(self.account) as box:
             key, validity = box.key, box.uidvalidity
             if await self.ledger.supersede(key, validity):
                 log.warning(
-                    "mailbox %s was renumbered (UIDVALIDITY %s): unfinished messages are taken afresh",
+                    "%s was renumbered (UIDVALIDITY %s): unfinished messages are taken afresh",
                     key,
                     validity,
                 )
             await self._flag(box, await self.ledger.unflagged(key, validity), report)
             replay = await self.ledger.unfinished(key, validity)
             if replay:
-                log.warning("replaying %d camera e-mail(s) left unfinished by the last run", len(replay))
+                log.warning(
+                    "replaying %d camera e-mail(s) of mailbox %s left unfinished by the last run",
+                    len(replay),
+                    self.account.name,
+                )
             found = await box.search_new(await self.ledger.high_water(key, validity))
             known = await self.ledger.known(key, validity, found)
             todo = sorted(
@@ -192,8 +211,9 @@ class MailPoller:
     async def _too_large(self, ref: MessageRef, envelope: Envelope) -> None:
         mb = envelope.size / 2**20
         log.warning(
-            "camera e-mail UID %s from %s is %.0f MB (limit LW_MAIL_MAX_MB=%g): not downloaded",
+            "camera e-mail UID %s of mailbox %s from %s is %.0f MB (limit LW_MAIL_MAX_MB=%g): not downloaded",
             ref.uid,
+            self.account.name,
             envelope.sender,
             mb,
             self.settings.mail_max_mb,
@@ -213,7 +233,7 @@ class MailPoller:
                 self.intake.db,
                 self.settings.admin_ids,
                 f"A camera e-mail from {envelope.sender} is {mb:.0f} MB, over LW_MAIL_MAX_MB="
-                f"{self.settings.mail_max_mb:g}: it was not downloaded and stays in the mailbox.",
+                f"{self.settings.mail_max_mb:g}: it was not downloaded and stays in {self.account.label}.",
                 dedup_key=f"mail-too-large:{ref.mailbox}:{ref.uidvalidity}:{ref.uid}",
             )
 
@@ -224,22 +244,61 @@ class MailPoller:
             report.flagged += len(uids)
 
 
+def advice(account: MailAccount, reason: str) -> str:
+    """What to check when a mailbox refuses, naming the setting where this mailbox is configured."""
+    a = account
+    return {
+        "login": f"check {a.setting('user')} and {a.setting('password')} (mail services want app passwords)",
+        "tls": f"check {a.setting('tls')} and {a.setting('port')} (ssl: 993, starttls: 143)",
+        "folder": f"check {a.setting('folder')}",
+        "connect": f"check {a.setting('host')} and {a.setting('port')}, and that the server is reachable",
+    }.get(reason, "see the log")
+
+
+def schedule(app: Application, settings: Settings) -> list[MailAccount]:
+    """One repeating job per mailbox, each at its own interval; none when no mailbox is configured."""
+    found = accounts(settings)
+    assert app.job_queue is not None
+    for account in found:
+        app.job_queue.run_repeating(
+            mail_job, account.poll_seconds, first=1.0, name=f"mail:{account.name}", data=account
+        )
+    return found
+
+
 async def mail_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The repeating JobQueue job: start a poll unless one is still running (a backlog can outlast the
-    interval; overlapping polls would fetch the same messages twice)."""
+    """A mailbox's repeating JobQueue job: start a poll unless one is still running (a backlog can outlast
+    the interval; overlapping polls would fetch the same messages twice)."""
     app = context.application
     if not app.running:  # fired while the bot stops: a poll now would be cut short anyway
         return
-    poller: MailPoller | None = app.bot_data.get(POLLER)
+    assert context.job is not None
+    account: MailAccount = context.job.data  # type: ignore[assignment]
+    pollers: dict[str, MailPoller] = app.bot_data.setdefault(POLLERS, {})
+    poller = pollers.get(account.name)
     if poller is None:
-        poller = await _make_poller(app)
-        app.bot_data[POLLER] = poller
+        poller = await _make_poller(app, account)
+        pollers[account.name] = poller
     if not poller.busy:
-        app.create_task(poller.run_once(should_stop=lambda: not app.running), name="mail-poll")
+        app.create_task(
+            poller.run_once(should_stop=lambda: not app.running), name=f"mail-poll:{account.name}"
+        )
 
 
-async def _make_poller(app: Application) -> MailPoller:
+async def _make_poller(app: Application, account: MailAccount) -> MailPoller:
     svc: Services = app.bot_data["services"]
+    # The intake (and LW_CAMERAS_FILE) once for all mailboxes: their first jobs may run at the same time.
+    lock: asyncio.Lock = app.bot_data.setdefault("mail_intake_lock", asyncio.Lock())
+    async with lock:
+        intake: MailIntake | None = app.bot_data.get(INTAKE)
+        if intake is None:
+            intake = await _make_intake(svc)
+            app.bot_data[INTAKE] = intake
+        kick: _Kick = app.bot_data.setdefault("mail_kick", _Kick(app, svc))
+    return MailPoller(svc.settings, intake, account=account, kick=kick)
+
+
+async def _make_intake(svc: Services) -> MailIntake:
     # getattr: the video intake is optional for mail (without it, video attachments are skipped).
     intake = MailIntake(svc.db, svc.sightings, svc.stations, svc.settings, getattr(svc, "videos", None))
     if svc.settings.cameras_file:
@@ -254,8 +313,7 @@ async def _make_poller(app: Application) -> MailPoller:
                 f"LW_CAMERAS_FILE was not read: {exc}",
                 dedup_key=f"cameras-file:{exc}",
             )
-
-    return MailPoller(svc.settings, intake, kick=_Kick(app, svc))
+    return intake
 
 
 class _Kick:
