@@ -18,9 +18,11 @@ from typing import IO
 
 import av
 import av.container
+import av.stream
 import av.video.stream
 
 from bot.images import MAX_PIXELS
+from bot.video_clean import packet_cleaner
 
 SAMPLES_PER_SECOND = 2.0
 MAX_FRAMES = 60  # a long clip gets this many frames spread over its length, not more work
@@ -273,12 +275,17 @@ def probe(source: bytes | Path) -> VideoInfo:
 
 # Muxer and file extension for a clean copy of a clip, by the demuxer it was read with.
 _REMUX = {"mov": ("mov", ".mov"), "avi": ("avi", ".avi")}
+# A cover or thumbnail stored as a video stream: a still image (with its own EXIF), not the clip.
+_NOT_THE_CLIP = av.stream.Disposition.attached_pic | av.stream.Disposition.timed_thumbnails
 
 
 def clean_copy(path: Path, info: VideoInfo) -> tuple[bytes, str]:
-    """The clip's video and audio packets in a new container, without the original's metadata (a
-    phone writes its GPS fix into an MP4, a camera its serial number): what /sighting sends, since the
-    reader may see only rounded places. Nothing is decoded. Returns (bytes, file extension)."""
+    """The clip's video and audio in a new container, without the original's metadata (a phone writes
+    its GPS fix into an MP4, a trail camera its position into every MJPEG frame's EXIF): what /sighting
+    sends, since the reader may see only rounded places. No container, stream or chapter tags, no data,
+    subtitle or attachment streams, no packet side data; MJPEG frames lose their EXIF, comment and maker
+    segments (bot/video_clean.py). Returns (bytes, file extension); raises UnreadableVideo rather than
+    send what it cannot clean."""
     muxer, ext = ("mp4", ".mp4") if info.mp4 else _REMUX.get(info.container, ("matroska", ".mkv"))
     out_buf = io.BytesIO()
     with path.open("rb") as fh:
@@ -288,13 +295,35 @@ def clean_copy(path: Path, info: VideoInfo) -> tuple[bytes, str]:
             raise UnreadableVideo("not a video container we read", "not_video")
         try:
             with av.open(fh, format=demuxer, mode="r") as inp, av.open(out_buf, "w", format=muxer) as out:
-                kept = [s for s in inp.streams if s.type in ("video", "audio")]
-                streams = {s.index: out.add_stream_from_template(s) for s in kept}
-                for packet in inp.demux(kept):
-                    if packet.dts is None:  # the demuxer's end-of-stream marker
-                        continue
-                    packet.stream = streams[packet.stream.index]
-                    out.mux(packet)
-        except (av.FFmpegError, ValueError, OSError) as exc:
+                _copy_streams(inp, out)
+        except (av.FFmpegError, ValueError, OSError) as exc:  # NotCleanable is a ValueError
             raise UnreadableVideo(f"cannot copy video: {exc}", "corrupt") from exc
     return out_buf.getvalue(), ext
+
+
+def _copy_streams(inp: av.container.InputContainer, out: av.container.OutputContainer) -> None:
+    kept = [
+        s
+        for s in inp.streams
+        if (s.type == "video" and not s.disposition & _NOT_THE_CLIP) or s.type == "audio"
+    ]
+    streams, cleaners = {}, {}
+    for s in kept:
+        name = s.codec_context.name
+        width, height = (s.width, s.height) if isinstance(s, av.video.stream.VideoStream) else (0, 0)
+        cleaners[s.index] = packet_cleaner(s.type, name, width, height)
+        streams[s.index] = target = out.add_stream_from_template(s)
+        if name == "mjpeg":  # bytes after an AVI's bitmap header: no JPEG frame needs them
+            target.codec_context.extradata = None
+    for packet in inp.demux(kept):
+        if not packet.size:  # the demuxer's end-of-stream marker (Matroska's first packet has no dts)
+            continue
+        clean = cleaners[packet.stream.index]
+        data = bytes(packet)
+        # A new packet rather than the demuxer's: only the payload and its timing cross over, not the
+        # side data a demuxer attached (Matroska block additions, strings metadata).
+        copy = av.Packet(clean(data) if clean else data)
+        copy.pts, copy.dts, copy.duration = packet.pts, packet.dts, packet.duration
+        copy.time_base, copy.is_keyframe = packet.time_base, packet.is_keyframe
+        copy.stream = streams[packet.stream.index]
+        out.mux(copy)

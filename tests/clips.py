@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,50 @@ def leopard_clip(codec: str = "mjpeg", **kwargs: Any) -> bytes:
 
 def jackal_clip(codec: str = "mjpeg", **kwargs: Any) -> bytes:
     return make_clip([(JACKAL, 3.0)], codec=codec, **kwargs)
+
+
+# A trail camera's own tags in every MJPEG frame: the station's position in EXIF GPS (degrees, minutes,
+# seconds: 43° 29' 12.34" N, 51° 48' 6.5" E), its name in a comment and in a maker APPn segment.
+CAMERA_GPS = {1: "N", 2: (43.0, 29.0, 12.34), 3: "E", 4: (51.0, 48.0, 6.5)}
+CAMERA_COMMENT = b"UST-04 43.5,51.8"
+_MAKER = b"TRAILCAM\x00" + CAMERA_COMMENT
+CAMERA_MAKER_SEGMENT = b"\xff\xe4" + (2 + len(_MAKER)).to_bytes(2, "big") + _MAKER  # APP4
+
+
+def tagged_jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    """A JPEG as such a camera writes it: JFIF, then EXIF (with GPS), the maker's APP4 and a comment."""
+    exif = Image.Exif()
+    exif[0x010F] = "UST trail cam"  # Make
+    exif[0x8825] = CAMERA_GPS  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality, exif=exif, comment=CAMERA_COMMENT)
+    data = out.getvalue()
+    return data[:2] + CAMERA_MAKER_SEGMENT + data[2:]  # right after SOI
+
+
+def mjpeg_avi(frames: Sequence[bytes], size: tuple[int, int], fps: int = 4) -> bytes:
+    """An AVI of ready JPEG frames muxed byte for byte, as a camera's own encoder writes them."""
+    out_buf = io.BytesIO()
+    with av.open(out_buf, "w", format="avi") as out:
+        stream = out.add_stream("mjpeg", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuvj420p"
+        for i, jpeg in enumerate(frames):
+            packet = av.Packet(jpeg)
+            packet.stream = stream
+            packet.pts = packet.dts = i
+            packet.duration = 1
+            packet.time_base = Fraction(1, fps)
+            out.mux(packet)
+    return out_buf.getvalue()
+
+
+def camera_mjpeg_clip(seconds: float = 1.0, fps: int = 4, size: tuple[int, int] = (640, 336)) -> bytes:
+    """A trail camera's MJPEG AVI of the leopard whose every frame carries tagged_jpeg's tags."""
+    image = _image(LEOPARD)
+    count = max(1, round(seconds * fps))
+    frames = [
+        tagged_jpeg(image.crop((i * 3, 0, image.width - 12 + i * 3, image.height)).resize(size))
+        for i in range(count)
+    ]
+    return mjpeg_avi(frames, size, fps)
