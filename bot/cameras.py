@@ -1,24 +1,35 @@
-"""Cellular cameras, registered like stations: which station each one stands at, how its e-mail is
-recognised, when it last wrote, and whether it has moved.
+"""Cellular cameras, registered like stations: which station each one stands at and how its e-mail is
+recognised (what the cameras report about themselves is bot/camera_health.py).
 
 A camera nobody registered is still a row (code NULL, known by its From address): its photos are kept
 and linked to it, so that `/camera assign` can give them the station afterwards.
+
+A removed camera (/camera remove) is still a row too, marked removed_at (migration 0011): its sightings,
+mail ledger rows and photos name it, so deleting it would leave them pointing at nothing, and a data
+manager asking "which camera sent this, registered by whom, out of service since when" must still get
+an answer. It matches no mail and is listed nowhere; adding its code again puts the same row back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
 from bot.alerts import enqueue_for_event
-from bot.geo import Point, distance_km
+from bot.camera_health import SilentCamera as SilentCamera  # bot/summaries.py looks for it here
+from bot.camera_health import camera_status as camera_status  # and bot/summary_view.py for this
+from bot.camera_health import silent_cameras
+from bot.geo import Point
 from storage.db import Database, iso, parse_iso, utcnow
+
+log = logging.getLogger(__name__)
 
 SENDER, NAME, FILE = "sender", "name", "file"
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -72,11 +83,6 @@ class Camera:
         return found + [r.value for r in self.rules if r.kind == NAME and r.value != self.code]
 
 
-def camera_status(battery: str | None, signal: str | None) -> str:
-    """What the camera last said about itself: "🔋 80% · 📶 4", or ""."""
-    return " · ".join(x for x in (f"🔋 {battery}" if battery else "", f"📶 {signal}" if signal else "") if x)
-
-
 def normalize_camera_code(text: str) -> str:
     if not _CODE_RE.match(text):
         raise CameraError(f"bad camera code {text!r}", "bad_code", text)
@@ -109,17 +115,6 @@ class Assigned:
     leopards: tuple[int, ...]  # earlier photos the detector found alert-worthy but that were not alerted
 
 
-@dataclass(frozen=True)
-class SilentCamera:
-    code: str
-    station: str | None
-    area: str | None
-    last_message_at: datetime | None
-    last_photo_at: datetime | None
-    battery: str | None
-    signal: str | None
-
-
 def _camera(row: aiosqlite.Row, rules: list[Rule]) -> Camera:
     moved = Point(row["moved_lat"], row["moved_lon"]) if row["moved_lat"] is not None else None
     return Camera(
@@ -145,12 +140,13 @@ class Cameras:
         rules: dict[int, list[Rule]] = {}
         for r in await self.db.fetchall("SELECT camera_id, kind, value FROM camera_matches ORDER BY value"):
             rules.setdefault(r["camera_id"], []).append(Rule(r["kind"], r["value"]))
-        where = "WHERE code IS NOT NULL" if registered else ""
+        where = "WHERE removed_at IS NULL" + (" AND code IS NOT NULL" if registered else "")
         rows = await self.db.fetchall(f"SELECT * FROM cameras {where} ORDER BY code IS NULL, code, id")
         return [_camera(r, rules.get(r["id"], [])) for r in rows]
 
     async def get(self, code_or_number: str) -> Camera | None:
-        """A camera by its code, or an unregistered one by the number /camera list shows (#3 or 3)."""
+        """A camera in service by its code, or an unregistered one by the number /camera list shows
+        (#3 or 3)."""
         text = code_or_number.strip()
         number = text.lstrip("#")
         for camera in await self.all():
@@ -168,11 +164,13 @@ class Cameras:
         from_file: bool = False,
         unknown_id: int | None = None,
     ) -> Assigned:
-        """Register (or update) a camera. It takes over an unknown camera, earlier photos included: the
-        one named by unknown_id (/camera assign), and any whose address is one of its sender rules."""
+        """Register (or update, or put back into service) a camera. It takes over an unknown camera,
+        earlier photos included: the one named by unknown_id (/camera assign), and any whose address is
+        one of its sender rules."""
         code = normalize_camera_code(code)
         async with self.db.transaction() as conn:
             station = await _station_code(conn, station)
+            await _readd(conn, code, by)
             await conn.execute(
                 """INSERT INTO cameras (code, station_code, from_file, created_by, created_at)
                    VALUES (?, ?, ?, ?, ?)
@@ -188,7 +186,9 @@ class Cameras:
             senders = [r.value for r in rules if r.kind == SENDER]
             marks = ",".join("?" * len(senders))
             cur = await conn.execute(
-                f"SELECT id FROM cameras WHERE code IS NULL AND (id = ? OR sender IN ({marks}))",
+                # A removed unknown camera stays as the coordinator left it: dismissed, not merged.
+                "SELECT id FROM cameras WHERE code IS NULL AND removed_at IS NULL "
+                f"AND (id = ? OR sender IN ({marks}))",
                 (unknown_id, *senders),
             )
             placed, leopards = 0, list[int]()
@@ -217,14 +217,18 @@ class Cameras:
             "INSERT OR IGNORE INTO cameras (code, sender, created_at) VALUES (NULL, ?, ?)",
             (key, iso(utcnow())),
         )
-        cur = await conn.execute("SELECT * FROM cameras WHERE code IS NULL AND sender = ?", (key,))
+        cur = await conn.execute(
+            "SELECT * FROM cameras WHERE code IS NULL AND removed_at IS NULL AND sender = ?", (key,)
+        )
         row = await cur.fetchone()
         assert row is not None
         return _camera(row, [])
 
     async def load_file(self, path: Path) -> int:
-        """LW_CAMERAS_FILE: [[camera]] tables with code, station and match (a list). Cameras that an
-        earlier version of the file defined and this one does not are left, but lose from_file."""
+        """LW_CAMERAS_FILE: [[camera]] tables with code, station and match (a list); how many it
+        registered. Cameras that an earlier version of the file defined and this one does not are left,
+        but lose from_file. A camera removed with /camera remove stays removed: the file is read at
+        every start, and a restart must not quietly undo a coordinator (/camera add puts it back)."""
         try:
             data = tomllib.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -233,39 +237,69 @@ class Cameras:
         if not isinstance(entries, list):
             raise CameraError(f"{path}: expected [[camera]] tables", "bad_file", str(path))
         await self.db.execute("UPDATE cameras SET from_file = 0 WHERE from_file = 1")
+        removed = {
+            r["code"] for r in await self.db.fetchall("SELECT code FROM cameras WHERE removed_at IS NOT NULL")
+        }
+        loaded = 0
         for entry in entries:
             if not isinstance(entry, dict) or not entry.get("code") or not entry.get("station"):
                 raise CameraError(f"{path}: every [[camera]] needs code and station", "bad_file", str(path))
+            if str(entry["code"]).upper() in removed:
+                log.warning(
+                    "%s: camera %s was removed with /camera remove: not registered", path, entry["code"]
+                )
+                continue
             matches = entry.get("match", [])
             rules = [parse_rule(str(m)) for m in ([matches] if isinstance(matches, str) else matches)]
             try:
                 await self.add(str(entry["code"]), str(entry["station"]), rules, from_file=True)
             except CameraError as exc:
                 raise CameraError(f"{path}: camera {entry['code']}: {exc}", exc.reason, exc.value) from exc
-        return len(entries)
+            loaded += 1
+        return loaded
+
+    async def remove(self, code_or_number: str, *, by: int | None = None) -> Camera:
+        """Take a camera out of service: it matches no mail (its rules are freed for another camera),
+        is no longer listed or reported silent, and keeps everything it sent. Mail from its address
+        is then an unknown sender's, as if it had never been registered."""
+        camera = await self.get(code_or_number)
+        if camera is None:
+            raise CameraError(f"no camera {code_or_number}", "not_found", code_or_number)
+        now = iso(utcnow())
+        async with self.db.transaction() as conn:
+            # The rules are kept in the removal's record: the ledger says what arrived, this says
+            # why it was taken as this camera's.
+            await conn.execute(
+                "INSERT INTO camera_removals (camera_id, code, station_code, rules, removed_by, removed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (camera.id, camera.code, camera.station, ", ".join(map(str, camera.rules)), by, now),
+            )
+            await conn.execute("DELETE FROM camera_matches WHERE camera_id = ?", (camera.id,))
+            await conn.execute(
+                "UPDATE cameras SET removed_at = ?, removed_by = ? WHERE id = ?", (now, by, camera.id)
+            )
+        return camera
 
     async def silent(self, now: datetime, days: int) -> list[SilentCamera]:
-        """Registered cameras with no e-mail for `days` (or never, registered longer ago than that)."""
-        cutoff = iso(now - timedelta(days=days))
-        rows = await self.db.fetchall(
-            """SELECT c.*, st.area FROM cameras c LEFT JOIN stations st ON st.code = c.station_code
-               WHERE c.code IS NOT NULL
-                 AND (c.last_message_at < ? OR (c.last_message_at IS NULL AND c.created_at < ?))
-               ORDER BY c.last_message_at IS NOT NULL, c.last_message_at, c.code""",
-            (cutoff, cutoff),
-        )
-        return [
-            SilentCamera(
-                r["code"],
-                r["station_code"],
-                r["area"],
-                parse_iso(r["last_message_at"]),
-                parse_iso(r["last_photo_at"]),
-                r["battery"],
-                r["signal"],
-            )
-            for r in rows
-        ]
+        """Registered cameras in service that sent no e-mail for `days` (bot/camera_health.py)."""
+        return await silent_cameras(self.db, now, days)
+
+
+async def _readd(conn: aiosqlite.Connection, code: str, by: int | None) -> None:
+    """A removed camera's code registered again: the same row back in service, and the removal it
+    ends closed with who and when. Not a second row: sightings name their camera by code
+    (source "camera:CAM-17"), so two rows with one code would make every old sighting ambiguous."""
+    cur = await conn.execute("SELECT id FROM cameras WHERE code = ? AND removed_at IS NOT NULL", (code,))
+    row = await cur.fetchone()
+    if row is None:
+        return
+    now = iso(utcnow())
+    await conn.execute(
+        "UPDATE camera_removals SET readded_by = ?, readded_at = ? "
+        "WHERE camera_id = ? AND readded_at IS NULL",
+        (by, now, row["id"]),
+    )
+    await conn.execute("UPDATE cameras SET removed_at = NULL, removed_by = NULL WHERE id = ?", (row["id"],))
 
 
 async def _station_code(conn: aiosqlite.Connection, station: str) -> str:
@@ -333,51 +367,6 @@ async def _absorb(
     )
     await conn.execute("DELETE FROM cameras WHERE id = ?", (unknown_id,))
     return placed, tuple(leopards)
-
-
-async def record_mail(
-    conn: aiosqlite.Connection, camera: Camera, at: datetime, battery: str | None, signal: str | None
-) -> None:
-    """The camera wrote: when, and the battery/signal it reported (kept when it says nothing new)."""
-    await conn.execute(
-        "UPDATE cameras SET last_message_at = MAX(COALESCE(last_message_at, ''), ?), "
-        "battery = COALESCE(?, battery), signal = COALESCE(?, signal) WHERE id = ?",
-        (iso(at), battery, signal, camera.id),
-    )
-
-
-async def record_photo_time(conn: aiosqlite.Connection, camera: Camera, taken_at: datetime | None) -> None:
-    if taken_at is not None:
-        await conn.execute(
-            "UPDATE cameras SET last_photo_at = MAX(COALESCE(last_photo_at, ''), ?) WHERE id = ?",
-            (iso(taken_at), camera.id),
-        )
-
-
-async def check_moved(
-    conn: aiosqlite.Connection, camera_id: int, station: Point, gps: Point, threshold_m: float
-) -> float | None:
-    """Metres from its station when this fix says the camera has moved and that move is not reported
-    yet (a fix within threshold of the last reported spot is the same move); None otherwise. A fix
-    back at the station clears the move, so a second move is reported again."""
-    cur = await conn.execute("SELECT moved_lat, moved_lon FROM cameras WHERE id = ?", (camera_id,))
-    row = await cur.fetchone()
-    away = distance_km(gps, station) * 1000
-    if away <= threshold_m:
-        if row is not None and row["moved_lat"] is not None:
-            await conn.execute(
-                "UPDATE cameras SET moved_lat = NULL, moved_lon = NULL, moved_at = NULL WHERE id = ?",
-                (camera_id,),
-            )
-        return None
-    if row is not None and row["moved_lat"] is not None:
-        if distance_km(gps, Point(row["moved_lat"], row["moved_lon"])) * 1000 <= threshold_m:
-            return None
-    await conn.execute(
-        "UPDATE cameras SET moved_lat = ?, moved_lon = ?, moved_at = ? WHERE id = ?",
-        (gps.lat, gps.lon, iso(utcnow()), camera_id),
-    )
-    return away
 
 
 async def coordinators(conn: aiosqlite.Connection, admin_ids: frozenset[int]) -> list[tuple[int, str | None]]:

@@ -4,8 +4,9 @@ A sighting's time feeds the alert's "Taken" line, burst grouping and the km/day 
 so each sighting records its time's source (sightings.time_source) and any clock trouble
 (sightings.clock_issue, migration 0008). Only a camera's clock says when the shutter fired: EXIF
 DateTimeOriginal or DateTimeDigitized, a maker note (bot/makernotes.py) or a video's own metadata.
-A Telegram receipt, a forward's date or a file's modification time is when the photo travelled, which
-can be hours or days later (no signal in the field), and is shown and used only as such.
+A Telegram receipt, a forward's date, a file's modification time or a camera e-mail's travel time is
+when the photo travelled, which can be hours or days later (no signal in the field), and is shown and
+used only as such.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ __all__ = [
     "RECEIPT_SOURCES",
     "CaptureTime",
     "ClockIssue",
+    "MailTimes",
     "Row",
     "TimeSource",
     "capture_time",
     "clock_issue",
     "from_camera",
+    "from_mail",
     "of_row",
     "sql_list",
 ]
@@ -47,6 +50,11 @@ class TimeSource(StrEnum):
     FORWARD_DATE = "forward_date"  # when the forwarded message was first sent: a receipt time too
     TELEGRAM_RECEIPT = "telegram_receipt"
     IMPORT_FILE_TIME = "import_file_time"  # the file's modification time, else the import's own time
+    # A cellular camera's e-mail (bot/mail/), for a photo whose camera wrote no shot time. Cameras mail
+    # each photo within a minute or so of the shot, but a camera out of signal sends its backlog later:
+    # these are travel times, never shutter times.
+    MAIL_RECEIVED = "mail_received"  # the receiving mail server's stamp (topmost Received:), its clock
+    MAIL_DATE = "mail_date"  # the message's Date: header, written by the camera's own clock
     UNKNOWN = "unknown"  # recorded before migration 0008, which could not tell EXIF from forward dates
 
 
@@ -76,6 +84,15 @@ EARLIEST = date(2005, 1, 1)
 RESET_DAYS = frozenset({date(1970, 1, 1), date(1980, 1, 1), date(2000, 1, 1), date(2001, 1, 1)})
 # Clocks a few hours fast (a zone set wrong, summer time) are common and harmless for a day's slack.
 FUTURE_SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MailTimes:
+    """When a camera's e-mail says it travelled (bot/mail/parse.py), aware UTC, None when absent or
+    unreadable: the receiving server's Received stamp and the Date header the camera wrote."""
+
+    server: datetime | None = None
+    sent: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +143,20 @@ def from_camera(
     return CaptureTime(taken, source, clock_issue(aware.date(), taken, received_at))
 
 
+def from_mail(mailed: MailTimes, received_at: datetime) -> CaptureTime | None:
+    """The time a camera e-mail gives, None when it gives none worth more than the fetch time.
+
+    The server's stamp first: the mailbox's own clock, right even when the bot could not fetch for
+    days. Then the camera's Date header. Either is checked like a camera clock, and one that looks
+    wrong (a reset or unset clock, a stamp after the fetch) is dropped rather than kept and flagged as
+    a shot time is: a shot time has nothing better to replace it, while the fetch time is a true bound
+    and a Date in 2000 or next year is no time at all."""
+    for stamp, source in ((mailed.server, TimeSource.MAIL_RECEIVED), (mailed.sent, TimeSource.MAIL_DATE)):
+        if stamp is not None and clock_issue(stamp.date(), stamp, received_at) is None:
+            return CaptureTime(stamp.astimezone(UTC), source)
+    return None
+
+
 def capture_time(
     meta: PhotoMeta | None,
     *,
@@ -134,13 +165,16 @@ def capture_time(
     forwarded_at: datetime | None = None,
     file_time: datetime | None = None,
     imported: bool = False,
+    mailed: MailTimes | None = None,
 ) -> CaptureTime:
-    """The best time a photo has: its camera's clock, else a forward's date, else (SD-card import)
-    the file's time, else when it reached the bot."""
+    """The best time a photo has: its camera's clock, else (camera e-mail) when its message travelled,
+    else a forward's date, else (SD-card import) the file's time, else when it reached the bot."""
     if meta is not None and meta.taken_local is not None:
         # A PhotoMeta built by hand (not by read_meta) may not say which tag: it held a shot time.
         source = TimeSource(meta.taken_from or TimeSource.EXIF_ORIGINAL)
         return from_camera(meta.taken_local, meta.offset, zone, source, received_at)
+    if mailed is not None and (by_mail := from_mail(mailed, received_at)) is not None:
+        return by_mail
     if forwarded_at is not None:
         return CaptureTime(forwarded_at.astimezone(UTC), TimeSource.FORWARD_DATE)
     if imported or file_time is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.capture_time import CaptureTime, Row, of_row
+from bot.capture_time import CaptureTime, MailTimes, Row, of_row
 from bot.detector import Detection
 from bot.geo import Point
 from storage.errors import StorageUnavailable
@@ -53,6 +53,8 @@ class PhotoIntake:
     # and mail from a sender nobody vouched for is recorded and detected but never alerted.
     gps_first: bool = False
     may_alert: bool = True
+    # Camera e-mail again: when its message travelled, which dates a photo or clip with no shot time.
+    mailed: MailTimes | None = None
 
 
 @dataclass

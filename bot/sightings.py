@@ -128,6 +128,7 @@ class Sightings(PlaceUpdates):
         return capture_time(
             meta, received_at=intake.received_at, zone=intake.zone or self.zone,
             forwarded_at=intake.forwarded_at, file_time=intake.file_time, imported=intake.source == "import",
+            mailed=intake.mailed,
         )  # fmt: skip
 
     async def _place(self, intake: PhotoIntake, meta: PhotoMeta) -> tuple[Place | None, list[str]]:

@@ -39,6 +39,10 @@ def time_line(lang: str, when: CaptureTime | None, received_at: datetime | None,
             return t(lang, "time.received", time=shown, zone=z)
         case TimeSource.IMPORT_FILE_TIME:
             return t(lang, "time.file", time=shown, zone=z)
+        case TimeSource.MAIL_RECEIVED:
+            return t(lang, "time.mailed", time=shown, zone=z)
+        case TimeSource.MAIL_DATE:  # the camera's clock said when it sent: its own Date header
+            return t(lang, "time.mailed_date", time=shown, zone=z)
     # Recorded before the source was kept: the old wording, which claimed no more than it knew.
     return t(lang, "alert.taken", time=shown, zone=z)
 

@@ -144,7 +144,7 @@ class VideoIntake:
 
     def _time(self, intake: PhotoIntake, info: VideoInfo, seconds: float) -> CaptureTime:
         """The best frame's time: the clip's own creation time plus the frame's second in it, else when
-        the file travelled (a forward's date, the card file's time, the receipt)."""
+        the file travelled (its e-mail, a forward's date, the card file's time, the receipt)."""
         zone = intake.zone or self.zone
         if info.created is not None:
             at = info.created + timedelta(seconds=seconds)
@@ -156,6 +156,7 @@ class VideoIntake:
             forwarded_at=intake.forwarded_at,
             file_time=intake.file_time,
             imported=intake.source == "import",
+            mailed=intake.mailed,
         )
 
     async def _remember(self, stored: StoredPhoto, info: VideoInfo, frames: int) -> None:

@@ -1,4 +1,5 @@
-"""/camera add | list | assign: cellular cameras and the stations they stand at (coordinators, private)."""
+"""/camera add | list | assign | remove: cellular cameras and the stations they stand at (coordinators,
+private)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from telegram.ext import ContextTypes
 
 from bot.access import Role
 from bot.alert_view import local_time
-from bot.cameras import Assigned, Camera, CameraError, Cameras, camera_status, parse_rule
+from bot.camera_health import camera_status
+from bot.cameras import Assigned, Camera, CameraError, Cameras, parse_rule
 from bot.i18n import t
 from bot.services import services
 from bot.tg_text import split
@@ -20,7 +22,8 @@ from handlers.common import language_of, require
 
 @require(Role.COORDINATOR)
 async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/camera add CODE STATION [match=…]… · /camera list · /camera assign N STATION [CODE]"""
+    """/camera add CODE STATION [match=…]… · /camera list · /camera assign N STATION [CODE] ·
+    /camera remove CODE|N"""
     msg, user = update.effective_message, update.effective_user
     assert msg is not None and user is not None
     lang = language_of(update, context)
@@ -31,6 +34,10 @@ async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         if verb == "list" and len(args) == 1:
             await _list(update, context, cameras, lang)
+            return
+        if verb == "remove" and len(args) == 2:
+            gone = await cameras.remove(args[1], by=user.id)
+            await msg.reply_text(_removed(lang, gone), parse_mode=ParseMode.HTML)
             return
         if verb == "add" and len(args) >= 3:
             matches = [a.split("=", 1)[1] for a in args[3:] if a.lower().startswith("match=")]
@@ -62,6 +69,15 @@ def _added(lang: str, done: Assigned) -> str:
     if done.leopards:
         lines.append(t(lang, "camera.held", ids=" ".join(f"/sighting {i}" for i in done.leopards)))
     return "\n".join(lines)
+
+
+def _removed(lang: str, c: Camera) -> str:
+    if c.code is None:
+        return t(lang, "camera.removed_unknown", number=c.id, sender=html.escape(c.sender or "?"))
+    rules = ", ".join(html.escape(str(r)) for r in c.rules) or "—"
+    text = t(lang, "camera.removed", code=html.escape(c.code), rules=rules)
+    # The file is read at every start; it does not bring the camera back, but it still says otherwise.
+    return text + ("\n" + t(lang, "camera.removed_file") if c.from_file else "")
 
 
 def _when(at: datetime | None, context: ContextTypes.DEFAULT_TYPE) -> str:

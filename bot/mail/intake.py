@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from bot.cameras import Camera, Cameras, check_moved, coordinators, record_mail, record_photo_time
+from bot.camera_health import check_moved, record_mail, record_photo_time
+from bot.cameras import Camera, Cameras, coordinators
+from bot.capture_time import MailTimes
 from bot.config import Settings
 from bot.exif import PhotoMeta, read_meta
 from bot.geo import Point, distance_km
@@ -124,7 +126,7 @@ class MailIntake:
         out.camera = camera.label if camera else None
         media: list[tuple[Attachment, PhotoMeta | None]] = [*readable, *((v, None) for v in videos)]
         for attachment, meta in media:
-            await self._media(entry, attachment, meta, camera, station, match.trusted, out)
+            await self._media(entry, attachment, meta, camera, station, match.trusted, out, mail.times)
         async with self.db.transaction() as conn:
             if camera is not None:
                 await record_mail(conn, camera, utcnow(), mail.battery, mail.signal)
@@ -144,6 +146,7 @@ class MailIntake:
         station: Station | None,
         trusted: bool,
         out: MailOutcome,
+        mailed: MailTimes,
     ) -> None:
         name = attachment.filename or "(no name)"
         sha = hashlib.sha256(attachment.data).hexdigest()
@@ -164,6 +167,8 @@ class MailIntake:
             station_code=station.code if station and not moved else None,
             gps_first=True,
             may_alert=trusted,
+            # Not the fetch time: a mailbox out of reach for two days would date its backlog all "now".
+            mailed=mailed,
         )
         try:
             if meta is not None:

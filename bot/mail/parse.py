@@ -6,6 +6,10 @@ on access, so every header and part is read under its own guard: one bad part co
 Attachments are classified by their bytes, not by what the sender says they are (cameras label JPEGs
 application/octet-stream, spam labels executables image/jpeg). Archives are never opened: no camera
 zips its photos, and a zip is how a 1 KB message becomes gigabytes.
+
+Its times (ParsedMail.times) date photos whose camera wrote no shot time (bot.capture_time.from_mail):
+only the topmost Received header is read, the one our own mail server added on delivery; every header
+below it is whatever the sender wrote, and so is Date.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import email
 import email.policy
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from email.utils import getaddresses
+from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+
+from bot.capture_time import MailTimes
 
 IMAGE, VIDEO, ARCHIVE, OTHER = "image", "video", "archive", "other"
 MAX_PARTS = 64  # leaf parts looked at per message; cameras send one to five
@@ -54,6 +61,7 @@ class ParsedMail:
     battery: str | None = None
     signal: str | None = None
     error: str | None = None  # nothing could be read from it at all
+    times: MailTimes = field(default_factory=MailTimes)  # the receiving server's stamp and Date, UTC
 
     @property
     def images(self) -> list[Attachment]:
@@ -134,6 +142,7 @@ def _read(msg: Message, max_part_bytes: int) -> ParsedMail:
         defects=defects,
         battery=f"{battery.group(1)}%" if battery else None,
         signal=" ".join(signal.group(1).split())[:16] if signal else None,
+        times=MailTimes(_received(msg), _date(_header(msg, "date"))),
     )
 
 
@@ -191,6 +200,33 @@ def _header(msg: Message, name: str) -> str:
             except Exception:
                 return " ".join(str(raw).split())
     return ""
+
+
+def _received(msg: Message) -> datetime | None:
+    """The date of the topmost Received header ("from … by …; Tue, 10 Mar 2026 05:31:02 +0500")."""
+    try:
+        found = msg.get_all("received") or []
+        top = str(found[0]) if found else None
+    except Exception:  # a header object that will not build: its raw text
+        top = next((str(raw) for key, raw in msg.raw_items() if key.lower() == "received"), None)
+    if top is None:
+        return None
+    _, semicolon, stamp = top.rpartition(";")
+    return _date(stamp) if semicolon else None
+
+
+def _date(text: str) -> datetime | None:
+    """An RFC 5322 date as aware UTC; None when it is missing or cannot be read."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+        if when.tzinfo is None:  # "-0000" (RFC 5322: UTC, the sender's zone unknown) or no zone at all
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):  # garbage, year 0, offsets out of range
+        return None
 
 
 def _sender(msg: Message) -> str | None:
