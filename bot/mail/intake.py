@@ -62,6 +62,7 @@ class MailOutcome:
     alerts: int = 0  # new alert events queued
     deliver: bool = False  # an alert, an alert refresh or a notice waits to be sent
     skipped: list[str] = field(default_factory=list)  # "file: reason"
+    copies: int = 0  # media another message (or upload) had already made sightings of
     reason: str | None = None
 
 
@@ -98,13 +99,13 @@ class MailIntake:
         if mail.error:
             await self.ledger.finish(entry, "rejected", reason=f"unreadable: {mail.error}")
             return MailOutcome("rejected", reason="unreadable")
+        # The same Message-ID again (sent twice, or the server renumbered its UIDs) is still read: cheap
+        # camera firmware reuses Message-IDs (a counter reset at every reboot), and skipping on it would
+        # lose a new photo. SHA-256 keeps a true copy from doubling, before any detection runs.
         earlier = await self.ledger.same_message(ref, mail.message_id, entry.id)
-        if earlier is not None:
-            await self.ledger.finish(entry, "done", reason=f"same Message-ID as message row {earlier}")
-            return MailOutcome("done", reason="same_message_id")
-        return await self._take(entry, mail)
+        return await self._take(entry, mail, earlier)
 
-    async def _take(self, entry: Entry, mail: ParsedMail) -> MailOutcome:
+    async def _take(self, entry: Entry, mail: ParsedMail, earlier: int | None = None) -> MailOutcome:
         match = match_camera(await self.cameras.all(), mail, self.settings.mail_allow_list)
         out = MailOutcome("done", trusted=match.trusted)
         out.skipped = [f"{a.filename or '(no name)'}: {a.skipped}" for a in mail.attachments if a.skipped]
@@ -134,6 +135,10 @@ class MailIntake:
                 await self._ask(conn, camera, match, mail, out)
         if not out.sightings:
             out.reason = "no_media" if not mail.attachments else "no_photo"
+            if out.copies:
+                out.reason = "copies of photos already recorded"
+            if earlier is not None:
+                out.reason = f"same Message-ID as message row {earlier}"
         await self.ledger.finish(entry, "done", reason=out.reason, photos=out.new, skipped=len(out.skipped))
         return out
 
@@ -183,6 +188,7 @@ class MailIntake:
             return
         if receipt.duplicate and not own:
             out.skipped.append(f"{name}: already recorded as #{receipt.sighting_id}")
+            out.copies += 1
             return
         out.sightings.append(receipt.sighting_id)
         out.new += 0 if receipt.duplicate else 1
