@@ -49,6 +49,9 @@ async def routed_groups(conn: aiosqlite.Connection, area: str | None) -> list[in
     return [int(r["chat_id"]) for r in await cur.fetchall()]
 
 
+UNKNOWN_CAMERA = "camera:?"  # bot.cameras.Camera.source of a camera nobody registered yet
+
+
 async def find_burst_event(
     conn: aiosqlite.Connection,
     sighting_id: int,
@@ -62,9 +65,14 @@ async def find_burst_event(
     time: CaptureTime | None = None,
     chat_id: int | None = None,
     received_at: datetime | None = None,
+    source: str | None = None,
 ) -> int | None:
     """The event this photo belongs to: same station, or within radius_m, or (without a place)
-    the same ranger, within the time window. None means a new event.
+    the same ranger and source, within the time window. None means a new event.
+
+    "The same ranger" is a person walking on with the phone. Cellular cameras all share one pseudo-ranger
+    (bot/mail/intake.py), so for them `source` ("camera:CAM-17") tells the cameras apart; two unknown
+    cameras ("camera:?") cannot be told apart, so a placeless photo of one never joins another's event.
 
     Times of different kinds are never compared (`time`, None: a camera's clock). Camera times group
     with camera times. Receipt times group only with the same ranger's receipts in the same chat (the
@@ -77,7 +85,7 @@ async def find_burst_event(
     if where is None:
         return None
     cur = await conn.execute(
-        f"""SELECT id, event_id, lat, lon, station_code, ranger_id FROM sightings
+        f"""SELECT id, event_id, lat, lon, station_code, ranger_id, source FROM sightings
            WHERE event_id IS NOT NULL AND id != ? AND taken_at BETWEEN ? AND ? AND {where}
            ORDER BY taken_at DESC""",
         (sighting_id, iso(taken_at - window), iso(taken_at + window), *args),
@@ -89,7 +97,8 @@ async def find_burst_event(
             if distance_km(point, Point(row["lat"], row["lon"])) * 1000 <= radius_m:
                 return int(row["event_id"])
         elif (point is None or row["lat"] is None) and row["ranger_id"] == ranger_id:
-            return int(row["event_id"])
+            if source is None or (row["source"] == source and source != UNKNOWN_CAMERA):
+                return int(row["event_id"])
     return None
 
 

@@ -229,6 +229,7 @@ class Sightings(PlaceUpdates):
                     time=when,
                     chat_id=intake.chat_id,
                     received_at=intake.received_at,
+                    source=intake.source,
                 )
                 event_id = burst_of or sid
                 new_alert = burst_of is None

@@ -336,3 +336,34 @@ def bad_messages(jpeg: bytes) -> dict[str, bytes]:
     )
     out["not mail"] = bytes(range(256)) * 4
     return out
+
+
+async def test_photos_of_different_cameras_are_never_one_burst(
+    tmp_path: Path,
+    imap: ImapServer,
+    detector: OnnxLeopardDetector,
+) -> None:
+    """All camera mail shares one pseudo-ranger: "same ranger, no place" must not join two cameras."""
+    from datetime import datetime
+
+    svc, poller = await start(mail_settings(tmp_path, imap, mail_allow="@cameras.example"), detector)
+    try:
+        await svc.stations.add("UST-04", Point(43.21, 51.87), "Spring", "UST")
+        await poller.intake.cameras.add("CAM-17", "UST-04", [_sender_rule()])
+        await svc.db.execute(
+            "INSERT INTO groups (chat_id, title, language, created_at) VALUES (?, 'C', 'en', ?)",
+            (GROUP, iso(utcnow())),
+        )
+        photos = leopard_variants(4)
+        # CAM-17 at its station, then two cameras nobody registered (allow-listed, no GPS), minutes apart.
+        senders = [SENDER, "new1@cameras.example", "new2@cameras.example", "new2@cameras.example"]
+        for i, (photo, sender) in enumerate(zip(photos, senders, strict=True)):
+            jpeg = camera_jpeg(photo, taken=datetime(2026, 3, 14, 5, 30 + 2 * i))
+            await imap.append(camera_email([(f"IMG_{i}.JPG", jpeg)], camera=f"X{i}", sender=sender))
+            await poller.poll_once()
+        rows = await svc.db.fetchall("SELECT id, event_id, source FROM sightings ORDER BY id")
+        assert [r["source"] for r in rows] == ["camera:CAM-17", "camera:?", "camera:?", "camera:?"]
+        # Each its own event: two unknown cameras cannot be told apart, so none joins another.
+        assert [r["event_id"] for r in rows] == [r["id"] for r in rows]
+    finally:
+        await svc.close()
