@@ -136,8 +136,10 @@ class Access:
         await self.db.execute("UPDATE rangers SET language = ? WHERE user_id = ?", (language, user_id))
 
     async def list_people(self) -> list[dict[str, object]]:
+        # user_id <= 0: the SD-card import's and camera e-mail's pseudo-rangers (bot/importer.py,
+        # bot/mail/intake.py) own sightings but are nobody to suspend or make coordinator.
         rows = await self.db.fetchall(
             "SELECT user_id, name, username, role, status FROM rangers WHERE status != 'removed' "
-            "ORDER BY role, name"
+            "AND user_id > 0 ORDER BY role, name"
         )
         return [dict(r) for r in rows]

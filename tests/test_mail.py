@@ -56,6 +56,9 @@ async def test_camera_email_becomes_an_alert(team: Team, imap: ImapServer, leopa
     camera = await row(team, "SELECT * FROM cameras WHERE code = 'CAM-17'")
     assert camera["battery"] == "80%" and camera["signal"] == "4/5"
     assert camera["last_photo_at"] == "2026-03-14T00:30:00+00:00"
+    # The camera's pseudo-ranger owns the sighting but is no person to list, suspend or promote.
+    people = (await team.say(team.admin, "/rangers"))["text"]
+    assert "camera e-mail" not in people and "-1" not in people
 
 
 async def test_unknown_sender_is_stored_and_detected_never_alerted_and_asked_about_once(
