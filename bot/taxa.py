@@ -10,7 +10,10 @@ so the same photo never reads as a leopard in one file and as unknown in another
   unknown (the leopard probability stayed below the threshold; its ImageNet label goes in the comments).
 
 Taxon ids are GBIF Backbone Taxonomy keys (https://doi.org/10.15468/39omei), the reference GBIF
-matches names against; a key as a URL resolves for people and machines alike.
+matches names against; a key as a URL resolves for people and machines alike. The snow leopard's key,
+2435238, is the Backbone's accepted snow leopard, filed there under its older name Uncia uncia (api.gbif.org
+/v1/species/2435238, "vernacularName": "snow leopard"); the name exported stays Panthera uncia, the one
+IUCN and current mammal checklists use. The key 5787213 used before came from no checkable source.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ TAXA = {
     for t in (
         Taxon("Panthera pardus", "species", "https://www.gbif.org/species/5219436",
               {"eng": "leopard", "rus": "леопард", "kaz": "қабылан"}),
-        Taxon("Panthera uncia", "species", "https://www.gbif.org/species/5787213",
+        Taxon("Panthera uncia", "species", "https://www.gbif.org/species/2435238",
               {"eng": "snow leopard", "rus": "ирбис", "kaz": "ілбіс"}),
         # "Another species" from a coordinator: an animal, identified no further than its kingdom.
         Taxon("Animalia", "kingdom", "https://www.gbif.org/species/1",

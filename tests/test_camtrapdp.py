@@ -214,7 +214,7 @@ async def test_camtrapdp_exact_and_snow_leopard(db: Database, tmp_path: Path) ->
     assert {t["scientificName"]: t["taxonID"] for t in descriptor["taxonomic"]} == {
         "Animalia": "https://www.gbif.org/species/1",
         "Panthera pardus": "https://www.gbif.org/species/5219436",
-        "Panthera uncia": "https://www.gbif.org/species/5787213",
+        "Panthera uncia": "https://www.gbif.org/species/2435238",  # Backbone: Uncia uncia
     }
     deployments = {d["deploymentID"]: d for d in table(tmp_path, "deployments")}
     four = deployments["opportunistic-4"]
