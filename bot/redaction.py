@@ -233,15 +233,28 @@ def _number_spans(s: str) -> list[tuple[int, int]]:
             runs[-1].append(m)
         else:
             runs.append([m])
+    chosen = [run for run in runs if _dangerous(s, run)]
+    # "43 5" alone reads as a count ("at 10 2 cubs"), but beside another such pair or a blanked position
+    # it is degrees and a tenth (or a minute) of an axis: "43 5 и 51 8". Then it goes too.
+    pairs = [run for run in runs if run not in chosen and _degree_pair(s, run)]
+    if len(pairs) >= 2 or (pairs and chosen):
+        chosen = sorted([*chosen, *pairs], key=lambda run: run[0].start())
     spans: list[tuple[int, int]] = []
-    for run in runs:
-        if _dangerous(s, run):
-            start, end = _extent(s, run[0].start(), run[-1].end())
-            if spans and start <= spans[-1][1]:
-                start = spans[-1][0]
-                spans.pop()
-            spans.append((start, end))
+    for run in chosen:
+        start, end = _extent(s, run[0].start(), run[-1].end())
+        if spans and start <= spans[-1][1]:
+            start = spans[-1][0]
+            spans.pop()
+        spans.append((start, end))
     return spans
+
+
+def _degree_pair(s: str, run: list[re.Match[str]]) -> bool:
+    """Two plain integers that could be whole degrees and one more digit of them: "43 5", "051 8"."""
+    if len(run) != 2 or any(_kind(s, m) is not _Kind.SAFE for m in run):
+        return False
+    first, second = (_integer(m[0]) for m in run)
+    return first is not None and second is not None and 2 <= len(first) <= 3 and int(first) <= 180
 
 
 def _grid_code(token: str) -> bool:

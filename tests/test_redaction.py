@@ -292,6 +292,25 @@ def test_plus_codes_and_grid_references_are_hidden(p: Point, data: st.DataObject
 
 
 @settings(max_examples=300, deadline=None)
+@given(
+    mangystau,
+    st.sampled_from([" и ", " and ", " және ", ", ", " / ", " ", "; "]),
+    st.sampled_from([("", ""), ("лат ", "лон "), ("lat ", "lon "), ("ш ", "д ")]),
+    st.sampled_from(TEMPLATES),
+)
+def test_degrees_and_one_more_digit_per_axis_are_hidden(
+    p: Point, sep: str, labels: tuple[str, str], template: str
+) -> None:
+    """ "43 5 и 51 8": each pair alone reads like a count, the two together are a place to ~5 km."""
+    lat, lon = (f"{int(v)} {int(v * 10) % 10}" for v in (p.lat, p.lon))
+    text = template.format(f"{labels[0]}{lat}{sep}{labels[1]}{lon}")
+    out = redact_coordinates(text)
+    around = template.replace("{}", " | ")
+    for pair in (lat, lon):
+        assert _count(pair, out) <= _count(pair, around), (text, out)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_never_raises_and_leaves_no_two_decimals(text: str) -> None:
     out = redact_coordinates(text)
@@ -319,6 +338,8 @@ def test_never_raises_and_leaves_no_two_decimals(text: str) -> None:
         "-15°C, windy, tracks 1.5 km north of the camera",
         "saw 2, 3 cubs; 2-3 more yesterday",
         "т.е. 2 барса, фото с iPhone15",
+        "в 10 2 детеныша",  # one such pair is a count, not a place
+        "saw 12 3 times, 2 4 cubs",
         "",
     ],
 )
@@ -352,6 +373,10 @@ def test_harmless_text_survives(text: str) -> None:
         ("call +7 701 234 5678", f"call {HIDDEN}"),
         ("12345", HIDDEN),  # could be a UTM easting
         ("geohash tpsvu6u07, locator LN23ab45", f"geohash {HIDDEN}, locator {HIDDEN}"),
+        # Degrees and one more digit per axis, spaces only: harmless one at a time, a place together.
+        ("43 5 и 51 8", f"{HIDDEN} и {HIDDEN}"),
+        ("лат 43 5 лон 51 8 у родника", f"лат {HIDDEN} лон {HIDDEN} у родника"),
+        ("ендік 43 2 бойлық 051 9", HIDDEN),
     ],
 )
 def test_positions_and_links_are_blanked(text: str, shown: str) -> None:
