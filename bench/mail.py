@@ -1,12 +1,16 @@
-"""Cellular cameras' e-mail: mail-to-alert latency at the poll interval, and how fast a backlog drains.
+"""Cellular cameras' e-mail: mail-to-alert latency at the poll interval and with IMAP IDLE, and how fast
+a backlog drains.
 
-    python bench/mail.py --latency 15 --poll 5 --backlog 500
+    python bench/mail.py --latency 15 --poll 5 --idle-latency 15 --backlog 500
 
 Prints JSON. A real IMAP server (pymap, in-memory, in its own process) holds the mailbox and the Bot API
 emulator runs in its own process too (bench/e2e.py), so neither's work counts as the bot's.
 
 - latency: one leopard e-mail at a time, each delivered at a random moment of the poll cycle; the time
   from the APPEND to the alert reaching the group. Expected: uniform over [0, poll) plus the work.
+  Polling only (LW_MAIL_IDLE=off).
+- idle latency: the same with IMAP IDLE on (pymap offers it) and a poll interval of 10 minutes, so each
+  alert is IDLE's doing: the server's push, one poll, the work.
 - backlog: N camera e-mails (one photo each, one in ten a leopard) already in the mailbox when the bot
   starts, as after an outage; messages/s from the first message taken to the last one done, against
   the detector alone on the same photos in the same run (before and after, averaged).
@@ -41,6 +45,7 @@ from bot.cameras import Cameras, parse_rule  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.detector import OnnxLeopardDetector  # noqa: E402
 from bot.geo import Point  # noqa: E402
+from bot.mail.poller import WATCHERS  # noqa: E402
 from bot.mail.sample import camera_email, camera_jpeg  # noqa: E402
 from bot.stations import Stations  # noqa: E402
 from storage.db import Database, iso, utcnow  # noqa: E402
@@ -126,7 +131,9 @@ def _variant(data: bytes, i: int) -> bytes:
     return out.getvalue()
 
 
-async def setup(tmp: Path, info: dict[str, str], imap: ImapProcess, poll: float, threads: int) -> Settings:
+async def setup(
+    tmp: Path, info: dict[str, str], imap: ImapProcess, poll: float, threads: int, idle: str = "off"
+) -> Settings:
     settings = Settings(
         token=info["token"],
         database=tmp / "b.sqlite3",
@@ -140,6 +147,7 @@ async def setup(tmp: Path, info: dict[str, str], imap: ImapProcess, poll: float,
         mail_user=USER,
         mail_password=PASSWORD,
         mail_poll_seconds=poll,
+        mail_idle=idle,
     )
     async with Database(settings.database) as db:
         await db.execute(
@@ -151,22 +159,32 @@ async def setup(tmp: Path, info: dict[str, str], imap: ImapProcess, poll: float,
     return settings
 
 
-async def latency(detector: OnnxLeopardDetector, count: int, poll: float, threads: int) -> dict[str, Any]:
+IDLE_POLL = 600.0  # the interval in the IDLE run: far longer than the run, so it never fires
+
+
+async def latency(
+    detector: OnnxLeopardDetector, count: int, poll: float, threads: int, idle: bool = False
+) -> dict[str, Any]:
     emu, imap = EmulatorProcess(), ImapProcess()
     info = emu.start()
     emu.call("group", GROUP, "Coordinators")
     mails, _ = camera_messages(count)
     waits: list[float] = []
+    interval = IDLE_POLL if idle else poll
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_application(await setup(Path(tmp), info, imap, poll, threads), detector)
+        settings = await setup(Path(tmp), info, imap, interval, threads, "auto" if idle else "off")
+        app = build_application(settings, detector)
         async with running(app):
+            if idle:
+                await _idling(app)
             read, rng = 0, random.Random(7)
             read, _ = await emu.acall("sent_after", 0)
             for raw in mails:
-                await asyncio.sleep(rng.uniform(0, poll))  # any moment of the poll cycle
+                # Any moment of the poll cycle; with IDLE, a pause so each mail finds the watcher idle.
+                await asyncio.sleep(rng.uniform(0.5, 2.0) if idle else rng.uniform(0, poll))
                 t0 = time.perf_counter()
                 await asyncio.to_thread(imap.append_all, [raw])
-                while time.perf_counter() - t0 < poll + 30:
+                while time.perf_counter() - t0 < min(interval, poll) + 30:
                     read, new = await emu.acall("sent_after", read)
                     if any(chat == GROUP for chat, _ in new):
                         waits.append(time.perf_counter() - t0)
@@ -177,14 +195,25 @@ async def latency(detector: OnnxLeopardDetector, count: int, poll: float, thread
     return {
         "messages": count,
         "alerts": len(waits),
-        "poll_seconds": poll,
+        "idle": idle,
+        "poll_seconds": interval,
         "mail_to_alert_s_min": round(min(waits), 2),
         "mail_to_alert_s_p50": round(statistics.median(waits), 2),
         "mail_to_alert_s_p95": round(sorted(waits)[max(0, round(0.95 * len(waits)) - 1)], 2),
         "mail_to_alert_s_max": round(max(waits), 2),
         "mail_to_alert_s_mean": round(statistics.fmean(waits), 2),
-        "expected_mean_s": f"poll/2 = {poll / 2:g} + the work",
+        "expected_mean_s": "the work (IDLE push)" if idle else f"poll/2 = {poll / 2:g} + the work",
     }
+
+
+async def _idling(app: Any) -> None:
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline:
+        watcher = app.bot_data.get(WATCHERS, {}).get("main")
+        if watcher is not None and watcher.idling:
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the IDLE watcher did not start")
 
 
 async def backlog(detector: OnnxLeopardDetector, count: int, threads: int) -> dict[str, Any]:
@@ -245,6 +274,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=int, default=15, help="messages sent one at a time (0: skip)")
     ap.add_argument("--poll", type=float, default=5.0, help="LW_MAIL_POLL_SECONDS for the latency run")
+    ap.add_argument("--idle-latency", type=int, default=15, help="messages sent one at a time, IDLE on")
     ap.add_argument("--backlog", type=int, default=500, help="messages waiting at start (0: skip)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--precision", default="auto", choices=("auto", "int8", "fp32"))
@@ -253,6 +283,8 @@ def main() -> None:
     out: dict[str, Any] = {"detector_precision": detector.precision}
     if args.latency:
         out["latency"] = asyncio.run(latency(detector, args.latency, args.poll, args.threads))
+    if args.idle_latency:
+        out["idle_latency"] = asyncio.run(latency(detector, args.idle_latency, args.poll, args.threads, True))
     if args.backlog:
         out["backlog"] = asyncio.run(backlog(detector, args.backlog, args.threads))
     print(json.dumps(out, indent=2))

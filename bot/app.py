@@ -118,6 +118,7 @@ async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_stop(app: Application) -> None:
     """After Application.stop (every fetched update handled, the JobQueue stopped), before shutdown:
     the bot can still send, so work the stopped JobQueue dropped is finished here."""
+    await mail_poller.stop_watchers(app)  # IMAP IDLE connections (bot/mail/idle.py)
     sent = await flush_album_receipts(app)
     if sent:
         log.info("sent %d album receipt(s) that were waiting at shutdown", sent)

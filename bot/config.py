@@ -74,6 +74,7 @@ class Settings:
     mail_folder: str = "INBOX"
     mail_done_folder: str = ""  # handled mail is moved there; empty: it is marked read (\Seen)
     mail_poll_seconds: float = 60.0
+    mail_idle: str = "auto"  # auto: IMAP IDLE where the server offers it (new mail in seconds); off: polling
     mailboxes_file: Path | None = None  # TOML [[mailbox]] tables: more mailboxes, each polled on its own
     mail_allow: str = ""  # senders whose photos may alert besides registered cameras: a@b.kz, @domain.kz
     mail_max_mb: float = 25.0  # bigger messages are not downloaded

@@ -13,7 +13,7 @@ The file is TOML, one table per mailbox:
     host = "imap.yandex.kz"
     user = "cameras@yandex.kz"
     password_file = "/run/secrets/yandex"   # or password = "…" (an app password, where offered)
-    # port, tls, folder, done_folder, poll_seconds: as LW_MAIL_PORT … (same defaults)
+    # port, tls, folder, done_folder, poll_seconds, idle: as LW_MAIL_PORT … (same defaults)
 
 Fail closed on file modes, as ssh does: a password (in the file or in its password_file) that other
 users of the server can read is refused, and so is a file others can change (they could point `host`
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 TLS_MODES = ("ssl", "starttls", "none")
+IDLE_MODES = ("auto", "off")  # auto: IMAP IDLE where the server offers it (bot/mail/idle.py)
 MAIN = "main"  # the LW_MAIL_* mailbox's name
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _KEYS = {
@@ -48,6 +49,7 @@ _KEYS = {
     "folder",
     "done_folder",
     "poll_seconds",
+    "idle",
 }
 
 
@@ -66,6 +68,7 @@ class MailAccount:
     folder: str = "INBOX"
     done_folder: str = ""  # handled mail is moved there; empty: it is marked read (\Seen)
     poll_seconds: float = 60.0
+    idle: str = "auto"
     where: str = ""  # the file it came from; "" for LW_MAIL_*
 
     @property
@@ -105,6 +108,7 @@ def main_account(settings: Settings) -> MailAccount | None:
         folder=s.mail_folder,
         done_folder=s.mail_done_folder,
         poll_seconds=s.mail_poll_seconds,
+        idle=s.mail_idle,
     )
 
 
@@ -177,6 +181,7 @@ def _account(entry: dict[str, Any], path: Path) -> MailAccount:
         folder=str(entry.get("folder", "INBOX")),
         done_folder=str(entry.get("done_folder", "")),
         poll_seconds=poll,
+        idle=str(entry.get("idle", "auto")),
         where=str(path),
     )
 
@@ -230,6 +235,10 @@ def _not_writable_by_others(path: Path, what: str) -> None:
 
 
 def check(a: MailAccount) -> None:
+    if a.idle not in IDLE_MODES:
+        raise MailboxesError(
+            f"{a.setting('idle')} is auto (IMAP IDLE where the server offers it) or off (polling only)"
+        )
     if a.tls not in TLS_MODES:
         raise MailboxesError(f"{a.setting('tls')} is ssl (port 993), starttls (port 143) or none")
     # Without TLS the password crosses the network in clear: only for a mail server on this machine.

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import Any, TypeVar
@@ -61,11 +62,20 @@ def _text(value: bytes | str | None) -> str:
 
 
 class Mailbox:
-    """One logged-in connection to one mailbox's folder."""
+    """One logged-in connection to one mailbox's folder. readonly: EXAMINE instead of SELECT; executor:
+    the thread(s) its calls run in (None: asyncio's default pool)."""
 
-    def __init__(self, account: MailAccount) -> None:
+    def __init__(
+        self,
+        account: MailAccount,
+        *,
+        readonly: bool = False,
+        read_timeout: float = READ_TIMEOUT,
+        executor: Executor | None = None,
+    ) -> None:
         self.account = account
         self.key = account.key
+        self.readonly, self.read_timeout, self.executor = readonly, read_timeout, executor
         self.uidvalidity = 0
         self.exists = 0
         self._client: IMAPClient | None = None
@@ -81,7 +91,8 @@ class Mailbox:
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         async with self._lock:
-            return await asyncio.to_thread(self._guarded, fn, *args)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, self._guarded, fn, *args)
 
     def _guarded(self, fn: Callable[..., T], *args: Any) -> T:
         try:
@@ -112,14 +123,14 @@ class Mailbox:
             port=a.port_or_default,
             ssl=a.tls == "ssl",
             ssl_context=context if a.tls == "ssl" else None,
-            timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+            timeout=SocketTimeout(connect=CONNECT_TIMEOUT, read=self.read_timeout),
         )
         try:
             if a.tls == "starttls":
                 client.starttls(context)
             client.login(a.user, a.password)
             try:
-                info = client.select_folder(a.folder)
+                info = client.select_folder(a.folder, readonly=self.readonly)
             except IMAPClientError as exc:
                 raise MailError(
                     "folder", self._scrub(f"no folder {a.folder!r} in the mailbox: {exc}")
@@ -137,7 +148,7 @@ class Mailbox:
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await asyncio.to_thread(_quietly, client.logout)
+            await asyncio.get_running_loop().run_in_executor(self.executor, _quietly, client.logout)
 
     @property
     def client(self) -> IMAPClient:

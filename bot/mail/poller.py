@@ -1,7 +1,9 @@
 """Polling the camera mailboxes: one JobQueue job per mailbox (bot/app.py; bot/mail/accounts.py lists
 them) starts one poll of it at a time; a poll takes everything new, a backlog included, in the
 background. Mailboxes are polled independently (one that is down holds up no other) and share one
-MailIntake: the same cameras, the same SHA-256 dedup, the same alerts.
+MailIntake: the same cameras, the same SHA-256 dedup, the same alerts. Where the server offers IMAP
+IDLE, a watcher per mailbox (bot/mail/idle.py) asks for a poll as soon as mail arrives; the interval
+stays as the safety net.
 
 Order of work in a poll, so that a crash anywhere is repaired by the next one (bot/mail/ledger.py):
 flag what was finished but not flagged, fetch again what was 'processing', then the new messages. Messages
@@ -24,6 +26,7 @@ from bot.cameras import CameraError
 from bot.config import Settings
 from bot.mail.accounts import MailAccount, accounts, main_account
 from bot.mail.client import Envelope, Mailbox, MailError
+from bot.mail.idle import IdleWatcher
 from bot.mail.intake import MailIntake
 from bot.mail.ledger import Ledger, MessageRef
 from bot.mail.match import allowed
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 
 POLLERS = "mail_pollers"  # bot_data key: {mailbox name: MailPoller}
 INTAKE = "mail_intake"  # bot_data key: the MailIntake all mailboxes share
+WATCHERS = "mail_watchers"  # bot_data key: {mailbox name: IdleWatcher}
 LOGIN_FAILURES_BEFORE_NOTICE = 3
 
 
@@ -70,13 +74,33 @@ class MailPoller:
         self.kick = kick or (lambda: None)
         self.parallel = max(1, parallel or settings.detector_workers + 1)
         self.busy = False
+        self.again = False  # mail was announced during a poll: one more poll right after it
         self.login_failures = 0
 
+    def wanted(self) -> bool:
+        """New mail is announced (IMAP IDLE). True: no poll is running, the caller starts one. False: the
+        running one polls again as soon as it ends, since its search may have come before the mail."""
+        if self.busy:
+            self.again = True
+            return False
+        return True
+
     async def run_once(self, should_stop: Callable[[], bool] = lambda: False) -> PollReport | None:
-        """One poll; failures are logged (and told to the admins if the login keeps failing), never raised."""
+        """One poll (again while mail is announced meanwhile); failures are logged (and told to the admins
+        if the login keeps failing), never raised. The last poll's report."""
         if self.busy:
             return None
         self.busy = True
+        try:
+            while True:
+                self.again = False
+                report = await self._run(should_stop)
+                if report is None or not self.again or should_stop():
+                    return report
+        finally:
+            self.busy = False
+
+    async def _run(self, should_stop: Callable[[], bool]) -> PollReport | None:
         try:
             report = await self.poll_once(should_stop)
             if self.login_failures:
@@ -96,8 +120,6 @@ class MailPoller:
         except Exception:  # a bug must not end polling: the next interval tries again
             log.exception("poll of %s failed; trying again at the next poll", self.account.label)
             return None
-        finally:
-            self.busy = False
 
     async def _failed(self, exc: MailError) -> None:
         self.login_failures += 1
@@ -279,10 +301,30 @@ async def mail_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     if poller is None:
         poller = await _make_poller(app, account)
         pollers[account.name] = poller
+        if account.idle != "off":
+            watcher = IdleWatcher(account, wake=lambda: _announced(app, poller))
+            app.bot_data.setdefault(WATCHERS, {})[account.name] = watcher
+            watcher.start()
     if not poller.busy:
-        app.create_task(
-            poller.run_once(should_stop=lambda: not app.running), name=f"mail-poll:{account.name}"
-        )
+        _start(app, poller)
+
+
+def _start(app: Application, poller: MailPoller) -> None:
+    app.create_task(
+        poller.run_once(should_stop=lambda: not app.running), name=f"mail-poll:{poller.account.name}"
+    )
+
+
+def _announced(app: Application, poller: MailPoller) -> None:
+    if app.running and poller.wanted():
+        _start(app, poller)
+
+
+async def stop_watchers(app: Application) -> None:
+    """After Application.stop (bot/app.py _post_stop): no poll can start any more, so nothing is lost;
+    each watcher's wait is cut short and its thread ends."""
+    watchers: dict[str, IdleWatcher] = app.bot_data.pop(WATCHERS, {})
+    await asyncio.gather(*(w.stop() for w in watchers.values()))
 
 
 async def _make_poller(app: Application, account: MailAccount) -> MailPoller:
