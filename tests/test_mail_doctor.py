@@ -124,3 +124,32 @@ def test_mail_settings_are_validated() -> None:
     assert main_account(local).port_or_default == 143  # type: ignore[union-attr]
     allow = Settings.load(env_file=None, environ={**ok, "LW_MAIL_ALLOW": "A@x.kz, @cams.kz"})
     assert allow.mail_allow_list == frozenset({"a@x.kz", "@cams.kz"})
+
+
+async def test_a_connection_dropped_at_login_is_no_wrong_password(tmp_path: Path) -> None:
+    """A server (or the network) that hangs up on LOGIN: a connection problem, not "check the password"."""
+    import asyncio
+
+    async def hang_up_at_login(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK IMAP4rev1 ready\r\n")
+        await writer.drain()
+        while line := await reader.readline():
+            tag, command = line.split()[:2]
+            if command.upper() != b"CAPABILITY":
+                break  # LOGIN: hang up
+            writer.write(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(hang_up_at_login, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    try:
+        settings = base(tmp_path).with_(
+            mail_host="127.0.0.1", mail_port=port, mail_tls="none", mail_user="u", mail_password=PASSWORD
+        )
+        with pytest.raises(MailError) as caught:
+            await check_login(settings)
+        assert caught.value.reason == "connect" and "dropped the connection" in str(caught.value)
+        assert PASSWORD not in str(caught.value)
+    finally:
+        server.close()

@@ -13,6 +13,7 @@ sets the pace of a backlog.
 from __future__ import annotations
 
 import asyncio
+import imaplib
 import logging
 import ssl
 from collections.abc import Callable, Sequence
@@ -100,6 +101,13 @@ class Mailbox:
         except MailError:
             raise
         except LoginError as exc:
+            if isinstance(exc.__context__, imaplib.IMAP4.abort):
+                # IMAPClient words a connection dropped during LOGIN as a refused login: counted as one,
+                # three in a row would tell the admins to check a password that is right.
+                where = f"{self.account.host}:{self.account.port_or_default}"
+                raise MailError(
+                    "connect", self._scrub(f"{where} dropped the connection at login: {exc}")
+                ) from None
             raise MailError(
                 "login", self._scrub(f"the server refused the login of {self.account.user}: {exc}")
             ) from None
@@ -108,6 +116,9 @@ class Mailbox:
         except OSError as exc:  # refused, unreachable, timed out
             where = f"{self.account.host}:{self.account.port_or_default}"
             raise MailError("connect", self._scrub(f"cannot reach {where}: {exc}")) from None
+        except imaplib.IMAP4.abort as exc:  # "socket error: EOF": the connection broke, not the protocol
+            where = f"{self.account.host}:{self.account.port_or_default}"
+            raise MailError("connect", self._scrub(f"{where} dropped the connection: {exc}")) from None
         except (IMAPClientError, ValueError, KeyError) as exc:
             raise MailError("protocol", self._scrub(f"IMAP error: {exc}")) from None
 
