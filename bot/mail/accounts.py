@@ -212,26 +212,25 @@ def _password(entry: dict[str, Any], path: Path, where: str) -> str:
 
 def _private(path: Path, where: str, what: str) -> None:
     """Refuse a secret that other users of the server can read (fail closed: the bot does not start)."""
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise MailboxesError(f"{where}: cannot read {what} {path}: {exc}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if _mode(path, f"{where}: {what}") & (stat.S_IRWXG | stat.S_IRWXO):
         raise MailboxesError(
             f"{where}: {path} holds a password and other users can read it; run chmod 600 {path}"
         )
 
 
 def _not_writable_by_others(path: Path, what: str) -> None:
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise MailboxesError(f"{what}: cannot read {path}: {exc}") from None
-    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if _mode(path, what) & (stat.S_IWGRP | stat.S_IWOTH):
         raise MailboxesError(
             f"{what}: other users can change {path} (and send the mailbox password to a server of "
             f"theirs); run chmod go-w {path}"
         )
+
+
+def _mode(path: Path, what: str) -> int:
+    try:
+        return path.stat().st_mode
+    except OSError as exc:
+        raise MailboxesError(f"{what}: cannot read {path}: {exc}") from None
 
 
 def check(a: MailAccount) -> None:
