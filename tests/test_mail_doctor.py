@@ -41,6 +41,9 @@ def base(tmp_path: Path) -> Settings:
 async def test_doctor_checks_the_imap_login(tmp_path: Path, imap: ImapServer) -> None:
     good = await _camera_mail(imap.settings(base(tmp_path)))
     assert good.ok and "logged in as cameras@leopard-watch.example" in good.detail and "INBOX" in good.detail
+    assert "announced by IMAP IDLE" in good.detail  # pymap offers IDLE
+    off = await _camera_mail(imap.settings(base(tmp_path), mail_idle="off"))
+    assert "IDLE off: polled every 60 s" in off.detail
     bad = await _camera_mail(imap.settings(base(tmp_path), mail_password="wrong-" + PASSWORD))
     assert not bad.ok and "LW_MAIL_PASSWORD" in bad.detail and "app password" in bad.detail
     assert PASSWORD not in bad.detail

@@ -252,8 +252,15 @@ async def check_login(account: MailAccount) -> str:
     """For `leopard-watch doctor`: log in, open the folder, count; raises MailError."""
     async with Mailbox(account) as box:
         unseen = len(await box._call(box.client.search, ["UNSEEN"]))
+        offers_idle = await box._call(box.client.has_capability, "IDLE")
+        if account.idle == "off":
+            push = "IDLE off: polled every"
+        elif offers_idle:
+            push = "new mail announced by IMAP IDLE, polled too every"
+        else:
+            push = "the server offers no IMAP IDLE: polled every"
         return (
             f"logged in as {account.user} at {account.host}:{account.port_or_default} "
             f"(TLS: {account.tls}); folder {account.folder}: "
-            f"{box.exists} message(s), {unseen} unread"
+            f"{box.exists} message(s), {unseen} unread; {push} {account.poll_seconds:g} s"
         )
