@@ -169,3 +169,18 @@ async def test_no_mail_job_without_mail_settings(
 
 async def _count(db: Any, sql: str, n: int) -> bool:
     return int(await db.scalar(sql)) >= n
+
+
+async def test_a_kick_while_the_bot_stops_starts_no_stray_task(
+    emu: Any, settings: Settings, detector: Any, recwarn: pytest.WarningsRecorder
+) -> None:
+    """A camera mail finished during shutdown: its alert waits in the outbox for the next start, rather
+    than in a delivery task nobody awaits (PTB warns about, and may drop, such tasks)."""
+    from bot.app import build_application
+    from bot.mail.poller import _Kick
+
+    app = build_application(settings, detector)
+    kick = _Kick(app, object())  # type: ignore[arg-type]
+    kick()
+    assert not kick.running
+    assert not [w for w in recwarn if "not running" in str(w.message)]

@@ -368,6 +368,10 @@ class _Kick:
         self.running = self.again = False
 
     def __call__(self) -> None:
+        if not self.app.running:
+            # Shutting down: a task now would not be awaited. The alerts wait in the outbox, which the
+            # next start delivers (Outbox.recover), as every other queued alert.
+            return
         if self.running:
             self.again = True
             return
