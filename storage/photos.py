@@ -71,10 +71,20 @@ class PhotoStore:
                 write(fh)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            return self._install(tmp, sha, size)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _install(self, tmp: str, sha: str, size: int) -> StoredPhoto:
+        """A written, fsynced temporary file becomes the stored copy of `sha`: renamed into place (or
+        dropped when an equal copy is there already), then the directory entry synced."""
+        path = self.path_for(sha)
+        if path.exists() and path.stat().st_size == size:
+            Path(tmp).unlink()
+            return StoredPhoto(sha, path, size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
         _sync_dir(path.parent)
         return StoredPhoto(sha, path, size)
 
@@ -124,18 +134,10 @@ class VideoStore(PhotoStore):
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
-            path = self.path_for(sha)
-            if path.exists() and path.stat().st_size == size:
-                Path(tmp).unlink()
-                return StoredPhoto(sha, path, size)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, path)
+            return self._install(tmp, digest.hexdigest(), size)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _sync_dir(path.parent)
-        return StoredPhoto(sha, path, size)
 
     async def store_file(self, source: Path) -> StoredPhoto:
         return await self._retried(lambda _: self.put_file(source), b"")
