@@ -49,7 +49,7 @@ async def routed_groups(conn: aiosqlite.Connection, area: str | None) -> list[in
     return [int(r["chat_id"]) for r in await cur.fetchall()]
 
 
-UNKNOWN_CAMERA = "camera:?"  # bot.cameras.Camera.source of a camera nobody registered yet
+UNKNOWN_CAMERA = "camera:?"  # sightings.source of a camera nobody registered yet (bot.cameras.Camera)
 
 
 async def find_burst_event(

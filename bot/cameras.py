@@ -22,10 +22,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.alerts import enqueue_for_event
-from bot.camera_health import SilentCamera as SilentCamera  # bot/summaries.py looks for it here
-from bot.camera_health import camera_status as camera_status  # and bot/summary_view.py for this
-from bot.camera_health import silent_cameras
+from bot.alerts import UNKNOWN_CAMERA, enqueue_for_event
+from bot.camera_health import SilentCamera, silent_cameras
 from bot.geo import Point
 from storage.db import Database, iso, parse_iso, utcnow
 
@@ -75,7 +73,7 @@ class Camera:
     @property
     def source(self) -> str:
         """The sightings.source of its photos."""
-        return f"camera:{self.code}" if self.code else "camera:?"
+        return f"camera:{self.code}" if self.code else UNKNOWN_CAMERA
 
     def names(self) -> list[str]:
         """Names looked for in a subject or body: its code and its name rules."""

@@ -22,7 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.alerts import AREA_RADIUS_KM
-from bot.cameras import Cameras, SilentCamera
+from bot.camera_health import SilentCamera
+from bot.cameras import Cameras
 from bot.capture_time import RECEIPT_SOURCES
 from bot.config import Settings
 from bot.geo import Movement, Point, movement

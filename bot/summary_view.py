@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alert_view import rounding_note
-from bot.cameras import camera_status
+from bot.camera_health import camera_status
 from bot.geo import format_point, format_speed, rounded_movement
 from bot.i18n import t
 from bot.summaries import LeopardEvent, MoveRow, PlaceCount, Summary

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from bot.alerts import UNKNOWN_CAMERA
 from bot.camera_health import check_moved, record_mail, record_photo_time
 from bot.cameras import Camera, Cameras, coordinators
 from bot.capture_time import MailTimes
@@ -167,7 +168,7 @@ class MailIntake:
             ranger=CAMERA_RANGER,
             received_at=utcnow(),
             is_document=True,
-            source=camera.source if camera else "camera:?",
+            source=camera.source if camera else UNKNOWN_CAMERA,
             # A camera away from its station is where its GPS says, not at the station.
             station_code=station.code if station and not moved else None,
             gps_first=True,
