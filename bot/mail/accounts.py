@@ -79,12 +79,16 @@ class MailAccount:
     def key(self) -> str:
         """How mail_messages names this mailbox: UIDs mean something only within one folder of one
         account. The same for a mailbox moved between LW_MAIL_* and the file: its history stays."""
-        return f"{self.user}@{self.host}:{self.port_or_default}/{self.folder}".lower()
+        return f"{self.user}@{self.address}/{self.folder}".lower()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port_or_default}"
 
     @property
     def label(self) -> str:
         """For people: which mailbox, without the password."""
-        return f"mailbox {self.name} ({self.user} at {self.host}:{self.port_or_default})"
+        return f"mailbox {self.name} ({self.user} at {self.address})"
 
     def setting(self, what: str) -> str:
         """Where an admin changes `what` (user, password, tls, port, folder) for this mailbox."""

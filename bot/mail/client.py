@@ -104,9 +104,8 @@ class Mailbox:
             if isinstance(exc.__context__, imaplib.IMAP4.abort):
                 # IMAPClient words a connection dropped during LOGIN as a refused login: counted as one,
                 # three in a row would tell the admins to check a password that is right.
-                where = f"{self.account.host}:{self.account.port_or_default}"
                 raise MailError(
-                    "connect", self._scrub(f"{where} dropped the connection at login: {exc}")
+                    "connect", self._scrub(f"{self.account.address} dropped the connection at login: {exc}")
                 ) from None
             raise MailError(
                 "login", self._scrub(f"the server refused the login of {self.account.user}: {exc}")
@@ -114,11 +113,11 @@ class Mailbox:
         except ssl.SSLError as exc:
             raise MailError("tls", self._scrub(f"TLS with {self.account.host} failed: {exc}")) from None
         except OSError as exc:  # refused, unreachable, timed out
-            where = f"{self.account.host}:{self.account.port_or_default}"
-            raise MailError("connect", self._scrub(f"cannot reach {where}: {exc}")) from None
+            raise MailError("connect", self._scrub(f"cannot reach {self.account.address}: {exc}")) from None
         except imaplib.IMAP4.abort as exc:  # "socket error: EOF": the connection broke, not the protocol
-            where = f"{self.account.host}:{self.account.port_or_default}"
-            raise MailError("connect", self._scrub(f"{where} dropped the connection: {exc}")) from None
+            raise MailError(
+                "connect", self._scrub(f"{self.account.address} dropped the connection: {exc}")
+            ) from None
         except (IMAPClientError, ValueError, KeyError) as exc:
             raise MailError("protocol", self._scrub(f"IMAP error: {exc}")) from None
 
@@ -260,7 +259,7 @@ async def check_login(account: MailAccount) -> str:
         else:
             push = "the server offers no IMAP IDLE: polled every"
         return (
-            f"logged in as {account.user} at {account.host}:{account.port_or_default} "
+            f"logged in as {account.user} at {account.address} "
             f"(TLS: {account.tls}); folder {account.folder}: "
             f"{box.exists} message(s), {unseen} unread; {push} {account.poll_seconds:g} s"
         )
