@@ -180,8 +180,7 @@ def _integer(atom: str) -> str | None:
     return groups[0] if len(groups) == 1 else None
 
 
-def _dangerous(s: str, run: list[re.Match[str]]) -> bool:
-    kinds = [_kind(s, m) for m in run]
+def _dangerous(run: list[re.Match[str]], kinds: list[_Kind]) -> bool:
     if _Kind.DANGER in kinds or (_Kind.CLOCK_SECONDS in kinds and _Kind.DATE not in kinds):
         return True
     for i, k in enumerate(kinds):
@@ -233,10 +232,15 @@ def _number_spans(s: str) -> list[tuple[int, int]]:
             runs[-1].append(m)
         else:
             runs.append([m])
-    chosen = [run for run in runs if _dangerous(s, run)]
+    chosen, pairs = [], []
+    for run in runs:
+        kinds = [_kind(s, m) for m in run]
+        if _dangerous(run, kinds):
+            chosen.append(run)
+        elif _degree_pair(run, kinds):
+            pairs.append(run)
     # "43 5" alone reads as a count ("at 10 2 cubs"), but beside another such pair or a blanked position
     # it is degrees and a tenth (or a minute) of an axis: "43 5 и 51 8". Then it goes too.
-    pairs = [run for run in runs if run not in chosen and _degree_pair(s, run)]
     if len(pairs) >= 2 or (pairs and chosen):
         chosen = sorted([*chosen, *pairs], key=lambda run: run[0].start())
     spans: list[tuple[int, int]] = []
@@ -249,9 +253,9 @@ def _number_spans(s: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _degree_pair(s: str, run: list[re.Match[str]]) -> bool:
+def _degree_pair(run: list[re.Match[str]], kinds: list[_Kind]) -> bool:
     """Two plain integers that could be whole degrees and one more digit of them: "43 5", "051 8"."""
-    if len(run) != 2 or any(_kind(s, m) is not _Kind.SAFE for m in run):
+    if len(run) != 2 or any(k is not _Kind.SAFE for k in kinds):
         return False
     first, second = (_integer(m[0]) for m in run)
     return first is not None and second is not None and 2 <= len(first) <= 3 and int(first) <= 180
