@@ -49,14 +49,18 @@ async def camera_world(
 ) -> AsyncIterator[tuple[Services, MailPoller]]:
     """A station, camera CAM-17 at it, and one registered coordinator group (so alerts are queued)."""
     svc, poller = await start(mail_settings(tmp_path, imap), detector)
+    await furnish(svc, poller)
+    yield svc, poller
+    await svc.close()
+
+
+async def furnish(svc: Services, poller: MailPoller) -> None:
     await svc.stations.add("UST-04", Point(43.21, 51.87), "Spring", "UST")
     await poller.intake.cameras.add("CAM-17", "UST-04", [_sender_rule()])
     await svc.db.execute(
         "INSERT INTO groups (chat_id, title, language, created_at) VALUES (?, 'C', 'en', ?)",
         (GROUP, iso(utcnow())),
     )
-    yield svc, poller
-    await svc.close()
 
 
 def _sender_rule() -> Any:
@@ -348,12 +352,7 @@ async def test_photos_of_different_cameras_are_never_one_burst(
 
     svc, poller = await start(mail_settings(tmp_path, imap, mail_allow="@cameras.example"), detector)
     try:
-        await svc.stations.add("UST-04", Point(43.21, 51.87), "Spring", "UST")
-        await poller.intake.cameras.add("CAM-17", "UST-04", [_sender_rule()])
-        await svc.db.execute(
-            "INSERT INTO groups (chat_id, title, language, created_at) VALUES (?, 'C', 'en', ?)",
-            (GROUP, iso(utcnow())),
-        )
+        await furnish(svc, poller)  # as camera_world, with LW_MAIL_ALLOW set
         photos = leopard_variants(4)
         # CAM-17 at its station, then two cameras nobody registered (allow-listed, no GPS), minutes apart.
         senders = [SENDER, "new1@cameras.example", "new2@cameras.example", "new2@cameras.example"]
