@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app import build_application, running  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.detector import OnnxLeopardDetector  # noqa: E402
-from bot.emulator import BotApiEmulator  # noqa: E402
+from emulator import BotApiEmulator  # noqa: E402
 from storage.db import Database, iso, utcnow  # noqa: E402
 
 GROUP = -100_100

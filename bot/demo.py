@@ -16,8 +16,8 @@ from typing import Any
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
-from bot.emulator import BotApiEmulator
 from bot.mail.sample import camera_mail_demo
+from emulator import BotApiEmulator
 
 SAMPLES = Path(__file__).parent / "samples"
 ADMIN_ID, RANGER_ID, GROUP_ID = 900_001, 700_001, -100_555_0001

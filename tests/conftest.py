@@ -16,8 +16,8 @@ from PIL import Image
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
-from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.services import Services
+from emulator import BotApiEmulator, EmulatedUser
 
 SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"

@@ -1,4 +1,4 @@
-"""The emulator speaks the official Bot API (bot/emulator/spec/api.json, Bot API 10.1).
+"""The emulator speaks the official Bot API (emulator/spec/api.json, Bot API 10.1).
 
 Every test using the `emu` fixture is already a conformance test (the fixture fails on any entry of
 emu.spec_violations); these tests drive one broad scenario on purpose and prove that the checks catch
@@ -16,8 +16,8 @@ import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from bot.emulator import BotApiEmulator, conformance, registry
-from bot.emulator.params import Upload
+from emulator import BotApiEmulator, conformance, registry
+from emulator.params import Upload
 from tests.conftest import Team, eventually
 
 VENDORED = Path(conformance.__file__).with_name("spec")

@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import leopard_variants
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot import demo
 from bot.demo import run_demo
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 
 
 async def test_demo_shows_alerts_movement_and_summary(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,8 @@ from bot.cli import main
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
 from bot.doctor import run_checks
-from bot.emulator import BotApiEmulator
 from bot.notices import queue_admin_notice
+from emulator import BotApiEmulator
 from storage.db import Database
 from tests.conftest import ADMIN, GROUP, eventually, start_team
 

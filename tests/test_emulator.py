@@ -23,7 +23,7 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.emulator import ApiError, BotApiEmulator, EmulatedUser
+from emulator import ApiError, BotApiEmulator, EmulatedUser
 
 
 def jpeg(width: int = 640, height: int = 480, color: tuple[int, int, int] = (200, 150, 40)) -> bytes:

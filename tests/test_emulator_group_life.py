@@ -11,7 +11,7 @@ from PIL import Image
 from telegram import Bot, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 
 
 def jpeg(width: int = 640, height: int = 480) -> bytes:

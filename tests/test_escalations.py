@@ -10,9 +10,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.emulator import BotApiEmulator
 from bot.exports import export
 from bot.summaries import build_summary
+from emulator import BotApiEmulator
 from tests.conftest import GROUP, RANGER, Team, eventually
 from tests.test_exports import validate_camtrapdp
 

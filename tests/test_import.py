@@ -10,9 +10,9 @@ import pytest
 from bot import import_cli
 from bot.cli import main
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
 from bot.geo import Point
 from bot.stations import Stations
+from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP
 from tests.test_intake import exif_jpeg

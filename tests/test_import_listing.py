@@ -11,11 +11,11 @@ import pytest
 
 from bot import import_cli
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
 from bot.folders import Skipped
 from bot.geo import Point
 from bot.importer import ImportReport
 from bot.stations import Stations
+from emulator import BotApiEmulator
 from storage.db import Database
 from tests.test_import import value
 

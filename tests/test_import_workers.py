@@ -14,10 +14,10 @@ from bot import import_cli
 from bot.config import Settings
 from bot.detector import DEFAULT_THRESHOLD
 from bot.detector_pool import DetectorPool, threads_per_worker
-from bot.emulator import BotApiEmulator
 from bot.geo import Point
 from bot.images import UnreadableImage
 from bot.stations import Stations
+from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP, leopard_variants
 from tests.test_import import value

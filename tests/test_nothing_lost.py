@@ -26,7 +26,7 @@ from PIL import Image
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
 from bot.doctor import run_checks
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from storage.photos import PhotoStore, StoredPhoto
 from tests.conftest import ADMIN, SAMPLES, Team, eventually, start_team
 from tests.test_crash import RANGER_ID, count, seed, start_bot, wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from bot.emulator.textfmt import utf16_len
+from emulator.textfmt import utf16_len
 from tests.conftest import GROUP, Team, eventually
 
 LEOPARD = "🐆"  # outside the BMP: one Python character, two UTF-16 units

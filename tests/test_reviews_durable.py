@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.detector import OnnxLeopardDetector
-from bot.emulator import BotApiEmulator, EmulatedUser
+from emulator import BotApiEmulator, EmulatedUser
 from tests.conftest import GROUP, RANGER, Team, eventually, start_team
 
 TOLD_RU = "Координаторы подтвердили: наблюдение #1"

@@ -18,10 +18,10 @@ from PIL import Image
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.detector import Detection
-from bot.emulator import BotApiEmulator
 from bot.groups import Group
 from bot.summaries import build_summary, render_summary
 from bot.summary_schedule import last_occurrence, week_before
+from emulator import BotApiEmulator
 from handlers import summaries as handlers_summaries
 from storage.db import Database, iso
 from tests.conftest import ADMIN, GROUP, RANGER, SAMPLES, Team

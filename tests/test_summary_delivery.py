@@ -13,7 +13,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from storage.db import iso
 from tests.conftest import ADMIN, GROUP, RANGER, Team
 from tests.test_summaries import AQTAU, NoDetector, seed_recent

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.emulator.textfmt import format_text, utf16_len
 from bot.tg_text import KEEP, Line, fit, shorten, split, visible_length
+from emulator.textfmt import format_text, utf16_len
 
 TITLE = "🐆 <b>Leopard</b> 0.91 · sighting #7"
 STATUS_HEAD = "✅ Confirmed leopard: "

@@ -14,10 +14,10 @@ import pytest
 
 from bot import import_cli
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
 from bot.geo import Point
 from bot.movement import latest_unconfirmed_move, previous_moves
 from bot.stations import Stations
+from emulator import BotApiEmulator
 from storage.db import Database, iso, migrations, utcnow
 from tests.conftest import GROUP, Team, leopard_variants
 from tests.test_capture_time import HC500, HC600, SHARED_FILES, hyperfire_note, with_exif

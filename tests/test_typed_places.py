@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.config import ConfigError, Settings
-from bot.emulator import EmulatedUser
 from bot.geo import Point
 from bot.region import DEFAULT_REGION, Placement, Region
+from emulator import EmulatedUser
 from tests.conftest import Team, eventually
 
 SWAPPED_DATA, TYPED_DATA = "sw:43.21000:51.87000", "sw:51.87000:43.21000"

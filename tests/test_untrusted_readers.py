@@ -20,8 +20,8 @@ import openpyxl
 import pytest
 
 import bot.summary_delivery as summary_delivery
-from bot.emulator import EmulatedUser
 from bot.geo import Point, distance_km, round_point
+from emulator import EmulatedUser
 from storage.db import iso
 from tests.conftest import GROUP, SAMPLES, Team, eventually, leopard_variants
 from tests.test_exports import table, validate_camtrapdp

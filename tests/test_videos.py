@@ -20,9 +20,9 @@ from PIL import Image
 
 from bot import import_cli
 from bot.config import Settings
-from bot.emulator import BotApiEmulator
 from bot.geo import Point
 from bot.stations import Stations
+from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.clips import JACKAL, LEOPARD, jackal_clip, leopard_clip, make_clip
 from tests.conftest import GROUP, Team

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from bot.access import Role
-from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.i18n import t
+from emulator import BotApiEmulator, EmulatedUser
 from tests.conftest import ADMIN, GROUP, RANGER, Team, eventually
 
 VERDICT = re.compile(r"Coordinators (confirmed|reviewed) sighting #")

@@ -93,7 +93,7 @@ class World:
         self.update_cond = asyncio.Condition()
         self.poll_generation = 0
         self.closing = False
-        # What real groups do (see bot/emulator/groups.py for the helpers that set these).
+        # What real groups do (see emulator/groups.py for the helpers that set these).
         self.migrated: dict[int, int] = {}  # basic group id -> the supergroup it became
         self.topics: dict[int, dict[int, dict[str, Any]]] = {}  # forum id -> thread id -> state
         self.general_closed: set[int] = set()

@@ -25,7 +25,7 @@ _MAX_BODY = 64 * 1024 * 1024
 
 
 class BotApiEmulator(GroupLifeMixin):
-    """In-process Telegram Bot API for tests and demos; see bot/emulator/__init__.py for usage."""
+    """In-process Telegram Bot API for tests and demos; see emulator/__init__.py for usage."""
 
     def __init__(
         self,
@@ -192,7 +192,7 @@ class BotApiEmulator(GroupLifeMixin):
 
     @property
     def spec_violations(self) -> list[str]:
-        """Where calls, results or errors strayed from the Bot API spec (bot/emulator/conformance.py).
+        """Where calls, results or errors strayed from the Bot API spec (emulator/conformance.py).
 
         The live list: a test that provokes violations on purpose checks and clears it.
         """
