@@ -43,8 +43,8 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bot.detector import DEFAULT_MODEL, INT8_MODEL, OnnxLeopardDetector  # noqa: E402
-from bot.detector_prep import batch, decode, windows  # noqa: E402
+from bot.detection.model import DEFAULT_MODEL, INT8_MODEL, OnnxLeopardDetector  # noqa: E402
+from bot.detection.prep import batch, decode, windows  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
 SAMPLES = REPO / "bot" / "samples"

@@ -2,7 +2,7 @@
 
     python bench/e2e.py --rangers 4 --photos 10
 
-The detector is the bot's default (`auto`: INT8 on a CPU with fast INT8, see bot/precision.py);
+The detector is the bot's default (`auto`: INT8 on a CPU with fast INT8, see bot/detection/precision.py);
 `--precision fp32` measures the reference model instead.
 
 Prints JSON: end-to-end photos/s (first photo sent -> last alert delivered), detector-only photos/s
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application, running  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.detector import OnnxLeopardDetector  # noqa: E402
+from bot.detection.model import OnnxLeopardDetector  # noqa: E402
 from emulator import BotApiEmulator  # noqa: E402
 from storage.db import Database, iso, utcnow  # noqa: E402
 

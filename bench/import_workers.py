@@ -34,10 +34,10 @@ if str(REPO) not in sys.path:  # allow `python bench/import_workers.py` without 
     sys.path.insert(0, str(REPO))
 
 from bot.config import Settings  # noqa: E402
-from bot.detector_pool import DetectorPool, available_cores  # noqa: E402
-from bot.folders import scan  # noqa: E402
-from bot.geo import Point  # noqa: E402
+from bot.detection.pool import DetectorPool, available_cores  # noqa: E402
+from bot.geo.points import Point  # noqa: E402
 from bot.importer import import_folder  # noqa: E402
+from bot.media.folders import scan  # noqa: E402
 from bot.services import Services  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"

@@ -43,8 +43,8 @@ from imapclient import IMAPClient  # noqa: E402
 from bot.app import build_application, running  # noqa: E402
 from bot.cameras import Cameras, parse_rule  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.detector import OnnxLeopardDetector  # noqa: E402
-from bot.geo import Point  # noqa: E402
+from bot.detection.model import OnnxLeopardDetector  # noqa: E402
+from bot.geo.points import Point  # noqa: E402
 from bot.mail.poller import WATCHERS  # noqa: E402
 from bot.mail.sample import camera_email, camera_jpeg  # noqa: E402
 from bot.stations import Stations  # noqa: E402

@@ -9,7 +9,7 @@ and decoder do real work:
 - MJPEG AVI, 1920x1080, 15 fps (what many camera traps write: every frame a JPEG);
 plus the real camera-trap clips in ../shared/samples/videos (tiny: 106x60 test assets).
 
-For each: "sample" is bot.video.FrameSampler alone (demux, decode, downscale to 1280 px, JPEG) and
+For each: "sample" is bot.media.video.FrameSampler alone (demux, decode, downscale to 1280 px, JPEG) and
 "detect" the detector on the sampled frames (at most 60 per clip, 2 per second). CPU seconds are
 process CPU time (all threads). Per minute of video: decoding grows with the length of the clip (an
 H.264 clip is decoded frame by frame), detection does not (a 1-minute clip gets the same 60 frames as
@@ -39,10 +39,10 @@ if str(REPO) not in sys.path:  # allow `python bench/video.py` without installin
     sys.path.insert(0, str(REPO))
 
 from bot.config import Settings  # noqa: E402
-from bot.detector import OnnxLeopardDetector  # noqa: E402
+from bot.detection.model import OnnxLeopardDetector  # noqa: E402
 from bot.intake import PhotoIntake, Ranger  # noqa: E402
+from bot.media.video import FrameSampler  # noqa: E402
 from bot.services import Services  # noqa: E402
-from bot.video import FrameSampler  # noqa: E402
 from bot.video_intake import Clip  # noqa: E402
 from tests.clips import LEOPARD, make_clip  # noqa: E402
 from tests.conftest import leopard_variants  # noqa: E402

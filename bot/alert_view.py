@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 from PIL import ImageDraw
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.capture_time import of_row
 from bot.config import Settings
-from bot.coordinates import redact_coordinates
-from bot.geo import (
+from bot.geo.coordinates import redact_coordinates
+from bot.geo.points import (
     Point,
     format_point,
     format_speed,
@@ -28,11 +27,12 @@ from bot.geo import (
     rounded_movement,
     rounding_slack_km,
 )
-from bot.i18n import t
-from bot.images import open_image
+from bot.media.capture_time import of_row
+from bot.media.images import open_image
+from bot.media.time_text import by_receipt_note, time_line
 from bot.movement import Move, latest_unconfirmed_move, previous_moves
-from bot.tg_text import CAPTION_LIMIT, KEEP, Line, fit, shorten
-from bot.time_text import by_receipt_note, time_line
+from bot.text.i18n import t
+from bot.text.tg_text import CAPTION_LIMIT, KEEP, Line, fit, shorten
 from storage.db import Database, parse_iso
 from storage.photos import PhotoStore
 
@@ -222,7 +222,7 @@ async def _stations(db: Database) -> tuple[list[str], list[str]]:
     return [r["code"] for r in rows], [r["name"] for r in rows if r["name"]]
 
 
-STATION_HIDDEN = "[station hidden]"  # in the style of bot.redaction's "[position hidden]"
+STATION_HIDDEN = "[station hidden]"  # in the style of bot.geo.redaction's "[position hidden]"
 # Rangers type codes on Russian and Kazakh keyboards too ("УСТ-04"), with whatever dash the phone gives.
 _LETTERS = "A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі"
 _DASHES = "\\-\u2010-\u2015\u2212\ufe63\uff0d"
@@ -232,7 +232,7 @@ _DASHED_CODE = re.compile(rf"(?<![\w{_DASHES}])[{_LETTERS}]{{2,6}}[{_DASHES}]\d{
 def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> str:
     """The text without station codes or station names: with the station list either is the place.
 
-    Fail-closed like bot.redaction: every dashed code ("UST-04", "ұст–4") goes, registered or not; so
+    Fail-closed like bot.geo.redaction: every dashed code ("UST-04", "ұст–4") goes, registered or not; so
     does letters-then-a-registered-station's-number with a space or nothing between ("ust 4", "UST04"),
     even where it was "card 4". A name goes whole and by each capitalised word of it ("Kaskyrbulak
     spring", "kaskyrbulak"), in any case.
@@ -254,7 +254,7 @@ def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> st
 
 def photo_with_boxes(photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600) -> bytes:
     """The stored photo, upright, scaled for Telegram, with the detector's box drawn in."""
-    # max_side: a 200 MP phone original is decoded at a reduced size (bot.images), never in full.
+    # max_side: a 200 MP phone original is decoded at a reduced size (bot.media.images), never in full.
     image, (width, height) = open_image(photos.read(sha256), max_side=max_side)
     image = image.convert("RGB")
     # Never above what was decoded: a thumbnail stands in for a 200 MP original and is not blown up.

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.capture_time import CAMERA_SOURCES, RECEIPT_SOURCES, CaptureTime, TimeSource, sql_list
-from bot.geo import Point, distance_km
+from bot.geo.points import Point, distance_km
+from bot.media.capture_time import CAMERA_SOURCES, RECEIPT_SOURCES, CaptureTime, TimeSource, sql_list
 from storage.db import iso, utcnow
 
 # A point with no station takes the area of the nearest station within this distance.

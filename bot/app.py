@@ -13,11 +13,11 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import Settings
-from bot.detector import Detector
-from bot.i18n import LANGUAGES, pick_language, t
+from bot.detection.model import Detector
 from bot.inbox import Inbox, InboxBot, mark_done
 from bot.mail import poller as mail_poller
 from bot.services import Services
+from bot.text.i18n import LANGUAGES, pick_language, t
 from handlers import storage_trouble
 from handlers import summaries as summary_handlers
 from handlers.common import drain_outbox

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from bot.geo import Point, distance_km
+from bot.geo.points import Point, distance_km
 from storage.db import Database, iso, parse_iso, utcnow
 
 if TYPE_CHECKING:

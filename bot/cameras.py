@@ -24,7 +24,7 @@ import aiosqlite
 
 from bot.alerts import UNKNOWN_CAMERA, enqueue_for_event
 from bot.camera_health import SilentCamera, silent_cameras
-from bot.geo import Point
+from bot.geo.points import Point
 from storage.db import Database, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bot import export_cli, import_cli
 from bot.config import ConfigError, Settings
-from bot.detector import ModelError, OnnxLeopardDetector, UnreadableImage
-from bot.folders import iter_images
+from bot.detection.model import ModelError, OnnxLeopardDetector, UnreadableImage
+from bot.media.folders import iter_images
 
 
 def main(argv: Sequence[str] | None = None) -> int:

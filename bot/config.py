@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.detector import DEFAULT_THRESHOLD
-from bot.geo import DEFAULT_MAX_KM_PER_DAY
-from bot.precision import PRECISIONS
-from bot.region import DEFAULT_REGION, Region
+from bot.detection.model import DEFAULT_THRESHOLD
+from bot.detection.precision import PRECISIONS
+from bot.geo.points import DEFAULT_MAX_KM_PER_DAY
+from bot.geo.region import DEFAULT_REGION, Region
 
 PREFIX = "LW_"
 OPTIONAL_PATHS = ("protected_areas", "mailboxes_file")  # paths whose default is None, not a Path

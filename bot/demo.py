@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from bot.mail.sample import camera_mail_demo
 from emulator import BotApiEmulator
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from bot.detector import ModelError, OnnxLeopardDetector
+from bot.detection.model import ModelError, OnnxLeopardDetector
 from bot.mail.accounts import MailAccount
 from bot.notices import undelivered_admin_notices
 from storage.db import Database

@@ -1,7 +1,7 @@
 """Sightings out of the bot for coordinators and scientists: Darwin Core CSV and XLSX, GeoJSON, KML and
 Camtrap DP 1.0.2 (which standard each follows: README, "Exports").
 
-Coordinates are snapped with bot.geo.round_point unless the caller may see exact ones (trusted group
+Coordinates are snapped with bot.geo.points.round_point unless the caller may see exact ones (trusted group
 or an admin in private); captions are never exported because rangers type coordinates into them.
 A rounded export has no station codes or names either: anyone with the station list would read the
 exact place from them. Each station gets a made-up alias instead (StationAliases). Every format that
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.capture_time import CAMERA_SOURCES
-from bot.geo import Point, round_point
+from bot.geo.points import Point, round_point
+from bot.media.capture_time import CAMERA_SOURCES
 from bot.summaries import AreaFinder, load_stations
 from storage.db import Database, iso, parse_iso
 
@@ -38,7 +38,7 @@ MEDIA_TYPES = {
 # Columns that later migrations add (0008: where the capture time came from; 0009: videos). Exports
 # use them when the database has them, and work the same without.
 OPTIONAL_COLUMNS = ("time_source", "clock_issue", "video_sha256", "frame_seconds")
-# Capture-time sources that are the camera's own clock (bot.capture_time, sightings.time_source); any
+# Capture-time sources that are the camera's own clock (bot.media.capture_time, sightings.time_source); any
 # other source (the Telegram message date, a forward's date, a file's time) is not, and exports say so.
 CAMERA_TIME_SOURCES = frozenset(source.value for source in CAMERA_SOURCES)
 _KM_PER_DEGREE = 111.32

@@ -9,9 +9,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.config import Settings
-from bot.detector_pool import DetectorPool, available_cores
-from bot.folders import scan
+from bot.detection.pool import DetectorPool, available_cores
 from bot.importer import IMPORT_RANGER, ImportReport, import_folder
+from bot.media.folders import scan
 from bot.services import Services
 from bot.sightings import Ranger, SightingError
 from storage.db import utcnow
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    # Detection in worker processes (bot/detector_pool.py); without --workers (tests), in this one.
+    # Detection in worker processes (bot/detection/pool.py); without --workers (tests), in this one.
     workers = getattr(args, "workers", None)
     pool = None
     if workers:

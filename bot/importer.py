@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.detector_pool import ReadAhead
-from bot.folders import HIDDEN, FolderScan, Skipped, scan
+from bot.detection.pool import ReadAhead
 from bot.import_clocks import ClockTally
 from bot.intake import Receipt
+from bot.media.folders import HIDDEN, FolderScan, Skipped, scan
 from bot.services import Services
 from bot.sightings import PhotoIntake, Ranger, SightingError
 from bot.video_intake import Clip

@@ -17,10 +17,10 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.geo import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
-from bot.i18n import t
-from bot.images import UnreadableImage, open_image
+from bot.geo.points import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
 from bot.map_layers import ONE_ANIMAL, TWO_ANIMALS, Canvas, MapMove, Shape, move_between, points_of
+from bot.media.images import UnreadableImage, open_image
+from bot.text.i18n import t
 
 # Mangystau region with a margin: what the map shows when there is nothing to show.
 FALLBACK_BBOX = (41.0, 50.0, 46.0, 57.0)  # south, west, north, east
@@ -281,7 +281,7 @@ def render_map(
     sightings by status and the moves between leopard events.
 
     With grid_km (untrusted groups) sightings and move ends are snapped to that grid first, and each
-    move's km, days and verdict are worked out from the grid cells (bot.geo.rounded_movement), so the
+    move's km, days and verdict are worked out from the grid cells (bot.geo.points.rounded_movement), so the
     picture holds no more precision than the group may see; stations are not drawn at all: a station is
     an exact point, its code and its hull corners lead back to it; `labels` (see area_labels) name the
     areas instead, at grid nodes.

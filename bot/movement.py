@@ -1,7 +1,7 @@
 """Movement analysis: could one leopard have made the move between two confirmed sightings?
 
 A sighting whose camera clock looks wrong (sightings.clock_issue) never counts: its time is not when
-the animal was there. One timed by its receipt or file (bot.capture_time) counts, but the Move says so,
+the animal was there. One timed by its receipt or file (bot.media.capture_time) counts, but the Move says so,
 and every reader of it prints the caveat.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.capture_time import RECEIPT_SOURCES, CaptureTime, of_row, sql_list
-from bot.geo import Movement, Point, movement
+from bot.geo.points import Movement, Point, movement
+from bot.media.capture_time import RECEIPT_SOURCES, CaptureTime, of_row, sql_list
 from storage.db import Database, iso, parse_iso
 
 _RECEIPT = f"s.time_source IN {sql_list(RECEIPT_SOURCES)} AS by_receipt"
@@ -24,7 +24,7 @@ class Move:
     other_taken: datetime
     move: Movement
     # Where the other sighting was, so a reader who may only see grid cells gets the move worked out
-    # from the cells (bot.geo.rounded_movement), and its area in place of the station code.
+    # from the cells (bot.geo.points.rounded_movement), and its area in place of the station code.
     other_point: Point
     other_area: str | None
     other_by_receipt: bool = False  # the other sighting's time is when it was received, not taken

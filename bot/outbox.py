@@ -25,9 +25,9 @@ from telegram.error import BadRequest, TelegramError
 from bot.alert_view import build_alert, photo_with_boxes
 from bot.config import Settings
 from bot.groups import Groups
-from bot.i18n import t
 from bot.notices import queue_admin_notice
 from bot.telegram_errors import Failure, Fate, classify
+from bot.text.i18n import t
 from storage.db import Database, iso, utcnow
 from storage.photos import PhotoStore
 

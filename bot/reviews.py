@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from bot.access import Role
 from bot.alerts import queue_refresh
-from bot.i18n import t
 from bot.notices import queue_notice
+from bot.text.i18n import t
 from storage.db import Database, iso, utcnow
 
 DECISIONS = ("confirmed", "rejected", "other")

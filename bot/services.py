@@ -10,7 +10,7 @@ from telegram.ext import CallbackContext
 
 from bot.access import Access
 from bot.config import Settings
-from bot.detector import Detector, OnnxLeopardDetector
+from bot.detection.model import Detector, OnnxLeopardDetector
 from bot.groups import Groups
 from bot.notices import NoticeSender
 from bot.outbox import OutboxSender

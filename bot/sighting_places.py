@@ -14,8 +14,8 @@ from enum import Enum
 import aiosqlite
 
 from bot.alerts import enqueue_for_event
-from bot.coordinates import parse_coordinates
-from bot.geo import CoordinateError, Point
+from bot.geo.coordinates import parse_coordinates
+from bot.geo.points import CoordinateError, Point
 from bot.stations import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso
 

@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alerts import enqueue_for_event, find_burst_event
-from bot.capture_time import CaptureTime, capture_time
-from bot.detector import Detection, Detector
-from bot.exif import PhotoMeta, read_meta
-from bot.images import UnreadableImage
+from bot.detection.model import Detection, Detector
 from bot.intake import PhotoIntake as PhotoIntake
 from bot.intake import Ranger as Ranger
 from bot.intake import Receipt as Receipt
 from bot.intake import SightingError as SightingError
 from bot.intake import receipt_of_row, same_message
+from bot.media.capture_time import CaptureTime, capture_time
+from bot.media.exif import PhotoMeta, read_meta
+from bot.media.images import UnreadableImage
 from bot.sighting_places import LOCATION_RANK as LOCATION_RANK
 from bot.sighting_places import CaptionEdit as CaptionEdit
 from bot.sighting_places import Edit as Edit

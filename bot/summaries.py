@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 from bot.alerts import AREA_RADIUS_KM
 from bot.camera_health import SilentCamera
 from bot.cameras import Cameras
-from bot.capture_time import RECEIPT_SOURCES
 from bot.config import Settings
-from bot.geo import Movement, Point, movement
+from bot.geo.points import Movement, Point, movement
 from bot.groups import Group
+from bot.media.capture_time import RECEIPT_SOURCES
 from storage.db import Database, iso, parse_iso
 
 LEOPARD_LABELS = ("leopard", "snow leopard")
@@ -54,7 +54,7 @@ class LeopardEvent:
     point: Point | None
     photo_sha256: str
     photos: int
-    # From the event's first photo (bot.capture_time): a wrong camera clock is left out of the moves,
+    # From the event's first photo (bot.media.capture_time): a wrong camera clock is left out of the moves,
     # a receipt time is marked there.
     clock_ok: bool = True
     by_receipt: bool = False

@@ -25,15 +25,15 @@ from telegram.error import TelegramError
 
 from bot.export_tables import to_csv
 from bot.exports import ExportOptions, export_rows
-from bot.geo import round_point
+from bot.geo.points import round_point
 from bot.groups import Group
-from bot.i18n import t
 from bot.map_layers import MapMove, ProtectedAreasError, Shape, load_protected_areas
 from bot.maps import MapArea, MapPoint, MapStation, area_labels, contact_sheet, render_map
 from bot.notices import queue_admin_notice
 from bot.services import Services
 from bot.summaries import build_summary, follows, load_stations, render_summary, status_class
 from bot.telegram_errors import Failure, Fate, classify
+from bot.text.i18n import t
 from storage.db import iso, utcnow
 from storage.photos import PhotoStore
 

@@ -2,7 +2,7 @@
 
 Untrusted groups see areas only: no coordinates, and no station codes or names either, which anyone
 with the station list turns back into exact places (poaching risk); their moves are worked out from
-grid cells (bot.geo.rounded_movement). Trusted groups see station codes, and the coordinates of
+grid cells (bot.geo.points.rounded_movement). Trusted groups see station codes, and the coordinates of
 sightings made away from any station.
 """
 
@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 from bot.alert_view import rounding_note
 from bot.camera_health import camera_status
-from bot.geo import format_point, format_speed, rounded_movement
-from bot.i18n import t
+from bot.geo.points import format_point, format_speed, rounded_movement
+from bot.media.time_text import by_receipt_note
 from bot.summaries import LeopardEvent, MoveRow, PlaceCount, Summary
-from bot.tg_text import MESSAGE_LIMIT, visible_length
-from bot.time_text import by_receipt_note
+from bot.text.i18n import t
+from bot.text.tg_text import MESSAGE_LIMIT, visible_length
 
-# Rendering. Telegram's message limit is 4096 UTF-16 units of the parsed text (bot.tg_text); each
+# Rendering. Telegram's message limit is 4096 UTF-16 units of the parsed text (bot.text.tg_text); each
 # section shows its top rows and a count of the rest, and _fit() drops trailing rows if a long tail
 # of names still overflows.
 TOP = 8

@@ -14,9 +14,9 @@ from bot.access import Role
 from bot.alert_view import local_time
 from bot.camera_health import camera_status
 from bot.cameras import Assigned, Camera, CameraError, Cameras, parse_rule
-from bot.i18n import t
 from bot.services import services
-from bot.tg_text import split
+from bot.text.i18n import t
+from bot.text.tg_text import split
 from handlers.common import language_of, require
 
 

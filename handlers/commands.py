@@ -11,12 +11,12 @@ from telegram.ext import ContextTypes
 
 from bot.access import Role
 from bot.alert_view import local_time
-from bot.geo import CoordinateError, Point, format_point
-from bot.i18n import LANGUAGES, t
-from bot.ids import parse_id
+from bot.geo.points import CoordinateError, Point, format_point
 from bot.notices import reopen_refused_notices
 from bot.services import services
-from bot.tg_text import split
+from bot.text.i18n import LANGUAGES, t
+from bot.text.ids import parse_id
+from bot.text.tg_text import split
 from handlers.common import kick_outbox, language_of, require
 from storage.db import parse_iso
 

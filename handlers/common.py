@@ -11,12 +11,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.access import Role
-from bot.exif import DEFAULT_ZONE
-from bot.geo import format_point
-from bot.i18n import pick_language, t
+from bot.geo.points import format_point
+from bot.media.exif import DEFAULT_ZONE
+from bot.media.time_text import clock_warning
 from bot.services import services
 from bot.sightings import PhotoIntake, Ranger, Receipt
-from bot.time_text import clock_warning
+from bot.text.i18n import pick_language, t
 
 
 def ranger_of(update: Update) -> Ranger:

@@ -8,9 +8,9 @@ from telegram import ChatMember, Message, Update, User
 from telegram.ext import ContextTypes
 
 from bot.access import Role
-from bot.i18n import LANGUAGES, pick_language, t
 from bot.notices import queue_admin_notice
 from bot.services import services
+from bot.text.i18n import LANGUAGES, pick_language, t
 from handlers.common import group_language, kick_outbox, registered_group, require
 from handlers.summaries import reschedule
 

@@ -20,12 +20,12 @@ from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.access import Role
-from bot.coordinates import parse_coordinates
-from bot.geo import CoordinateError, Point
-from bot.i18n import t
-from bot.region import Placement, swap
+from bot.geo.coordinates import parse_coordinates
+from bot.geo.points import CoordinateError, Point
+from bot.geo.region import Placement, swap
 from bot.services import services
 from bot.stations import Station
+from bot.text.i18n import t
 from handlers.common import kick_outbox, language_of
 
 # The swap question keeps its answer in the buttons themselves ("sw:43.21000:51.87000" is the point to

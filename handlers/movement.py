@@ -16,12 +16,12 @@ from telegram.ext import ContextTypes
 
 from bot.access import Role
 from bot.alert_view import rounding_note
-from bot.geo import format_speed, movement, rounded_movement
-from bot.i18n import t
-from bot.ids import parse_id
+from bot.geo.points import format_speed, movement, rounded_movement
+from bot.media.time_text import by_receipt_note
 from bot.movement import Placed, load_placed
 from bot.services import services
-from bot.time_text import by_receipt_note
+from bot.text.i18n import t
+from bot.text.ids import parse_id
 from handlers.common import group_language
 
 

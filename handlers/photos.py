@@ -14,11 +14,11 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.geo import format_point
-from bot.i18n import t
+from bot.geo.points import format_point
 from bot.inbox import Inbox
 from bot.services import Services, services
 from bot.sightings import Edit, Receipt, SightingError
+from bot.text.i18n import t
 from handlers.common import intake_of, kick_outbox, language_of, receipt_text
 from handlers.escalations import escalate_keyboard
 from handlers.storage_trouble import defer, photo_not_stored, photo_stored, undefer

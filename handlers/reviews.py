@@ -18,9 +18,9 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.access import Role
-from bot.i18n import t
 from bot.reviews import DECISIONS, decide, may_decide, record_refusal, review_status
 from bot.services import services
+from bot.text.i18n import t
 from handlers.common import kick_outbox, language_of, registered_group
 
 log = logging.getLogger(__name__)

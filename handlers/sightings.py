@@ -1,5 +1,5 @@
 """/sighting 12: the photo with its box and the alert's caption, for any sighting, on request; for a
-video's sighting, then the clip (a clean copy, bot/video.py clean_copy).
+video's sighting, then the clip (a clean copy, bot/media/video.py clean_copy).
 
 In a group anyone may look again at what was alerted there; any other sighting only an active
 coordinator or admin may open, and then with the group's precision. Privately it is for coordinators
@@ -18,11 +18,11 @@ from telegram.ext import ContextTypes
 
 from bot.access import Role
 from bot.alert_view import Audience, build_view, group_audience, photo_with_boxes
-from bot.i18n import t
-from bot.ids import parse_id
+from bot.media.video import UnreadableVideo, clean_copy
 from bot.reviews import alerted_in
 from bot.services import Services, services
-from bot.video import UnreadableVideo, clean_copy
+from bot.text.i18n import t
+from bot.text.ids import parse_id
 from bot.video_intake import clip_of
 from handlers.common import language_of
 from storage.db import Database

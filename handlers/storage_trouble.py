@@ -19,10 +19,10 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.i18n import t
 from bot.inbox import DEFERRED, Inbox
 from bot.notices import queue_admin_notice
 from bot.services import services
+from bot.text.i18n import t
 from handlers.common import kick_outbox
 from storage.db import utcnow
 from storage.errors import StorageUnavailable

@@ -35,10 +35,10 @@ from telegram.ext import (
 from bot.access import Role
 from bot.exports import EXTENSIONS, FORMATS, ExportOptions, export
 from bot.groups import Group
-from bot.i18n import t
 from bot.services import Services, services
 from bot.summary_delivery import Outcome, deliver
 from bot.summary_schedule import last_occurrence, mark_sent, owed, was_sent, week_before
+from bot.text.i18n import t
 from handlers.common import Handler, language_of, registered_group, require
 from storage.db import iso
 

@@ -14,10 +14,10 @@ from telegram import Animation, Document, Message, Update, Video, VideoNote
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
-from bot.folders import VIDEO_SUFFIXES
-from bot.i18n import t
+from bot.media.folders import VIDEO_SUFFIXES
 from bot.services import services
 from bot.sightings import SightingError
+from bot.text.i18n import t
 from bot.video_intake import Clip
 from handlers.common import intake_of, language_of
 from handlers.photos import MAX_DOWNLOAD, answer, take_part

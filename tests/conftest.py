@@ -15,7 +15,7 @@ from PIL import Image
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from bot.services import Services
 from emulator import BotApiEmulator, EmulatedUser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
-from bot.geo import Point
+from bot.geo.points import Point
 
 EXPECTED = Point(43.21, 51.87)
 SOUTH_WEST = Point(-43.21, -51.87)

@@ -10,7 +10,7 @@ import pytest
 
 import bot.outbox as outbox_module
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from emulator import BotApiEmulator
 from tests.conftest import GROUP, Team, eventually, leopard_variants, start_team
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cameras import CameraError, Cameras, parse_rule
 from bot.config import Settings
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.mail.sample import camera_email
 from bot.stations import Stations
 from handlers.cameras import _removed

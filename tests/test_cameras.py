@@ -10,7 +10,7 @@ import pytest
 
 from bot.cameras import NAME, SENDER, CameraError, Cameras, Rule, parse_rule
 from bot.config import Settings
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.groups import Group
 from bot.mail.match import allowed, match_camera
 from bot.mail.parse import ARCHIVE, IMAGE, VIDEO, media_kind, parse_mail

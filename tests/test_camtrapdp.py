@@ -17,7 +17,7 @@ import pytest
 from bot.camtrapdp import TABLES
 from bot.config import Settings
 from bot.exports import ExportOptions, export
-from bot.geo import Point, round_point
+from bot.geo.points import Point, round_point
 from storage.db import Database
 from tests.test_exports import GRID, MONTH
 from tests.test_summaries import BASE, STATIONS, seed, sha_for

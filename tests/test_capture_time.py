@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import ExifTags, Image
 
-from bot.capture_time import ClockIssue, TimeSource, capture_time, from_camera
-from bot.detector import OnnxLeopardDetector
-from bot.exif import read_meta
-from bot.images import UnreadableImage, open_image
-from bot.makernotes import maker_note_time
+from bot.detection.model import OnnxLeopardDetector
+from bot.media.capture_time import ClockIssue, TimeSource, capture_time, from_camera
+from bot.media.exif import read_meta
+from bot.media.images import UnreadableImage, open_image
+from bot.media.makernotes import maker_note_time
 
 CAMERA_FILES = Path(__file__).resolve().parent / "data" / "camera-files"
 SHARED_FILES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "camera-files"

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import bot.detector as detector_module
-from bot.detector import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector, windows
-from bot.images import UnreadableImage, open_image
+import bot.detection.model as detector_module
+from bot.detection.model import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector, windows
+from bot.media.images import UnreadableImage, open_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"

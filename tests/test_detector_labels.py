@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.detector import JAGUAR, LEOPARD, SNOW_LEOPARD, Detection, OnnxLeopardDetector
+from bot.detection.model import JAGUAR, LEOPARD, SNOW_LEOPARD, Detection, OnnxLeopardDetector
 
 
 class FakeSession:

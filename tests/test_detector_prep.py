@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.detector import OnnxLeopardDetector, _peak_blob
-from bot.detector_prep import DECODE_SIDE, INPUT_SIZE, batch, decode, windows
+from bot.detection.model import OnnxLeopardDetector, _peak_blob
+from bot.detection.prep import DECODE_SIDE, INPUT_SIZE, batch, decode, windows
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 

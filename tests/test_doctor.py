@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from bot.doctor import run_checks
 from bot.notices import queue_admin_notice
 from emulator import BotApiEmulator

@@ -9,7 +9,7 @@ import pytest
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
-from bot.exif import DEFAULT_ZONE, PhotoMeta, UnreadableImage, _gps, read_meta, taken_utc
+from bot.media.exif import DEFAULT_ZONE, PhotoMeta, UnreadableImage, _gps, read_meta, taken_utc
 
 B, G = ExifTags.Base, ExifTags.GPS
 

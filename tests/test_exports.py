@@ -21,7 +21,7 @@ import pytest
 
 from bot import export_cli
 from bot.exports import ExportOptions, export
-from bot.geo import Point, round_point
+from bot.geo.points import Point, round_point
 from bot.occurrence import DWC_TERMS, EXTRA_COLUMNS
 from storage.db import Database
 from tests.conftest import ADMIN, GROUP

@@ -1,4 +1,4 @@
-"""Points, distances, movement speeds, map links and grid rounding (bot/geo.py)."""
+"""Points, distances, movement speeds, map links and grid rounding (bot/geo/points.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.coordinates import parse_coordinates
-from bot.geo import (
+from bot.geo.coordinates import parse_coordinates
+from bot.geo.points import (
     DEFAULT_MAX_KM_PER_DAY,
     CoordinateError,
     Movement,

@@ -13,7 +13,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, pick_language, t
+from bot.text.i18n import LOCALE_DIR, pick_language, t
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ("ru", "kk")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ids import parse_id
+from bot.text.ids import parse_id
 from tests.conftest import Team
 
 

@@ -10,7 +10,7 @@ import pytest
 from bot import import_cli
 from bot.cli import main
 from bot.config import Settings
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow

@@ -11,9 +11,9 @@ import pytest
 
 from bot import import_cli
 from bot.config import Settings
-from bot.folders import Skipped
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.importer import ImportReport
+from bot.media.folders import Skipped
 from bot.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database

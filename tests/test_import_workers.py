@@ -12,10 +12,10 @@ from PIL import Image
 
 from bot import import_cli
 from bot.config import Settings
-from bot.detector import DEFAULT_THRESHOLD
-from bot.detector_pool import DetectorPool, threads_per_worker
-from bot.geo import Point
-from bot.images import UnreadableImage
+from bot.detection.model import DEFAULT_THRESHOLD
+from bot.detection.pool import DetectorPool, threads_per_worker
+from bot.geo.points import Point
+from bot.media.images import UnreadableImage
 from bot.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow

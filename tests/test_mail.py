@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.mail.sample import camera_email, camera_jpeg
 from tests.conftest import ADMIN, Team, eventually, leopard_variants
 from tests.mailserver import ImapServer, imap_fixture  # noqa: F401 - the fixture

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
-from bot.geo import Point
+from bot.detection.model import OnnxLeopardDetector
+from bot.geo.points import Point
 from bot.mail.client import Mailbox
 from bot.mail.intake import MailIntake
 from bot.mail.poller import MailPoller

@@ -1,5 +1,6 @@
 """A camera e-mail's own times date photos and clips whose camera wrote no shot time: the receiving
-server's Received stamp, else the camera's Date header, else the fetch time (bot.capture_time.from_mail).
+server's Received stamp, else the camera's Date header, else the fetch time
+(bot.media.capture_time.from_mail).
 Mail goes through MailIntake.handle, as the poller hands it over, with the real services and detector."""
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import pytest
 
 from bot.alert_view import Audience, build_alert, build_view
 from bot.cameras import parse_rule
-from bot.capture_time import MailTimes, TimeSource, capture_time, from_mail
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from bot.exports import export
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.mail.intake import MailIntake
 from bot.mail.ledger import MessageRef
 from bot.mail.parse import parse_mail
 from bot.mail.sample import camera_email, camera_jpeg
+from bot.media.capture_time import MailTimes, TimeSource, capture_time, from_mail
 from bot.services import Services
 from storage.db import iso, parse_iso, utcnow
 from tests.conftest import GROUP, leopard_variants

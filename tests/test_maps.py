@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.geo import Point, distance_km, round_point
+from bot.geo.points import Point, distance_km, round_point
 from bot.map_layers import (
     LAND,
     ONE_ANIMAL,

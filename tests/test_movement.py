@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.movement import previous_moves
 from storage.db import Database, iso
 from tests.conftest import Team, eventually

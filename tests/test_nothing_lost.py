@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from bot.doctor import run_checks
 from emulator import BotApiEmulator
 from storage.photos import PhotoStore, StoredPhoto

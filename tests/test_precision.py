@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import bot.detector as detector_module
+import bot.detection.model as detector_module
 from bot.cli import main
 from bot.config import ConfigError, Settings
-from bot.detector import INT8_MODEL, MODEL_NAMES, ModelError, OnnxLeopardDetector
-from bot.precision import choose, fast_int8_feature
+from bot.detection.model import INT8_MODEL, MODEL_NAMES, ModelError, OnnxLeopardDetector
+from bot.detection.precision import choose, fast_int8_feature
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.coordinates import parse_coordinates, redact_coordinates
-from bot.geo import CoordinateError, Point, distance_km
+from bot.geo.coordinates import parse_coordinates, redact_coordinates
+from bot.geo.points import CoordinateError, Point, distance_km
 
 HIDDEN, LINK = "[position hidden]", "[link hidden]"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Settings
-from bot.detector import OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from emulator import BotApiEmulator, EmulatedUser
 from tests.conftest import GROUP, RANGER, Team, eventually, start_team
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.coordinates import parse_coordinates
-from bot.geo import CoordinateError
+from bot.geo.coordinates import parse_coordinates
+from bot.geo.points import CoordinateError
 from bot.stations import codes_in, match_codes, normalize_code
 
 

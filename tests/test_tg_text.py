@@ -1,11 +1,11 @@
-"""bot.tg_text: Telegram's UTF-16 measure of parsed HTML, and fitting captions and messages into it."""
+"""bot.text.tg_text: Telegram's UTF-16 measure of parsed HTML, and fitting captions and messages into it."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.tg_text import KEEP, Line, fit, shorten, split, visible_length
+from bot.text.tg_text import KEEP, Line, fit, shorten, split, visible_length
 from emulator.textfmt import format_text, utf16_len
 
 TITLE = "🐆 <b>Leopard</b> 0.91 · sighting #7"

@@ -14,7 +14,7 @@ import pytest
 
 from bot import import_cli
 from bot.config import Settings
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.movement import latest_unconfirmed_move, previous_moves
 from bot.stations import Stations
 from emulator import BotApiEmulator

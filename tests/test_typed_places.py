@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.config import ConfigError, Settings
-from bot.geo import Point
-from bot.region import DEFAULT_REGION, Placement, Region
+from bot.geo.points import Point
+from bot.geo.region import DEFAULT_REGION, Placement, Region
 from emulator import EmulatedUser
 from tests.conftest import Team, eventually
 

@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 
 import bot.summary_delivery as summary_delivery
-from bot.geo import Point, distance_km, round_point
+from bot.geo.points import Point, distance_km, round_point
 from emulator import EmulatedUser
 from storage.db import iso
 from tests.conftest import GROUP, SAMPLES, Team, eventually, leopard_variants

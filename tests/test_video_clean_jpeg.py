@@ -1,4 +1,4 @@
-"""bot/video_clean.py's JPEG segment walker on its own: lossless on every kind of JPEG a camera or an
+"""bot/media/video_clean.py's JPEG segment walker on its own: lossless on every kind of JPEG a camera or an
 encoder writes, strict about the rest (a frame it cannot parse raises, never comes back unchanged)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bot.video_clean import AS_IS, MjpegFrames, NotCleanable, packet_cleaner, strip_jpeg
+from bot.media.video_clean import AS_IS, MjpegFrames, NotCleanable, packet_cleaner, strip_jpeg
 from tests.clips import CAMERA_COMMENT, LEOPARD, _image, tagged_jpeg
 
 SMALL = _image(LEOPARD).resize((64, 48))

@@ -1,4 +1,5 @@
-"""bot/video.py on its own: which frames a clip gives, how much it decodes for them, and what it refuses."""
+"""bot/media/video.py on its own: which frames a clip gives, how much it decodes for them, what it
+refuses."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import av
 import pytest
 from PIL import Image
 
-import bot.video
-from bot.video import FrameSampler, UnreadableVideo, clean_copy, demuxer_for, probe, sample_times
+import bot.media.video
+from bot.media.video import FrameSampler, UnreadableVideo, clean_copy, demuxer_for, probe, sample_times
 from tests.clips import JACKAL, LEOPARD, make_clip
 
 DATA = Path(__file__).resolve().parent / "data" / "videos"
 
 
-def frames_of(source: bytes | Path) -> tuple[list[bot.video.Frame], FrameSampler]:
+def frames_of(source: bytes | Path) -> tuple[list[bot.media.video.Frame], FrameSampler]:
     with FrameSampler(source) as sampler:
         frames = []
         while batch := sampler.next_batch(4):
@@ -64,7 +65,7 @@ def test_a_long_clip_is_sought_through_not_decoded_through() -> None:
 
 
 def test_rare_keyframes_fall_back_to_keyframes_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.video, "DECODE_BUDGET", 40)
+    monkeypatch.setattr(bot.media.video, "DECODE_BUDGET", 40)
     frames, sampler = frames_of(long_clip(seconds=100, fps=5, keyframe_every=100))
     # No keyframe near enough to seek to; after 40 frames in order, keyframes only (one per 20 s).
     assert sampler.decoded < 60 and 2 <= len(frames) < 60

@@ -1,4 +1,4 @@
-"""The clip /sighting sends (bot/video.py clean_copy) tells no one where the camera stands.
+"""The clip /sighting sends (bot/media/video.py clean_copy) tells no one where the camera stands.
 
 Leopard locations attract poachers, and the copy goes to groups whose readers may only see rounded
 places. A trail camera's MJPEG AVI stores each frame as a whole JPEG, and many cameras write EXIF (with
@@ -18,7 +18,7 @@ import av
 import pytest
 from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 
-from bot.video import UnreadableVideo, clean_copy, probe
+from bot.media.video import UnreadableVideo, clean_copy, probe
 from tests.clips import (
     CAMERA_COMMENT,
     LEOPARD,

@@ -20,7 +20,7 @@ from PIL import Image
 
 from bot import import_cli
 from bot.config import Settings
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from bot.access import Role
-from bot.i18n import t
+from bot.text.i18n import t
 from emulator import BotApiEmulator, EmulatedUser
 from tests.conftest import ADMIN, GROUP, RANGER, Team, eventually
 

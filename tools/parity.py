@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.detector import DEFAULT_THRESHOLD, Box, Detection, OnnxLeopardDetector
-from bot.images import UnreadableImage, open_image
+from bot.detection.model import DEFAULT_THRESHOLD, Box, Detection, OnnxLeopardDetector
+from bot.media.images import UnreadableImage, open_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 

@@ -1,4 +1,4 @@
-"""Make the INT8 model (bot/models/efficientnet_lite2_int8.onnx) from the committed fp32 one.
+"""Make the INT8 model (bot/detection/models/efficientnet_lite2_int8.onnx) from the committed fp32 one.
 
     .venv/bin/pip install -e ".[quantize]"               # onnx + sympy, quantization-time only
     .venv/bin/python tools/quantize.py                   # writes the model, prints its SHA-256
@@ -10,7 +10,7 @@ activation ranges by MinMax over the calibration crops. The final classifier lay
 stays fp32 (its logits decide the leopard score, and it is 0.2 % of the network's work), and so do the
 stem and blocks 0-3 (see KEEP_FP32).
 
-Calibration crops are made by the detector's own code (bot/detector_prep.py: decode at the size the
+Calibration crops are made by the detector's own code (bot/detection/prep.py: decode at the size the
 windows need, the windows, each also mirrored), from photos that are not the ones the INT8 parity is
 judged on: the odd-numbered negatives of ../shared/eval (never a leopard, never a bundled sample) and
 the camera-trap and phone stills in ../shared/samples/camera-files. Both lists are printed.
@@ -36,9 +36,9 @@ if str(REPO) not in sys.path:  # allow `python tools/quantize.py` without instal
 
 import numpy as np  # noqa: E402
 
-from bot.detector import DEFAULT_MODEL, INT8_MODEL  # noqa: E402
-from bot.detector_prep import batch, decode, windows  # noqa: E402
-from bot.images import UnreadableImage  # noqa: E402
+from bot.detection.model import DEFAULT_MODEL, INT8_MODEL  # noqa: E402
+from bot.detection.prep import batch, decode, windows  # noqa: E402
+from bot.media.images import UnreadableImage  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
 CAMERA_FILES = REPO.parent / "shared" / "samples" / "camera-files"
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"calibration: {len(photos)} photos, {n} crops, method {args.method}")
     print("photos: " + ", ".join(p.name for p in photos))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
-    print(f"sha256 {digest}  (INT8_SHA256 in bot/detector.py)")
+    print(f"sha256 {digest}  (INT8_SHA256 in bot/detection/model.py)")
     return 0
 
 

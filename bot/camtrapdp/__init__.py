@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.camtrapdp.tables import Tables, build, z
 from bot.exports import ExportOptions, Precision, station_ids
-from bot.geo import Point
+from bot.geo.points import Point
 from bot.summaries import load_stations
 from bot.taxa import TAXA
 from storage.db import Database

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.exports import Precision, time_issue
-from bot.geo import Point, round_point
+from bot.geo.points import Point, round_point
 from bot.summaries import StationInfo
 from bot.taxa import Classification, classify
 from storage.db import parse_iso
@@ -34,7 +34,7 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
                ".avi": "video/x-msvideo", ".mkv": "video/x-matroska", ".3gp": "video/3gpp",
                ".webm": "video/webm", ".wmv": "video/x-ms-wmv", ".asf": "video/x-ms-asf",
                ".mpg": "video/mpeg", ".mpeg": "video/mpeg"}  # fmt: skip
-# By FFmpeg demuxer (bot/video.py), when the stored name has no telling extension.
+# By FFmpeg demuxer (bot/media/video.py), when the stored name has no telling extension.
 CONTAINER_TYPES = {"mov": "video/mp4", "avi": "video/x-msvideo", "matroska": "video/x-matroska",
                    "asf": "video/x-ms-asf", "mpeg": "video/mpeg"}  # fmt: skip
 

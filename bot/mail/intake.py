@@ -22,19 +22,19 @@ import aiosqlite
 from bot.alerts import UNKNOWN_CAMERA
 from bot.camera_health import check_moved, record_mail, record_photo_time
 from bot.cameras import Camera, Cameras, coordinators
-from bot.capture_time import MailTimes
 from bot.config import Settings
-from bot.exif import PhotoMeta, read_meta
-from bot.geo import Point, distance_km
-from bot.i18n import t
-from bot.images import UnreadableImage
+from bot.geo.points import Point, distance_km
 from bot.intake import PhotoIntake, Ranger, Receipt, SightingError
 from bot.mail.ledger import MAX_ATTEMPTS, Entry, Ledger, MessageRef
 from bot.mail.match import CameraMatch, match_camera
 from bot.mail.parse import Attachment, ParsedMail, parse_mail
+from bot.media.capture_time import MailTimes
+from bot.media.exif import PhotoMeta, read_meta
+from bot.media.images import UnreadableImage
 from bot.notices import queue_admin_notice, queue_notice
 from bot.sightings import Sightings
 from bot.stations import Station, Stations
+from bot.text.i18n import t
 from storage.db import Database, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)

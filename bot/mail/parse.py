@@ -7,7 +7,7 @@ Attachments are classified by their bytes, not by what the sender says they are 
 application/octet-stream, spam labels executables image/jpeg). Archives are never opened: no camera
 zips its photos, and a zip is how a 1 KB message becomes gigabytes.
 
-Its times (ParsedMail.times) date photos whose camera wrote no shot time (bot.capture_time.from_mail):
+Its times (ParsedMail.times) date photos whose camera wrote no shot time (bot.media.capture_time.from_mail):
 only the topmost Received header is read, the one our own mail server added on delivery; every header
 below it is whatever the sender wrote, and so is Date.
 """
@@ -25,7 +25,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
-from bot.capture_time import MailTimes
+from bot.media.capture_time import MailTimes
 
 IMAGE, VIDEO, ARCHIVE, OTHER = "image", "video", "archive", "other"
 MAX_PARTS = 64  # leaf parts looked at per message; cameras send one to five

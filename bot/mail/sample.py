@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from bot.geo import Point
+from bot.geo.points import Point
 
 if TYPE_CHECKING:
     from bot.mail.intake import MailOutcome

@@ -1,7 +1,7 @@
 """How a sighting's time is told to people: 'Taken 07:42, camera clock' only when a camera said so.
 
 One wording for alerts, /sighting (the same view), /compare and the ranger's receipt, so that nowhere
-does a receipt time read as a shot time (bot.capture_time says which is which).
+does a receipt time read as a shot time (bot.media.capture_time says which is which).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import html
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from bot.capture_time import CaptureTime, TimeSource
-from bot.i18n import t
+from bot.media.capture_time import CaptureTime, TimeSource
+from bot.text.i18n import t
 
 __all__ = ["by_receipt_note", "clock_warning", "time_line"]
 

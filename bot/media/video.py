@@ -21,12 +21,12 @@ import av.container
 import av.stream
 import av.video.stream
 
-from bot.images import MAX_PIXELS
-from bot.video_clean import packet_cleaner
+from bot.media.images import MAX_PIXELS
+from bot.media.video_clean import packet_cleaner
 
 SAMPLES_PER_SECOND = 2.0
 MAX_FRAMES = 60  # a long clip gets this many frames spread over its length, not more work
-# The detector sees 260 px windows of at most ~1040 px frames (bot/detector.py); 1280 keeps the stored
+# The detector sees 260 px windows of at most ~1040 px frames (bot/detection/model.py); 1280 keeps the stored
 # best frame sharp enough for the alert at a quarter of a 1080p frame's pixels.
 FRAME_SIDE = 1280
 # Frames decoded in order before a clip with long keyframe gaps is read keyframe by keyframe: a
@@ -284,7 +284,7 @@ def clean_copy(path: Path, info: VideoInfo) -> tuple[bytes, str]:
     its GPS fix into an MP4, a trail camera its position into every MJPEG frame's EXIF): what /sighting
     sends, since the reader may see only rounded places. No container, stream or chapter tags, no data,
     subtitle or attachment streams, no packet side data; MJPEG frames lose their EXIF, comment and maker
-    segments (bot/video_clean.py). Returns (bytes, file extension); raises UnreadableVideo rather than
+    segments (bot/media/video_clean.py). Returns (bytes, file extension); raises UnreadableVideo rather than
     send what it cannot clean."""
     muxer, ext = ("mp4", ".mp4") if info.mp4 else _REMUX.get(info.container, ("matroska", ".mkv"))
     out_buf = io.BytesIO()

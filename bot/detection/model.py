@@ -20,9 +20,9 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from bot.detector_prep import INPUT_SIZE, batch, decode, to_rgb, windows
-from bot.images import UnreadableImage
-from bot.precision import choose
+from bot.detection.precision import choose
+from bot.detection.prep import INPUT_SIZE, batch, decode, to_rgb, windows
+from bot.media.images import UnreadableImage
 
 MODEL_DIR = Path(__file__).parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "efficientnet_lite2.onnx"
@@ -115,7 +115,7 @@ class OnnxLeopardDetector:
         verify_checksum: bool = True,
         precision: str = "auto",
     ) -> None:
-        """precision ("auto", "int8", "fp32"; see bot/precision.py) picks the bundled model when no
+        """precision ("auto", "int8", "fp32"; see bot/detection/precision.py) picks the bundled model when no
         model_path is given. An explicit model_path runs as given; precision then only names it
         ("auto": int8 for the bundled INT8 file, else fp32)."""
         self.threshold = threshold

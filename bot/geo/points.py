@@ -1,6 +1,6 @@
 """Coordinates: validation, formatting, distances, movement checks and coarsening (WGS84).
 
-Parsing what rangers type lives in bot/coordinates.py."""
+Parsing what rangers type lives in bot/geo/coordinates.py."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot.geo import CoordinateError, Point
+from bot.geo.points import CoordinateError, Point
 
 # south,west,north,east: Mangystau oblast with a margin (41.2-45.6 N, 50.2-56.0 E).
 DEFAULT_REGION = "41.0,49.5,46.5,56.5"

@@ -18,9 +18,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from bot.detector import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector
-from bot.images import UnreadableImage
-from bot.precision import choose
+from bot.detection.model import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector
+from bot.detection.precision import choose
+from bot.media.images import UnreadableImage
 from storage.db import Database
 
 _worker: OnnxLeopardDetector | None = None
@@ -98,7 +98,7 @@ class DetectorPool:
 
     def warm_up(self) -> None:
         """Start every worker and load its model now (a broken model fails here, not mid-import)."""
-        sample = (Path(__file__).parent / "samples" / "neg_060_serengeti_jackal_1.jpg").read_bytes()
+        sample = (Path(__file__).parent.parent / "samples" / "neg_060_serengeti_jackal_1.jpg").read_bytes()
         try:
             for future in [self._pool.submit(_detect, sample) for _ in range(self.workers)]:
                 future.result()

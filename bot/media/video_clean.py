@@ -1,4 +1,4 @@
-"""What a clip's frames may carry into the copy /sighting sends (bot/video.py clean_copy).
+"""What a clip's frames may carry into the copy /sighting sends (bot/media/video.py clean_copy).
 
 Leopard locations attract poachers. A trail camera's MJPEG AVI stores every frame as a whole JPEG, and
 many cameras write EXIF (with GPS), a comment or a maker segment into each one; a remux copies those

@@ -8,8 +8,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
-from bot.geo import CoordinateError, Point
-from bot.redaction import redact_coordinates as redact_coordinates  # callers import it from here
+from bot.geo.points import CoordinateError, Point
+from bot.geo.redaction import redact_coordinates as redact_coordinates  # callers import it from here
 
 # Parsing. Rangers paste GPS apps, phone map links and hand-typed DMS in three languages, so the parser
 # is deliberately tolerant of notation but conservative about bare numbers: a false positive files a

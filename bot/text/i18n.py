@@ -1,4 +1,4 @@
-"""Messages in English, Russian and Kazakh from gettext catalogs (bot/locales/<lang>.po, read by Babel).
+"""Messages in English, Russian and Kazakh from gettext catalogs (bot/text/locales/<lang>.po, read by Babel).
 
 Catalog message ids are stable keys ("receipt.leopard"); every language, English included, has a
 catalog, so a missing translation is a test failure rather than a silently English message.

@@ -3,7 +3,7 @@
 A sighting's time feeds the alert's "Taken" line, burst grouping and the km/day "same animal?" speed,
 so each sighting records its time's source (sightings.time_source) and any clock trouble
 (sightings.clock_issue, migration 0008). Only a camera's clock says when the shutter fired: EXIF
-DateTimeOriginal or DateTimeDigitized, a maker note (bot/makernotes.py) or a video's own metadata.
+DateTimeOriginal or DateTimeDigitized, a maker note (bot/media/makernotes.py) or a video's own metadata.
 A Telegram receipt, a forward's date, a file's modification time or a camera e-mail's travel time is
 when the photo travelled, which can be hours or days later (no signal in the field), and is shown and
 used only as such.
@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.exif import PhotoMeta
+from bot.media.exif import PhotoMeta
 from storage.db import parse_iso
 
 __all__ = [

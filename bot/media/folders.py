@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".tif", ".tiff", ".webp"}
-# Camera traps in video or hybrid mode write these; PyAV reads them all (bot/video.py).
+# Camera traps in video or hybrid mode write these; PyAV reads them all (bot/media/video.py).
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".m4v", ".3gp", ".mkv", ".wmv", ".mts", ".m2ts", ".mpg", ".mpeg"}
 VIDEO, HIDDEN = "video", "hidden"
 

@@ -1,6 +1,6 @@
 """The detector's input: windows over the frame and the batch of 260 px crops the network sees.
 
-Kept apart from bot/detector.py so that tools/quantize.py builds its calibration crops with exactly
+Kept apart from bot/detection/model.py so that tools/quantize.py builds its calibration crops with exactly
 this code (the INT8 ranges must come from what the network really sees in the bot).
 
 Cost matters here because INT8 made the network itself cheap: the frame is decoded once, at the
@@ -15,7 +15,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from bot.images import open_image
+from bot.media.images import open_image
 
 INPUT_SIZE = 260
 # Windows are squares of the short side (plus the whole frame), so a decoded short side of

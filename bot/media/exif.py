@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pillow_heif
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from bot.geo import CoordinateError, Point
+from bot.geo.points import CoordinateError, Point
 
 # One exception type for "not a usable image" across intake, detector and metadata, so callers
 # catch it once; it carries a ``reason`` code (empty, not_image, too_large, corrupt).
-from bot.images import UnreadableImage
-from bot.makernotes import maker_note_time
+from bot.media.images import UnreadableImage
+from bot.media.makernotes import maker_note_time
 
 __all__ = ["DEFAULT_ZONE", "PhotoMeta", "UnreadableImage", "read_meta", "taken_utc"]
 
@@ -47,7 +47,7 @@ class PhotoMeta:
     height: int
     make: str | None
     model: str | None
-    # Where taken_local came from, as a bot.capture_time.TimeSource value: "exif_original",
+    # Where taken_local came from, as a bot.media.capture_time.TimeSource value: "exif_original",
     # "maker_note" or "exif_digitized"; None when the file names no shot time.
     taken_from: str | None = None
 
@@ -154,7 +154,7 @@ def read_meta(data: bytes) -> PhotoMeta:
     if not data:
         raise UnreadableImage("empty file", reason="empty")
     try:
-        with warnings.catch_warnings():  # as bot.images does: a claimed size over the limit is refused
+        with warnings.catch_warnings():  # as bot.media.images does: a claimed size over the limit is refused
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

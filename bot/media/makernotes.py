@@ -4,7 +4,7 @@ Reconyx trail cameras, the commonest research camera traps, write no EXIF date a
 a fixed-layout binary block of the maker note. The layouts below follow exiftool's Reconyx tables
 (lib/Image/ExifTool/Reconyx.pm, from Reconyx's own maker-note documents; MakerNotes.pm tells them apart
 by their first bytes). All are little-endian. Other trail-camera makes (Bushnell, Browning, Spypoint,
-Stealth Cam, TruthCam, ...) write the standard EXIF DateTimeOriginal, which bot/exif.py reads.
+Stealth Cam, TruthCam, ...) write the standard EXIF DateTimeOriginal, which bot/media/exif.py reads.
 
 Only the date is decoded; moon phase, temperature, battery and the rest are of no use to the bot.
 """
