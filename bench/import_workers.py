@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:  # allow `python bench/import_workers.py` without 
 from bot.config import Settings  # noqa: E402
 from bot.detection.pool import DetectorPool, available_cores  # noqa: E402
 from bot.geo.points import Point  # noqa: E402
-from bot.importer import import_folder  # noqa: E402
+from bot.intake.sd_card import import_folder  # noqa: E402
 from bot.media.folders import scan  # noqa: E402
 from bot.services import Services  # noqa: E402
 

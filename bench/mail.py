@@ -47,7 +47,7 @@ from bot.detection.model import OnnxLeopardDetector  # noqa: E402
 from bot.geo.points import Point  # noqa: E402
 from bot.mail.poller import WATCHERS  # noqa: E402
 from bot.mail.sample import camera_email, camera_jpeg  # noqa: E402
-from bot.stations import Stations  # noqa: E402
+from bot.places.stations import Stations  # noqa: E402
 from storage.db import Database, iso, utcnow  # noqa: E402
 
 USER, PASSWORD = "cameras@bench.example", "bench-password"

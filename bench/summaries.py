@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import Settings
 from bot.exports import export
-from bot.groups import Group
+from bot.people.groups import Group
 from bot.summaries import build_summary, render_summary
 from storage.db import Database, iso
 

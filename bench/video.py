@@ -40,10 +40,10 @@ if str(REPO) not in sys.path:  # allow `python bench/video.py` without installin
 
 from bot.config import Settings  # noqa: E402
 from bot.detection.model import OnnxLeopardDetector  # noqa: E402
-from bot.intake import PhotoIntake, Ranger  # noqa: E402
+from bot.intake.types import PhotoIntake, Ranger  # noqa: E402
+from bot.intake.videos import Clip  # noqa: E402
 from bot.media.video import FrameSampler  # noqa: E402
 from bot.services import Services  # noqa: E402
-from bot.video_intake import Clip  # noqa: E402
 from tests.clips import LEOPARD, make_clip  # noqa: E402
 from tests.conftest import leopard_variants  # noqa: E402
 

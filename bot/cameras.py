@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.alerts import UNKNOWN_CAMERA, enqueue_for_event
+from bot.alerts.routing import UNKNOWN_CAMERA, enqueue_for_event
 from bot.camera_health import SilentCamera, silent_cameras
 from bot.geo.points import Point
 from storage.db import Database, iso, parse_iso, utcnow
@@ -301,7 +301,7 @@ async def _readd(conn: aiosqlite.Connection, code: str, by: int | None) -> None:
 
 
 async def _station_code(conn: aiosqlite.Connection, station: str) -> str:
-    from bot.stations import normalize_code  # the same reading of typed codes as /station
+    from bot.places.stations import normalize_code  # the same reading of typed codes as /station
 
     norm = normalize_code(station) or station.upper()
     cur = await conn.execute("SELECT code FROM stations WHERE code IN (?, ?)", (station, norm))

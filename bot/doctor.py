@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.detection.model import ModelError, OnnxLeopardDetector
 from bot.mail.accounts import MailAccount
-from bot.notices import undelivered_admin_notices
+from bot.people.notices import undelivered_admin_notices
 from storage.db import Database
 
 SAMPLE = Path(__file__).parent / "samples" / "leo_005_serengeti_night.jpg"

@@ -10,10 +10,10 @@ from tqdm import tqdm
 
 from bot.config import Settings
 from bot.detection.pool import DetectorPool, available_cores
-from bot.importer import IMPORT_RANGER, ImportReport, import_folder
+from bot.intake.sd_card import IMPORT_RANGER, ImportReport, import_folder
+from bot.intake.sightings import Ranger, SightingError
 from bot.media.folders import scan
 from bot.services import Services
-from bot.sightings import Ranger, SightingError
 from storage.db import utcnow
 
 

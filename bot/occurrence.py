@@ -90,7 +90,7 @@ def occurrence(
         "label": r["label"],
         "score": round(float(r["score"]), 4),
         "is_leopard": bool(r["is_leopard"]),
-        "reported_by_ranger": r.get("escalated_by") is not None,  # "it is a leopard" (bot.escalations)
+        "reported_by_ranger": r.get("escalated_by") is not None,  # "it is a leopard" (bot.alerts.escalations)
         "status": r["status"],
         "photo_sha256": r["photo_sha256"],
     }

@@ -22,10 +22,10 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.alert_view import build_alert, photo_with_boxes
+from bot.alerts.view import build_alert, photo_with_boxes
 from bot.config import Settings
-from bot.groups import Groups
-from bot.notices import queue_admin_notice
+from bot.people.groups import Groups
+from bot.people.notices import queue_admin_notice
 from bot.telegram_errors import Failure, Fate, classify
 from bot.text.i18n import t
 from storage.db import Database, iso, utcnow
@@ -93,7 +93,7 @@ class OutboxSender:
         try:
             # A new alert is 'sending' only around the API call itself: the window in which a crash
             # leaves us unsure whether the group got it. An edit is marked before it is rendered, so
-            # that a change arriving meanwhile queues its own edit (bot.alerts.queue_refresh).
+            # that a change arriving meanwhile queues its own edit (bot.alerts.routing.queue_refresh).
             if row["kind"] == "refresh":
                 await self._mark_sending(oid)
             send = await self._prepare(bot, row, chat_id, event_id, thread)
@@ -315,7 +315,7 @@ class OutboxSender:
         await self._notify_admins(bot, f"Alert for sighting #{event_id} to chat {chat_id} failed: {error}")
 
     async def _notify_admins(self, bot: Bot, text: str, *, key: str | None = None) -> None:
-        """Queue a durable notice to every admin (bot.notices): an admin who has not started the bot
+        """Queue a durable notice to every admin (bot.people.notices): an admin who has not started the bot
         keeps it as 'failed' for `leopard-watch doctor`, and key makes it once per cause, across
         restarts. Nothing is sent from here: the periodic drain and kick_outbox deliver notices, so
         a slow or refused admin chat never holds up the alert queue (bot stays for the callers)."""

@@ -8,15 +8,15 @@ from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
-from bot.access import Access
 from bot.config import Settings
 from bot.detection.model import Detector, OnnxLeopardDetector
-from bot.groups import Groups
-from bot.notices import NoticeSender
+from bot.intake.sightings import Sightings
+from bot.intake.videos import VideoIntake
 from bot.outbox import OutboxSender
-from bot.sightings import Sightings
-from bot.stations import Stations
-from bot.video_intake import VideoIntake
+from bot.people.access import Access
+from bot.people.groups import Groups
+from bot.people.notices import NoticeSender
+from bot.places.stations import Stations
 from storage.db import Database
 from storage.photos import PhotoStore, VideoStore
 

@@ -3,11 +3,11 @@
 Counting rules (stable, so that weeks compare):
 - A leopard sighting is an *event* (a burst of photos shares one event and one review decision) whose
   photos are labelled leopard or snow leopard, or that a ranger handed to the coordinators as a
-  leopard (bot.escalations), counted in the period its photo was *taken*.
+  leopard (bot.alerts.escalations), counted in the period its photo was *taken*.
 - Photos per ranger and the "photos" total count what *arrived* in the period (received_at): that is
   the rangers' work that week, whatever the camera clock says.
 - A group that follows some areas sees those areas plus sightings of unknown area, the same rule the
-  alerts use (bot.alerts.routed_groups): the group was alerted to them, so its summary counts them.
+  alerts use (bot.alerts.routing.routed_groups): the group was alerted to them, so its summary counts them.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.alerts import AREA_RADIUS_KM
+from bot.alerts.routing import AREA_RADIUS_KM
 from bot.camera_health import SilentCamera
 from bot.cameras import Cameras
 from bot.config import Settings
 from bot.geo.points import Movement, Point, movement
-from bot.groups import Group
 from bot.media.capture_time import RECEIPT_SOURCES
+from bot.people.groups import Group
 from storage.db import Database, iso, parse_iso
 
 LEOPARD_LABELS = ("leopard", "snow leopard")
@@ -136,7 +136,7 @@ async def load_stations(db: Database) -> list[StationInfo]:
 class AreaFinder:
     """The area of a sighting: its station's, else the nearest station's within AREA_RADIUS_KM.
 
-    Mirrors bot.alerts.area_of, but with a spherical approximation: that one runs once per alert,
+    Mirrors bot.alerts.routing.area_of, but with a spherical approximation: that one runs once per alert,
     this one for every photo of a month or a year, where geodesic distances would dominate the time.
     The 0.5 % error cannot matter at a 30 km radius.
     """
@@ -233,7 +233,7 @@ def _places(events: Iterable[LeopardEvent], key: str) -> list[PlaceCount]:
 
 
 def movements(events: Iterable[LeopardEvent], max_km_per_day: float) -> list[MoveRow]:
-    """Consecutive pairs of confirmed, placed events in time order, as bot.movement judges them."""
+    """Consecutive pairs of confirmed, placed events in time order, as bot.alerts.movement judges them."""
     placed = [e for e in events if e.status == "confirmed" and e.point is not None and e.clock_ok]
     out = []
     for a, b in itertools.pairwise(placed):

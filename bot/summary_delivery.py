@@ -26,10 +26,10 @@ from telegram.error import TelegramError
 from bot.export_tables import to_csv
 from bot.exports import ExportOptions, export_rows
 from bot.geo.points import round_point
-from bot.groups import Group
 from bot.map_layers import MapMove, ProtectedAreasError, Shape, load_protected_areas
 from bot.maps import MapArea, MapPoint, MapStation, area_labels, contact_sheet, render_map
-from bot.notices import queue_admin_notice
+from bot.people.groups import Group
+from bot.people.notices import queue_admin_notice
 from bot.services import Services
 from bot.summaries import build_summary, follows, load_stations, render_summary, status_class
 from bot.telegram_errors import Failure, Fate, classify

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alert_view import rounding_note
+from bot.alerts.view import rounding_note
 from bot.camera_health import camera_status
 from bot.geo.points import format_point, format_speed, rounded_movement
 from bot.media.time_text import by_receipt_note

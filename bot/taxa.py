@@ -4,8 +4,8 @@ One classification per photo, shared by the Darwin Core table (CSV, XLSX, GeoJSO
 so the same photo never reads as a leopard in one file and as unknown in another:
 - a coordinator's decision wins over the model: confirmed -> Panthera pardus, rejected ("not a leopard")
   -> blank, other species -> an animal not identified further (kingdom Animalia);
-- a photo the ranger handed to the coordinators as a leopard (bot.escalations), not reviewed yet, is the
-  ranger's human classification, Panthera pardus;
+- a photo the ranger handed to the coordinators as a leopard (bot.alerts.escalations), not reviewed
+  yet, is the ranger's human classification, Panthera pardus;
 - otherwise the model's: leopard -> Panthera pardus, snow leopard -> Panthera uncia, anything else ->
   unknown (the leopard probability stayed below the threshold; its ImageNet label goes in the comments).
 

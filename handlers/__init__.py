@@ -11,7 +11,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import Role
+from bot.people.access import Role
 from handlers import (
     cameras,
     commands,

@@ -10,10 +10,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.access import Role
-from bot.alert_view import local_time
+from bot.alerts.view import local_time
 from bot.camera_health import camera_status
 from bot.cameras import Assigned, Camera, CameraError, Cameras, parse_rule
+from bot.people.access import Role
 from bot.services import services
 from bot.text.i18n import t
 from bot.text.tg_text import split

@@ -9,10 +9,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.access import Role
-from bot.alert_view import local_time
+from bot.alerts.view import local_time
 from bot.geo.points import CoordinateError, Point, format_point
-from bot.notices import reopen_refused_notices
+from bot.people.access import Role
+from bot.people.notices import reopen_refused_notices
 from bot.services import services
 from bot.text.i18n import LANGUAGES, t
 from bot.text.ids import parse_id

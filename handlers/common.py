@@ -10,12 +10,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.access import Role
 from bot.geo.points import format_point
+from bot.intake.sightings import PhotoIntake, Ranger, Receipt
 from bot.media.exif import DEFAULT_ZONE
 from bot.media.time_text import clock_warning
+from bot.people.access import Role
 from bot.services import services
-from bot.sightings import PhotoIntake, Ranger, Receipt
 from bot.text.i18n import pick_language, t
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.escalations import Escalation, escalate
+from bot.alerts.escalations import Escalation, escalate
+from bot.intake.sightings import Receipt
 from bot.services import services
-from bot.sightings import Receipt
 from bot.text.i18n import t
 from bot.text.ids import parse_id
 from handlers.common import kick_outbox, language_of

@@ -19,12 +19,12 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.access import Role
 from bot.geo.coordinates import parse_coordinates
 from bot.geo.points import CoordinateError, Point
 from bot.geo.region import Placement, swap
+from bot.people.access import Role
+from bot.places.stations import Station
 from bot.services import services
-from bot.stations import Station
 from bot.text.i18n import t
 from handlers.common import kick_outbox, language_of
 

@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.access import Role
-from bot.alert_view import rounding_note
+from bot.alerts.movement import Placed, load_placed
+from bot.alerts.view import rounding_note
 from bot.geo.points import format_speed, movement, rounded_movement
 from bot.media.time_text import by_receipt_note
-from bot.movement import Placed, load_placed
+from bot.people.access import Role
 from bot.services import services
 from bot.text.i18n import t
 from bot.text.ids import parse_id

@@ -16,8 +16,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.geo.points import format_point
 from bot.inbox import Inbox
+from bot.intake.sightings import Edit, Receipt, SightingError
 from bot.services import Services, services
-from bot.sightings import Edit, Receipt, SightingError
 from bot.text.i18n import t
 from handlers.common import intake_of, kick_outbox, language_of, receipt_text
 from handlers.escalations import escalate_keyboard

@@ -2,10 +2,10 @@
 
 The press is answered before the decision is written: Telegram accepts an answer for a few seconds
 only, and a late answer ("query is too old") must cost nothing but the toast. The ranger's verdict
-is queued with the decision itself (bot.reviews.decide) and delivered by the notice sender.
+is queued with the decision itself (bot.alerts.reviews.decide) and delivered by the notice sender.
 
 Anyone in the group can press a button, so only an active coordinator or an admin decides; anyone
-else gets a polite refusal, nothing changes, and the attempt is recorded (bot.reviews.record_refusal).
+else gets a polite refusal, nothing changes, and the attempt is recorded (bot.alerts.reviews.record_refusal).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.access import Role
-from bot.reviews import DECISIONS, decide, may_decide, record_refusal, review_status
+from bot.alerts.reviews import DECISIONS, decide, may_decide, record_refusal, review_status
+from bot.people.access import Role
 from bot.services import services
 from bot.text.i18n import t
 from handlers.common import kick_outbox, language_of, registered_group

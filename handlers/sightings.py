@@ -16,14 +16,14 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.access import Role
-from bot.alert_view import Audience, build_view, group_audience, photo_with_boxes
+from bot.alerts.reviews import alerted_in
+from bot.alerts.view import Audience, build_view, group_audience, photo_with_boxes
+from bot.intake.videos import clip_of
 from bot.media.video import UnreadableVideo, clean_copy
-from bot.reviews import alerted_in
+from bot.people.access import Role
 from bot.services import Services, services
 from bot.text.i18n import t
 from bot.text.ids import parse_id
-from bot.video_intake import clip_of
 from handlers.common import language_of
 from storage.db import Database
 

@@ -20,7 +20,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.inbox import DEFERRED, Inbox
-from bot.notices import queue_admin_notice
+from bot.people.notices import queue_admin_notice
 from bot.services import services
 from bot.text.i18n import t
 from handlers.common import kick_outbox

@@ -32,9 +32,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import Role
 from bot.exports import EXTENSIONS, FORMATS, ExportOptions, export
-from bot.groups import Group
+from bot.people.access import Role
+from bot.people.groups import Group
 from bot.services import Services, services
 from bot.summary_delivery import Outcome, deliver
 from bot.summary_schedule import last_occurrence, mark_sent, owed, was_sent, week_before

@@ -1,6 +1,6 @@
 """Videos from rangers: video, video note, animation (GIF) and video files, alone or in an album.
 
-download -> VideoIntake.record (bot/video_intake.py) -> receipt, through the photos' album and storage
+download -> VideoIntake.record (bot/intake/videos.py) -> receipt, through the photos' album and storage
 trouble paths. The Bot API lets a bot download 20 MB; a bigger clip gets a reply telling the ranger
 to bring it in on the card, without a download attempt.
 """
@@ -14,11 +14,11 @@ from telegram import Animation, Document, Message, Update, Video, VideoNote
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.intake.sightings import SightingError
+from bot.intake.videos import Clip
 from bot.media.folders import VIDEO_SUFFIXES
 from bot.services import services
-from bot.sightings import SightingError
 from bot.text.i18n import t
-from bot.video_intake import Clip
 from handlers.common import intake_of, language_of
 from handlers.photos import MAX_DOWNLOAD, answer, take_part
 from handlers.storage_trouble import photo_not_stored

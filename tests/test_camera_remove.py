@@ -13,7 +13,7 @@ from bot.cameras import CameraError, Cameras, parse_rule
 from bot.config import Settings
 from bot.geo.points import Point
 from bot.mail.sample import camera_email
-from bot.stations import Stations
+from bot.places.stations import Stations
 from handlers.cameras import _removed
 from storage.db import Database, iso
 from tests.conftest import ADMIN, Team, eventually, leopard_variants

@@ -11,11 +11,11 @@ import pytest
 from bot.cameras import NAME, SENDER, CameraError, Cameras, Rule, parse_rule
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.groups import Group
 from bot.mail.match import allowed, match_camera
 from bot.mail.parse import ARCHIVE, IMAGE, VIDEO, media_kind, parse_mail
 from bot.mail.sample import camera_email
-from bot.stations import Stations
+from bot.people.groups import Group
+from bot.places.stations import Stations
 from bot.summaries import build_summary, render_summary
 from storage.db import Database, iso
 from tests.conftest import GROUP, Team

@@ -10,7 +10,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from bot.doctor import run_checks
-from bot.notices import queue_admin_notice
+from bot.people.notices import queue_admin_notice
 from emulator import BotApiEmulator
 from storage.db import Database
 from tests.conftest import ADMIN, GROUP, eventually, start_team

@@ -11,7 +11,7 @@ from bot import import_cli
 from bot.cli import main
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.stations import Stations
+from bot.places.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP

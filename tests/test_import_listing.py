@@ -12,9 +12,9 @@ import pytest
 from bot import import_cli
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.importer import ImportReport
+from bot.intake.sd_card import ImportReport
 from bot.media.folders import Skipped
-from bot.stations import Stations
+from bot.places.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database
 from tests.test_import import value

@@ -16,7 +16,7 @@ from bot.detection.model import DEFAULT_THRESHOLD
 from bot.detection.pool import DetectorPool, threads_per_worker
 from bot.geo.points import Point
 from bot.media.images import UnreadableImage
-from bot.stations import Stations
+from bot.places.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP, leopard_variants

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.alert_view import photo_with_boxes
+from bot.alerts.view import photo_with_boxes
 from storage.photos import PhotoStore
 from tests.conftest import Team
 

@@ -13,12 +13,12 @@ import pytest
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from bot.geo.points import Point
+from bot.intake.sightings import Sightings
 from bot.mail.client import Mailbox
 from bot.mail.intake import MailIntake
 from bot.mail.poller import MailPoller
 from bot.mail.sample import camera_email, camera_jpeg
 from bot.services import Services
-from bot.sightings import Sightings
 from storage.db import iso, utcnow
 from tests.conftest import GROUP, leopard_variants
 from tests.mailserver import ImapServer, imap_fixture  # noqa: F401 - the fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.alert_view import Audience, build_alert, build_view
+from bot.alerts.view import Audience, build_alert, build_view
 from bot.cameras import parse_rule
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector

@@ -6,8 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.alerts.movement import previous_moves
 from bot.geo.points import Point
-from bot.movement import previous_moves
 from storage.db import Database, iso
 from tests.conftest import Team, eventually
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.geo.coordinates import parse_coordinates
 from bot.geo.points import CoordinateError
-from bot.stations import codes_in, match_codes, normalize_code
+from bot.places.stations import codes_in, match_codes, normalize_code
 
 
 def test_codes_found_in_captions() -> None:
@@ -43,7 +43,7 @@ def test_a_code_surrounded_by_spaces_is_always_found(before: str, code: str, aft
 
 
 # --- codes as rangers type them ------------------------------------------------------------------------
-# How a Latin code letter comes out of a Russian or Kazakh keyboard, independently of bot/stations.py:
+# How a Latin code letter comes out of a Russian or Kazakh keyboard, independently of bot/places/stations.py:
 # the look-alikes of the issue (Kazakh Ү/Ұ ~ Y, Қ ~ K, Һ ~ H, І ~ I) and the letters that sound the same.
 SPELLINGS: dict[str, str] = {
     "A": "AaАа", "B": "BbВвБб", "C": "CcСс", "E": "EeЕеЁё", "H": "HhНнҺһХх", "I": "IiІіИи", "K": "KkКкҚқ",

@@ -18,7 +18,7 @@ from PIL import Image
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.detection.model import Detection
-from bot.groups import Group
+from bot.people.groups import Group
 from bot.summaries import build_summary, render_summary
 from bot.summary_schedule import last_occurrence, week_before
 from emulator import BotApiEmulator

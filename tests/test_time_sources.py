@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot import import_cli
+from bot.alerts.movement import latest_unconfirmed_move, previous_moves
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.movement import latest_unconfirmed_move, previous_moves
-from bot.stations import Stations
+from bot.places.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, migrations, utcnow
 from tests.conftest import GROUP, Team, leopard_variants

@@ -21,7 +21,7 @@ from PIL import Image
 from bot import import_cli
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.stations import Stations
+from bot.places.stations import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.clips import JACKAL, LEOPARD, jackal_clip, leopard_clip, make_clip

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.access import Role
+from bot.people.access import Role
 from bot.text.i18n import t
 from emulator import BotApiEmulator, EmulatedUser
 from tests.conftest import ADMIN, GROUP, RANGER, Team, eventually

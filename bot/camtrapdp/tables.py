@@ -130,7 +130,7 @@ def build(
         if video:
             seconds = r.get("frame_seconds")
             note = f"{sha} is the frame at {float(seconds):g} s" if seconds is not None else None
-            # The clip's mediaID is its own SHA-256 (bot/video_intake.py stores it like a photo).
+            # The clip's mediaID is its own SHA-256 (bot/intake/videos.py stores it like a photo).
             out.media.append({
                 "mediaID": video, "deploymentID": dep_id, "timestamp": z(taken),
                 "filePath": f"media/{video[:2]}/{video}", "filePublic": "false", "fileName": video,

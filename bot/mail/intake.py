@@ -19,27 +19,27 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from bot.alerts import UNKNOWN_CAMERA
+from bot.alerts.routing import UNKNOWN_CAMERA
 from bot.camera_health import check_moved, record_mail, record_photo_time
 from bot.cameras import Camera, Cameras, coordinators
 from bot.config import Settings
 from bot.geo.points import Point, distance_km
-from bot.intake import PhotoIntake, Ranger, Receipt, SightingError
+from bot.intake.sightings import Sightings
+from bot.intake.types import PhotoIntake, Ranger, Receipt, SightingError
 from bot.mail.ledger import MAX_ATTEMPTS, Entry, Ledger, MessageRef
 from bot.mail.match import CameraMatch, match_camera
 from bot.mail.parse import Attachment, ParsedMail, parse_mail
 from bot.media.capture_time import MailTimes
 from bot.media.exif import PhotoMeta, read_meta
 from bot.media.images import UnreadableImage
-from bot.notices import queue_admin_notice, queue_notice
-from bot.sightings import Sightings
-from bot.stations import Station, Stations
+from bot.people.notices import queue_admin_notice, queue_notice
+from bot.places.stations import Station, Stations
 from bot.text.i18n import t
 from storage.db import Database, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
-# Camera photos are nobody's report: one pseudo-ranger, as the SD-card import has (bot/importer.py).
+# Camera photos are nobody's report: one pseudo-ranger, as the SD-card import has (bot/intake/sd_card.py).
 # Negative, so that it can never be a Telegram user.
 CAMERA_RANGER = Ranger(-1, "📡 camera e-mail")
 # Unknown senders are asked about at most this many times a day: spam comes from ever new addresses.
@@ -47,7 +47,7 @@ UNKNOWN_NOTICES_PER_DAY = 5
 
 
 class Videos(Protocol):
-    """bot/video_intake.py's VideoIntake: a clip's best frame recorded as a sighting."""
+    """bot/intake/videos.py's VideoIntake: a clip's best frame recorded as a sighting."""
 
     async def record(self, intake: PhotoIntake, clip: Any) -> Receipt: ...
 
@@ -179,8 +179,8 @@ class MailIntake:
         try:
             if meta is not None:
                 receipt = await self.sightings.record_photo(intake)
-            else:  # the clip's best frame becomes the sighting (bot/video_intake.py)
-                from bot.video_intake import Clip
+            else:  # the clip's best frame becomes the sighting (bot/intake/videos.py)
+                from bot.intake.videos import Clip
 
                 assert self.videos is not None
                 receipt = await self.videos.record(replace(intake, data=b""), Clip(data=attachment.data))

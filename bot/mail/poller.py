@@ -30,7 +30,7 @@ from bot.mail.idle import IdleWatcher
 from bot.mail.intake import MailIntake
 from bot.mail.ledger import Ledger, MessageRef
 from bot.mail.match import allowed
-from bot.notices import queue_admin_notice
+from bot.people.notices import queue_admin_notice
 from bot.services import Services
 from storage.db import utcnow
 from storage.errors import StorageUnavailable

@@ -1,7 +1,7 @@
 """Reading untrusted video: a few frames per second (capped), downscaled, with their times in the clip,
 and the container's creation time. PyAV decodes (its wheel bundles FFmpeg: no system ffmpeg needed).
 
-Everything here is synchronous and CPU-bound: bot/video_intake.py runs it on its own worker thread,
+Everything here is synchronous and CPU-bound: bot/intake/videos.py runs it on its own worker thread,
 one video at a time, so a long clip never takes more than one core away from other rangers' photos.
 """
 

@@ -136,7 +136,7 @@ class Access:
         await self.db.execute("UPDATE rangers SET language = ? WHERE user_id = ?", (language, user_id))
 
     async def list_people(self) -> list[dict[str, object]]:
-        # user_id <= 0: the SD-card import's and camera e-mail's pseudo-rangers (bot/importer.py,
+        # user_id <= 0: the SD-card import's and camera e-mail's pseudo-rangers (bot/intake/sd_card.py,
         # bot/mail/intake.py) own sightings but are nobody to suspend or make coordinator.
         rows = await self.db.fetchall(
             "SELECT user_id, name, username, role, status FROM rangers WHERE status != 'removed' "

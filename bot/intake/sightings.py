@@ -11,21 +11,21 @@ from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts import enqueue_for_event, find_burst_event
+from bot.alerts.routing import enqueue_for_event, find_burst_event
 from bot.detection.model import Detection, Detector
-from bot.intake import PhotoIntake as PhotoIntake
-from bot.intake import Ranger as Ranger
-from bot.intake import Receipt as Receipt
-from bot.intake import SightingError as SightingError
-from bot.intake import receipt_of_row, same_message
+from bot.intake.placing import LOCATION_RANK as LOCATION_RANK
+from bot.intake.placing import CaptionEdit as CaptionEdit
+from bot.intake.placing import Edit as Edit
+from bot.intake.placing import Place, PlaceUpdates, best_place
+from bot.intake.types import PhotoIntake as PhotoIntake
+from bot.intake.types import Ranger as Ranger
+from bot.intake.types import Receipt as Receipt
+from bot.intake.types import SightingError as SightingError
+from bot.intake.types import receipt_of_row, same_message
 from bot.media.capture_time import CaptureTime, capture_time
 from bot.media.exif import PhotoMeta, read_meta
 from bot.media.images import UnreadableImage
-from bot.sighting_places import LOCATION_RANK as LOCATION_RANK
-from bot.sighting_places import CaptionEdit as CaptionEdit
-from bot.sighting_places import Edit as Edit
-from bot.sighting_places import Place, PlaceUpdates, best_place
-from bot.stations import Stations
+from bot.places.stations import Stations
 from storage.db import Database, iso, utcnow
 from storage.photos import PhotoStore
 
@@ -63,7 +63,7 @@ class Sightings(PlaceUpdates):
     async def record_detected(
         self, intake: PhotoIntake, detection: Detection, when: CaptureTime, columns: Mapping[str, object]
     ) -> Receipt:
-        """A photo its caller has run the detector on: a video's best frame (bot/video_intake.py).
+        """A photo its caller has run the detector on: a video's best frame (bot/intake/videos.py).
         Stored, placed, grouped into bursts and alerted like any photo; `when` is its time, `columns`
         are more sightings columns to set (names are the caller's constants, never input)."""
         return await self._record(intake, detection, when, columns)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.access import Role
-from bot.alerts import queue_refresh
-from bot.notices import queue_notice
+from bot.alerts.routing import queue_refresh
+from bot.people.access import Role
+from bot.people.notices import queue_notice
 from bot.text.i18n import t
 from storage.db import Database, iso, utcnow
 

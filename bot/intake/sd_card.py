@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.detection.pool import ReadAhead
-from bot.import_clocks import ClockTally
-from bot.intake import Receipt
+from bot.intake.card_clocks import ClockTally
+from bot.intake.sightings import PhotoIntake, Ranger, SightingError
+from bot.intake.types import Receipt
+from bot.intake.videos import Clip
 from bot.media.folders import HIDDEN, FolderScan, Skipped, scan
 from bot.services import Services
-from bot.sightings import PhotoIntake, Ranger, SightingError
-from bot.video_intake import Clip
 from storage.db import utcnow
 
 IMPORT_RANGER = Ranger(0, "SD-card import")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot.alerts import enqueue_for_event
+from bot.alerts.routing import enqueue_for_event
 from storage.db import Database, iso, utcnow
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.detection.model import Detection, Detector
-from bot.intake import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
+from bot.intake.sightings import Sightings
+from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
 from bot.media.capture_time import CaptureTime, TimeSource, capture_time, from_camera
 from bot.media.images import UnreadableImage
 from bot.media.video import Frame, FrameSampler, UnreadableVideo, VideoInfo
-from bot.sightings import Sightings
 from storage.db import Database, iso, utcnow
 from storage.photos import StoredPhoto, VideoStore
 

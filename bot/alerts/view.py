@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from PIL import ImageDraw
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.alerts.movement import Move, latest_unconfirmed_move, previous_moves
 from bot.config import Settings
 from bot.geo.coordinates import redact_coordinates
 from bot.geo.points import (
@@ -30,7 +31,6 @@ from bot.geo.points import (
 from bot.media.capture_time import of_row
 from bot.media.images import open_image
 from bot.media.time_text import by_receipt_note, time_line
-from bot.movement import Move, latest_unconfirmed_move, previous_moves
 from bot.text.i18n import t
 from bot.text.tg_text import CAPTION_LIMIT, KEEP, Line, fit, shorten
 from storage.db import Database, parse_iso
@@ -116,11 +116,11 @@ async def build_view(
         lines = [Line.of(t(lang, "alert.title_other", label=e(label), score=score, id=s["id"]), KEEP)]
     else:
         lines = [Line.of(t(lang, "alert.title", label=e(label), score=score, id=s["id"]), KEEP)]
-    if s["frame_seconds"] is not None:  # the photo is a clip's best frame (bot/video_intake.py)
+    if s["frame_seconds"] is not None:  # the photo is a clip's best frame (bot/intake/videos.py)
         lines.append(Line.of(t(lang, "alert.video", seconds=f"{s['frame_seconds']:.1f}"), 72))
     if s["photos"] > 1:
         lines.append(Line.of(t(lang, "alert.more_photos", count=s["photos"] - 1), 50))
-        if stamp is not None and not stamp.is_capture:  # bot.alerts.find_burst_event: by arrival; say so
+        if stamp is not None and not stamp.is_capture:  # routing.find_burst_event: by arrival; say so
             lines.append(Line.of(t(lang, "alert.grouped_by_receipt"), 49))
     point = Point(s["lat"], s["lon"]) if s["lat"] is not None else None
     if s["station_code"] and trusted:
@@ -238,7 +238,7 @@ def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> st
     spring", "kaskyrbulak"), in any case.
     """
     # Full-width letters and digits ("ＵＳＴ－０４", a name typed in full width) read the same to a person
-    # but match none of the patterns below: fold them first, as bot.stations does to recognise codes.
+    # but match none of the patterns below: fold them first, as bot.places.stations does to recognise codes.
     text = unicodedata.normalize("NFKC", text)
     text = _DASHED_CODE.sub(STATION_HIDDEN, text)
     numbers = {int(m.group(1)) for c in codes if (m := re.search(r"(\d{1,4})$", c))}

@@ -1,6 +1,6 @@
 """What a ranger hands in (a photo and who sent it) and gets back (a receipt), and why it can fail.
 
-Kept apart from bot/sightings.py, which does the recording, so the handlers and the SD-card importer
+Kept apart from bot/intake/sightings.py, which does the recording, so the handlers and the SD-card importer
 can share these plain values without the recording machinery.
 """
 
@@ -71,7 +71,7 @@ class Receipt:
     new_alert: bool = False
     notes: list[str] = field(default_factory=list)
     already_asked: bool = False  # an earlier photo of this ranger is already waiting for a place
-    # From a video (bot/video_intake.py): how it came, where in the clip the best frame is, frames seen.
+    # From a video (bot/intake/videos.py): how it came, where in the clip the best frame is, frames seen.
     media: str = "photo"
     frame_seconds: float | None = None
     frames: int = 0

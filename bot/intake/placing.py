@@ -1,6 +1,6 @@
 """Where a sighting was: the places a photo comes with, ranked, and the place given to it later.
 
-Kept apart from bot/sightings.py (which records) as the half of Sightings that reads captions and
+Kept apart from bot/intake/sightings.py (which records) as the half of Sightings that reads captions and
 rangers' locations: a pin, a live location or an edited caption gives a place to photos sent without one.
 """
 
@@ -13,10 +13,10 @@ from enum import Enum
 
 import aiosqlite
 
-from bot.alerts import enqueue_for_event
+from bot.alerts.routing import enqueue_for_event
 from bot.geo.coordinates import parse_coordinates
 from bot.geo.points import CoordinateError, Point
-from bot.stations import Station, Stations, codes_in
+from bot.places.stations import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso
 
 # Where a sighting's place came from, most trustworthy first: a surveyed station, the camera's own
@@ -69,7 +69,7 @@ async def _give_place(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row],
 
 
 class PlaceUpdates:
-    """Mixed into bot.sightings.Sightings, which sets these attributes."""
+    """Mixed into bot.intake.sightings.Sightings, which sets these attributes."""
 
     db: Database
     stations: Stations
