@@ -41,12 +41,12 @@ from e2e import GROUP, EmulatorProcess, _cpu, detector_only, photos, watch_loop 
 from imapclient import IMAPClient  # noqa: E402
 
 from bot.app import build_application, running  # noqa: E402
-from bot.cameras import Cameras, parse_rule  # noqa: E402
+from bot.cameras.mail.poller import WATCHERS  # noqa: E402
+from bot.cameras.mail.sample import camera_email, camera_jpeg  # noqa: E402
+from bot.cameras.registry import Cameras, parse_rule  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.detection.model import OnnxLeopardDetector  # noqa: E402
 from bot.geo.points import Point  # noqa: E402
-from bot.mail.poller import WATCHERS  # noqa: E402
-from bot.mail.sample import camera_email, camera_jpeg  # noqa: E402
 from bot.places.stations import Stations  # noqa: E402
 from storage.db import Database, iso, utcnow  # noqa: E402
 

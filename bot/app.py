@@ -12,10 +12,10 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot.botapi.inbox import Inbox, InboxBot, mark_done
+from bot.cameras.mail import poller as mail_poller
 from bot.config import Settings
 from bot.detection.model import Detector
-from bot.inbox import Inbox, InboxBot, mark_done
-from bot.mail import poller as mail_poller
 from bot.services import Services
 from bot.text.i18n import LANGUAGES, pick_language, t
 from handlers import storage_trouble
@@ -85,7 +85,7 @@ def build_application(settings: Settings, detector: Detector) -> Application:
     # Photos deferred because the disk or the database failed; the job keeps its own backoff.
     tick = storage_trouble.RETRY_TICK
     app.job_queue.run_repeating(storage_trouble.retry_deferred, tick, first=tick, name="storage-retry")
-    mail_poller.schedule(app, settings)  # cellular cameras' mailboxes, if any (bot/mail/accounts.py)
+    mail_poller.schedule(app, settings)  # cellular cameras' mailboxes, if any (bot/cameras/mail/accounts.py)
     return app
 
 
@@ -118,7 +118,7 @@ async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_stop(app: Application) -> None:
     """After Application.stop (every fetched update handled, the JobQueue stopped), before shutdown:
     the bot can still send, so work the stopped JobQueue dropped is finished here."""
-    await mail_poller.stop_watchers(app)  # IMAP IDLE connections (bot/mail/idle.py)
+    await mail_poller.stop_watchers(app)  # IMAP IDLE connections (bot/cameras/mail/idle.py)
     sent = await flush_album_receipts(app)
     if sent:
         log.info("sent %d album receipt(s) that were waiting at shutdown", sent)

@@ -63,9 +63,9 @@ class Settings:
     contact_email: str = ""
     # A GeoJSON file of protected-area outlines (Ustyurt reserve, Kyzylsai park) drawn on every map.
     protected_areas: Path | None = None
-    # Cellular cameras that e-mail photos (bot/mail/, README "Cellular cameras"): an IMAP mailbox, polled
-    # when mail_host is set, and/or more in mailboxes_file (bot/mail/accounts.py). mail_port 0 means the
-    # usual port of mail_tls (993 ssl, 143 otherwise).
+    # Cellular cameras that e-mail photos (bot/cameras/mail/, README "Cellular cameras"): an IMAP mailbox,
+    # polled when mail_host is set, and/or more in mailboxes_file (bot/cameras/mail/accounts.py).
+    # mail_port 0 means the usual port of mail_tls (993 ssl, 143 otherwise).
     mail_host: str = ""
     mail_port: int = 0
     mail_tls: str = "ssl"
@@ -78,7 +78,7 @@ class Settings:
     mailboxes_file: Path | None = None  # TOML [[mailbox]] tables: more mailboxes, each polled on its own
     mail_allow: str = ""  # senders whose photos may alert besides registered cameras: a@b.kz, @domain.kz
     mail_max_mb: float = 25.0  # bigger messages are not downloaded
-    cameras_file: str = ""  # TOML list of cameras, read at start (bot/cameras.py load_file)
+    cameras_file: str = ""  # TOML list of cameras, read at start (bot/cameras/registry.py load_file)
     camera_silent_days: int = 3  # the weekly summary lists cameras that sent nothing for this long
     camera_moved_m: float = 300.0  # a camera's own GPS this far from its station: reported as moved
 
@@ -169,7 +169,7 @@ def _validate_mail(s: Settings) -> None:
         raise ConfigError("LW_CAMERA_SILENT_DAYS must be >= 1 and LW_CAMERA_MOVED_M > 0")
     if s.mail_max_mb <= 0:
         raise ConfigError("LW_MAIL_MAX_MB must be > 0")
-    from bot.mail.accounts import MailboxesError, accounts  # no IMAP code: only the checks
+    from bot.cameras.mail.accounts import MailboxesError, accounts  # no IMAP code: only the checks
 
     try:
         accounts(s)

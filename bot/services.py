@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
+from bot.botapi.outbox import OutboxSender
 from bot.config import Settings
 from bot.detection.model import Detector, OnnxLeopardDetector
 from bot.intake.sightings import Sightings
 from bot.intake.videos import VideoIntake
-from bot.outbox import OutboxSender
 from bot.people.access import Access
 from bot.people.groups import Groups
 from bot.people.notices import NoticeSender

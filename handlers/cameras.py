@@ -11,8 +11,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.alerts.view import local_time
-from bot.camera_health import camera_status
-from bot.cameras import Assigned, Camera, CameraError, Cameras, parse_rule
+from bot.cameras.health import camera_status
+from bot.cameras.registry import Assigned, Camera, CameraError, Cameras, parse_rule
 from bot.people.access import Role
 from bot.services import services
 from bot.text.i18n import t

@@ -14,8 +14,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.botapi.inbox import Inbox
 from bot.geo.points import format_point
-from bot.inbox import Inbox
 from bot.intake.sightings import Edit, Receipt, SightingError
 from bot.services import Services, services
 from bot.text.i18n import t

@@ -1,6 +1,6 @@
 """When the disk or the database cannot take a ranger's photo: keep the update, tell the truth, retry.
 
-The update is already in the inbox table (bot/inbox.py records it before Telegram is told we have
+The update is already in the inbox table (bot/botapi/inbox.py records it before Telegram is told we have
 it), so leaving it unfinished keeps it across restarts. While the bot runs, a JobQueue job queues
 the deferred updates again, with backoff, until storage recovers; the photo is then handled as if it
 had just arrived and the ranger gets the normal receipt. The ranger hears about the trouble once
@@ -19,7 +19,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.inbox import DEFERRED, Inbox
+from bot.botapi.inbox import DEFERRED, Inbox
 from bot.people.notices import queue_admin_notice
 from bot.services import services
 from bot.text.i18n import t

@@ -8,8 +8,8 @@ Scheduling: one PTB job per active group, "summary:<chat_id>", at the group's we
 time zone. A sync job builds them at start-up and repairs them every few minutes, so a group that
 registers or changes /settings is picked up without other code calling in; reschedule() does it at once.
 The sync job also sends summaries still owed (bot down at the time, Telegram unreachable): see
-bot/summary_schedule.py; summary_log keeps each from going out twice. Sending, part by part, and what
-Telegram's errors mean for a group (migrated, topic gone, bot kicked) is bot/summary_delivery.py; here
+bot/reports/schedule.py; summary_log keeps each from going out twice. Sending, part by part, and what
+Telegram's errors mean for a group (migrated, topic gone, bot kicked) is bot/botapi/summaries.py; here
 the jobs follow the group: a migrated group's job moves to its new id, a deactivated group's is removed.
 """
 
@@ -32,12 +32,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.exports import EXTENSIONS, FORMATS, ExportOptions, export
+from bot.botapi.summaries import Outcome, deliver
 from bot.people.access import Role
 from bot.people.groups import Group
+from bot.reports.exports.records import EXTENSIONS, FORMATS, ExportOptions, export
+from bot.reports.schedule import last_occurrence, mark_sent, owed, was_sent, week_before
 from bot.services import Services, services
-from bot.summary_delivery import Outcome, deliver
-from bot.summary_schedule import last_occurrence, mark_sent, owed, was_sent, week_before
 from bot.text.i18n import t
 from handlers.common import Handler, language_of, registered_group, require
 from storage.db import iso

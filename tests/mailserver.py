@@ -2,7 +2,7 @@
 own event loop on a random loopback port (optionally behind TLS), with one known user.
 
 Tests put messages in as a mail server's delivery would (IMAP APPEND from a second connection) and read
-flags back the same way; the bot's side is the real client in bot/mail/client.py.
+flags back the same way; the bot's side is the real client in bot/cameras/mail/client.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.outbox as outbox_module
+import bot.botapi.outbox as outbox_module
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from emulator import BotApiEmulator

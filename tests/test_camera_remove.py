@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.cameras import CameraError, Cameras, parse_rule
+from bot.cameras.mail.sample import camera_email
+from bot.cameras.registry import CameraError, Cameras, parse_rule
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.mail.sample import camera_email
 from bot.places.stations import Stations
 from handlers.cameras import _removed
 from storage.db import Database, iso

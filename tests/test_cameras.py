@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.cameras import NAME, SENDER, CameraError, Cameras, Rule, parse_rule
+from bot.cameras.mail.match import allowed, match_camera
+from bot.cameras.mail.parse import ARCHIVE, IMAGE, VIDEO, media_kind, parse_mail
+from bot.cameras.mail.sample import camera_email
+from bot.cameras.registry import NAME, SENDER, CameraError, Cameras, Rule, parse_rule
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.mail.match import allowed, match_camera
-from bot.mail.parse import ARCHIVE, IMAGE, VIDEO, media_kind, parse_mail
-from bot.mail.sample import camera_email
 from bot.people.groups import Group
 from bot.places.stations import Stations
-from bot.summaries import build_summary, render_summary
+from bot.reports.summary import build_summary, render_summary
 from storage.db import Database, iso
 from tests.conftest import GROUP, Team
 

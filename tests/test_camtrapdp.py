@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from bot.camtrapdp import TABLES
 from bot.config import Settings
-from bot.exports import ExportOptions, export
 from bot.geo.points import Point, round_point
+from bot.reports.exports.camtrapdp.datapackage import TABLES
+from bot.reports.exports.records import ExportOptions, export
 from storage.db import Database
 from tests.test_exports import GRID, MONTH
 from tests.test_summaries import BASE, STATIONS, seed, sha_for

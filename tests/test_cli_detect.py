@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 LEOPARD = SAMPLES / "leo_005_serengeti_night.jpg"

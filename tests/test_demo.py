@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot import demo
-from bot.demo import run_demo
+from bot.cli import demo
+from bot.cli.demo import run_demo
 from emulator import BotApiEmulator
 
 

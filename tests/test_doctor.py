@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.doctor import run_checks
+from bot.cli.main import main
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
-from bot.doctor import run_checks
 from bot.people.notices import queue_admin_notice
 from emulator import BotApiEmulator
 from storage.db import Database

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.exports import export
-from bot.summaries import build_summary
+from bot.reports.exports.records import export
+from bot.reports.summary import build_summary
 from emulator import BotApiEmulator
 from tests.conftest import GROUP, RANGER, Team, eventually
 from tests.test_exports import validate_camtrapdp

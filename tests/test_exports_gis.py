@@ -12,8 +12,8 @@ from typing import Any
 import pyogrio
 import pytest
 
-from bot.exports import export
 from bot.geo.points import Point, round_point
+from bot.reports.exports.records import export
 from storage.db import Database
 from tests.test_exports import GRID, MONTH, database_rows
 from tests.test_summaries import seed

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import import_cli
-from bot.cli import main
+from bot.cli import sd_import as import_cli
+from bot.cli.main import main
 from bot.config import Settings
 from bot.geo.points import Point
 from bot.places.stations import Stations

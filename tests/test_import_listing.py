@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import import_cli
+from bot.cli import sd_import as import_cli
 from bot.config import Settings
 from bot.geo.points import Point
 from bot.intake.sd_card import ImportReport

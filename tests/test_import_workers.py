@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import import_cli
+from bot.cli import sd_import as import_cli
 from bot.config import Settings
 from bot.detection.model import DEFAULT_THRESHOLD
 from bot.detection.pool import DetectorPool, threads_per_worker

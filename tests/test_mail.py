@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.config import Settings
 from bot.geo.points import Point
-from bot.mail.sample import camera_email, camera_jpeg
 from tests.conftest import ADMIN, Team, eventually, leopard_variants
 from tests.mailserver import ImapServer, imap_fixture  # noqa: F401 - the fixture
 
@@ -177,7 +177,7 @@ async def test_a_kick_while_the_bot_stops_starts_no_stray_task(
     """A camera mail finished during shutdown: its alert waits in the outbox for the next start, rather
     than in a delivery task nobody awaits (PTB warns about, and may drop, such tasks)."""
     from bot.app import build_application
-    from bot.mail.poller import _Kick
+    from bot.cameras.mail.poller import _Kick
 
     app = build_application(settings, detector)
     kick = _Kick(app, object())  # type: ignore[arg-type]

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.cameras.mail.accounts import main_account
+from bot.cameras.mail.client import MailError
+from bot.cameras.mail.client import check_login as _check_login
+from bot.cameras.mail.intake import MailIntake
+from bot.cameras.mail.poller import MailPoller
+from bot.cameras.mail.sample import camera_email
+from bot.cli.doctor import Check
+from bot.cli.doctor import _camera_mail as _camera_mails
 from bot.config import ConfigError, Settings
-from bot.doctor import Check
-from bot.doctor import _camera_mail as _camera_mails
-from bot.mail.accounts import main_account
-from bot.mail.client import MailError
-from bot.mail.client import check_login as _check_login
-from bot.mail.intake import MailIntake
-from bot.mail.poller import MailPoller
-from bot.mail.sample import camera_email
 from bot.services import Services
 from tests.conftest import leopard_variants
 from tests.mailserver import PASSWORD, ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture

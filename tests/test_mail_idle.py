@@ -1,5 +1,5 @@
-"""IMAP IDLE (bot/mail/idle.py): with the server announcing new mail, a camera's photo is an alert within
-seconds although the poll interval is minutes. Against the real pymap server (tests/mailserver.py), the
+"""IMAP IDLE (bot/cameras/mail/idle.py): with the server announcing new mail, a camera's photo is an alert
+within seconds although the poll interval is minutes. Against the real pymap server (tests/mailserver.py), the
 bot running against the Bot API emulator; outages are made by a TCP relay in front of the server."""
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from pymap.config import BackendCapability
 from pymap.imap import IMAPServer
 
 from bot.app import build_application, running
+from bot.cameras.mail import idle
+from bot.cameras.mail.accounts import MAIN, accounts
+from bot.cameras.mail.idle import IdleWatcher
+from bot.cameras.mail.intake import MailIntake
+from bot.cameras.mail.poller import POLLERS, WATCHERS, MailPoller
+from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.config import ConfigError, Settings
-from bot.mail import idle
-from bot.mail.accounts import MAIN, accounts
-from bot.mail.idle import IdleWatcher
-from bot.mail.intake import MailIntake
-from bot.mail.poller import POLLERS, WATCHERS, MailPoller
-from bot.mail.sample import camera_email, camera_jpeg
 from tests.conftest import ADMIN, GROUP, RANGER, Team, eventually, leopard_variants, start_team
 from tests.mailserver import PASSWORD, USER, ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
 from tests.test_mailboxes import mailboxes_file
@@ -169,7 +169,7 @@ async def test_idle_survives_a_dropped_connection_and_takes_what_came_meanwhile(
 ) -> None:
     monkeypatch.setattr(idle, "BACKOFF_FIRST", 0.2)
     monkeypatch.setattr(idle, "BACKOFF_MAX", 1.0)
-    caplog.set_level(logging.INFO, logger="bot.mail")
+    caplog.set_level(logging.INFO, logger="bot.cameras.mail")
     async with relay_to(imap) as relay:
         via_relay = settings.with_(mail_port=relay.port)
         async for team in start_team(emu, via_relay, detector):
@@ -188,7 +188,11 @@ async def test_idle_survives_a_dropped_connection_and_takes_what_came_meanwhile(
             await team.emu.wait_for(lambda: len(team.alerts()) == before + 2, timeout=FAST)  # noqa: B023
             assert w.failures >= 3
             # One line for the outage, not one per attempt; no notice (the poller owns those).
-            down = [r for r in caplog.records if r.name == "bot.mail.idle" and r.levelno >= logging.WARNING]
+            down = [
+                r
+                for r in caplog.records
+                if r.name == "bot.cameras.mail.idle" and r.levelno >= logging.WARNING
+            ]
             assert len(down) == 1, [r.getMessage() for r in down]
             assert "IMAP IDLE on mailbox main" in down[0].getMessage()
             assert PASSWORD not in caplog.text
@@ -319,7 +323,7 @@ async def server_without_idle() -> AsyncIterator[ImapServer]:
 async def test_a_server_without_idle_is_only_polled_and_the_watcher_ends_quietly(
     emu: Any, settings: Settings, detector: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.mail")
+    caplog.set_level(logging.INFO, logger="bot.cameras.mail")
     async with server_without_idle() as plain:
         async for team in start_team(emu, plain.settings(settings, mail_poll_seconds=0.5), detector):
             await register(team)
@@ -330,7 +334,7 @@ async def test_a_server_without_idle_is_only_polled_and_the_watcher_ends_quietly
             before = len(team.alerts())
             await plain.append(mail(0))  # the poll every half second takes it
             await team.emu.wait_for(lambda: len(team.alerts()) == before + 1, timeout=10)  # noqa: B023
-    said = [r.getMessage() for r in caplog.records if r.name == "bot.mail.idle"]
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.cameras.mail.idle"]
     assert len(said) == 1 and "does not offer IMAP IDLE" in said[0], said
 
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from bot.cameras.mail.client import Mailbox
+from bot.cameras.mail.intake import MailIntake
+from bot.cameras.mail.poller import MailPoller
+from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from bot.geo.points import Point
 from bot.intake.sightings import Sightings
-from bot.mail.client import Mailbox
-from bot.mail.intake import MailIntake
-from bot.mail.poller import MailPoller
-from bot.mail.sample import camera_email, camera_jpeg
 from bot.services import Services
 from storage.db import iso, utcnow
 from tests.conftest import GROUP, leopard_variants
@@ -64,7 +64,7 @@ async def furnish(svc: Services, poller: MailPoller) -> None:
 
 
 def _sender_rule() -> Any:
-    from bot.cameras import parse_rule
+    from bot.cameras.registry import parse_rule
 
     return parse_rule(SENDER)
 

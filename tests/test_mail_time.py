@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 
 from bot.alerts.view import Audience, build_alert, build_view
-from bot.cameras import parse_rule
+from bot.cameras.mail.intake import MailIntake
+from bot.cameras.mail.ledger import MessageRef
+from bot.cameras.mail.parse import parse_mail
+from bot.cameras.mail.sample import camera_email, camera_jpeg
+from bot.cameras.registry import parse_rule
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
-from bot.exports import export
 from bot.geo.points import Point
-from bot.mail.intake import MailIntake
-from bot.mail.ledger import MessageRef
-from bot.mail.parse import parse_mail
-from bot.mail.sample import camera_email, camera_jpeg
 from bot.media.capture_time import MailTimes, TimeSource, capture_time, from_mail
+from bot.reports.exports.records import export
 from bot.services import Services
 from storage.db import iso, parse_iso, utcnow
 from tests.conftest import GROUP, leopard_variants

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from bot.cameras.mail.accounts import MAIN, accounts
+from bot.cameras.mail.sample import camera_email, camera_jpeg
+from bot.cli.doctor import _camera_mail
 from bot.config import ConfigError, Settings
-from bot.doctor import _camera_mail
-from bot.mail.accounts import MAIN, accounts
-from bot.mail.sample import camera_email, camera_jpeg
 from tests.conftest import ADMIN, Team, eventually, leopard_variants, start_team
 from tests.mailserver import ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.geo.points import Point, distance_km, round_point
-from bot.map_layers import (
+from bot.reports.map_layers import (
     LAND,
     ONE_ANIMAL,
     PROTECTED,
@@ -22,7 +22,7 @@ from bot.map_layers import (
     ProtectedAreasError,
     load_protected_areas,
 )
-from bot.maps import (
+from bot.reports.maps import (
     CONTEXT_DEGREES,
     FALLBACK_BBOX,
     STATUS_COLOURS,

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot.cli.doctor import run_checks
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
-from bot.doctor import run_checks
 from emulator import BotApiEmulator
 from storage.photos import PhotoStore, StoredPhoto
 from tests.conftest import ADMIN, SAMPLES, Team, eventually, start_team

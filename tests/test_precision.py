@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import bot.detection.model as detector_module
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import ConfigError, Settings
 from bot.detection.model import INT8_MODEL, MODEL_NAMES, ModelError, OnnxLeopardDetector
 from bot.detection.precision import choose, fast_int8_feature
@@ -91,7 +91,7 @@ def test_detect_command_says_which_precision_runs(
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
 async def test_doctor_says_which_precision_runs(tmp_path: Path, precision: str) -> None:
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     settings = Settings(
         database=tmp_path / "db.sqlite3", photo_dir=tmp_path / "photos", detector_precision=precision

@@ -19,8 +19,8 @@ from bot.app import build_application, running
 from bot.config import Settings
 from bot.detection.model import Detection
 from bot.people.groups import Group
-from bot.summaries import build_summary, render_summary
-from bot.summary_schedule import last_occurrence, week_before
+from bot.reports.schedule import last_occurrence, week_before
+from bot.reports.summary import build_summary, render_summary
 from emulator import BotApiEmulator
 from handlers import summaries as handlers_summaries
 from storage.db import Database, iso
@@ -226,7 +226,7 @@ async def test_week_command_sends_map_text_contact_sheet_and_csv(bot_team: tuple
         csv.DictReader(io.StringIO(team.emu.file_bytes(sent[3]["document"]["file_id"]).decode("utf-8-sig")))
     )
     assert len(rows) == 7 and ": 7." in sent[3]["caption"]
-    lats = [r["decimalLatitude"] for r in rows]  # a Darwin Core table (bot/occurrence.py)
+    lats = [r["decimalLatitude"] for r in rows]  # a Darwin Core table (bot/reports/exports/occurrence.py)
     assert all(lat == "" or len(lat.split(".")[1]) == 4 for lat in lats)
     assert "43.2500" not in lats  # the untrusted group does not get #4's exact place
     # A group that follows only the KZS area gets KZS photos and those of unknown area (as its alerts).

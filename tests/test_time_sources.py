@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import import_cli
 from bot.alerts.movement import latest_unconfirmed_move, previous_moves
+from bot.cli import sd_import as import_cli
 from bot.config import Settings
 from bot.geo.points import Point
 from bot.places.stations import Stations

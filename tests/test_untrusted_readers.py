@@ -19,7 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-import bot.summary_delivery as summary_delivery
+import bot.botapi.summaries as summary_delivery
 from bot.geo.points import Point, distance_km, round_point
 from emulator import EmulatedUser
 from storage.db import iso

@@ -18,7 +18,7 @@ import av
 import pytest
 from PIL import Image
 
-from bot import import_cli
+from bot.cli import sd_import as import_cli
 from bot.config import Settings
 from bot.geo.points import Point
 from bot.places.stations import Stations

@@ -33,8 +33,9 @@ CAMTRAP = STANDARDS / "camtrap-dp"
 EXAMPLE = CAMTRAP / "1.0.2" / "example"
 RAW = "https://raw.githubusercontent.com/tdwg/camtrap-dp"
 # What frictionless fetches for a Camtrap DP 1.0.2 package, and where the official copy is here. The
-# 1.0.2 table schemas are the ones the bot writes against (bot/camtrapdp/), verbatim from tag 1.0.2.
-BOT_SCHEMAS = Path(__file__).parent.parent / "bot" / "camtrapdp"
+# 1.0.2 table schemas are the ones the bot writes against (bot/reports/exports/camtrapdp/), verbatim
+# from tag 1.0.2.
+BOT_SCHEMAS = Path(__file__).parent.parent / "bot" / "reports" / "exports" / "camtrapdp"
 FRICTIONLESS_ASSETS = Path(frictionless.__file__).parent / "assets"
 DATA_PACKAGE = STANDARDS / "frictionless" / "data-package.json"  # Data Package v1, the profile's base
 OFFLINE = {

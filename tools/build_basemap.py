@@ -1,4 +1,4 @@
-"""Build bot/basemap/mangystau.geojson, the offline basemap of the weekly map (maintainers only).
+"""Build bot/reports/basemap/mangystau.geojson, the offline basemap of the weekly map (maintainers only).
 
 Sources, both read from PyPI packages (no download from anywhere else):
 - Natural Earth 1:10m (public domain, https://www.naturalearthdata.com/), as shipped in the
@@ -25,7 +25,7 @@ import shapely
 
 BBOX = (46.0, 39.0, 61.0, 48.0)  # west, south, east, north: Mangystau with its neighbours
 TOLERANCE = 0.005
-OUT = Path(__file__).resolve().parent.parent / "bot" / "basemap" / "mangystau.geojson"
+OUT = Path(__file__).resolve().parent.parent / "bot" / "reports" / "basemap" / "mangystau.geojson"
 # GeoNames id: (Russian, Kazakh) names; the English name and the position come from GeoNames.
 TOWNS = {
     610612: ("Актау", "Ақтау"),

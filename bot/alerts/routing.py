@@ -49,7 +49,8 @@ async def routed_groups(conn: aiosqlite.Connection, area: str | None) -> list[in
     return [int(r["chat_id"]) for r in await cur.fetchall()]
 
 
-UNKNOWN_CAMERA = "camera:?"  # sightings.source of a camera nobody registered yet (bot.cameras.Camera)
+# sightings.source of a camera nobody registered yet (bot.cameras.registry.Camera)
+UNKNOWN_CAMERA = "camera:?"
 
 
 async def find_burst_event(
@@ -71,7 +72,7 @@ async def find_burst_event(
     the same ranger and source, within the time window. None means a new event.
 
     "The same ranger" is a person walking on with the phone. Cellular cameras all share one pseudo-ranger
-    (bot/mail/intake.py), so for them `source` ("camera:CAM-17") tells the cameras apart; two unknown
+    (bot/cameras/mail/intake.py), so for them `source` ("camera:CAM-17") tells the cameras apart; two unknown
     cameras ("camera:?") cannot be told apart, so a placeless photo of one never joins another's event.
 
     Times of different kinds are never compared (`time`, None: a camera's clock). Camera times group

@@ -49,7 +49,7 @@ class PhotoIntake:
     station_code: str | None = None  # set by SD-card import
     zone: ZoneInfo | None = None
     file_time: datetime | None = None  # SD-card import: the file's modification time, for clockless photos
-    # Cellular camera e-mail (bot/mail/): the camera's own GPS fix beats its station's surveyed point,
+    # Cellular camera e-mail (bot/cameras/mail/): the camera's own GPS fix beats its station's surveyed point,
     # and mail from a sender nobody vouched for is recorded and detected but never alerted.
     gps_first: bool = False
     may_alert: bool = True

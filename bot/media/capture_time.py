@@ -50,9 +50,9 @@ class TimeSource(StrEnum):
     FORWARD_DATE = "forward_date"  # when the forwarded message was first sent: a receipt time too
     TELEGRAM_RECEIPT = "telegram_receipt"
     IMPORT_FILE_TIME = "import_file_time"  # the file's modification time, else the import's own time
-    # A cellular camera's e-mail (bot/mail/), for a photo whose camera wrote no shot time. Cameras mail
-    # each photo within a minute or so of the shot, but a camera out of signal sends its backlog later:
-    # these are travel times, never shutter times.
+    # A cellular camera's e-mail (bot/cameras/mail/), for a photo whose camera wrote no shot time.
+    # Cameras mail each photo within a minute or so of the shot, but a camera out of signal sends its
+    # backlog later: these are travel times, never shutter times.
     MAIL_RECEIVED = "mail_received"  # the receiving mail server's stamp (topmost Received:), its clock
     MAIL_DATE = "mail_date"  # the message's Date: header, written by the camera's own clock
     UNKNOWN = "unknown"  # recorded before migration 0008, which could not tell EXIF from forward dates
@@ -88,7 +88,7 @@ FUTURE_SLACK = timedelta(days=1)
 
 @dataclass(frozen=True)
 class MailTimes:
-    """When a camera's e-mail says it travelled (bot/mail/parse.py), aware UTC, None when absent or
+    """When a camera's e-mail says it travelled (bot/cameras/mail/parse.py), aware UTC, None when absent or
     unreadable: the receiving server's Received stamp and the Date header the camera wrote."""
 
     server: datetime | None = None

@@ -137,7 +137,7 @@ class Access:
 
     async def list_people(self) -> list[dict[str, object]]:
         # user_id <= 0: the SD-card import's and camera e-mail's pseudo-rangers (bot/intake/sd_card.py,
-        # bot/mail/intake.py) own sightings but are nobody to suspend or make coordinator.
+        # bot/cameras/mail/intake.py) own sightings but are nobody to suspend or make coordinator.
         rows = await self.db.fetchall(
             "SELECT user_id, name, username, role, status FROM rangers WHERE status != 'removed' "
             "AND user_id > 0 ORDER BY role, name"

@@ -18,7 +18,7 @@ import aiosqlite
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.telegram_errors import retry_seconds
+from bot.botapi.errors import retry_seconds
 from storage.db import Database, iso, utcnow
 
 log = logging.getLogger(__name__)

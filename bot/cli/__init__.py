@@ -1,0 +1,5 @@
+"""The terminal's front door: leopard-watch run|demo|detect|import|export|doctor|backup."""
+
+from bot.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,134 @@
+"""The `leopard-watch` command: run, demo, detect (and more subcommands as they land)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sqlite3
+import sys
+from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
+
+from bot.cli import export as export_cli
+from bot.cli import sd_import as import_cli
+from bot.config import ConfigError, Settings
+from bot.detection.model import ModelError, OnnxLeopardDetector, UnreadableImage
+from bot.media.folders import iter_images
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="leopard-watch", description=__doc__)
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot against Telegram (needs LW_TOKEN)")
+    sub.add_parser("demo", help="run the whole bot offline against the built-in Bot API emulator")
+    p_detect = sub.add_parser("detect", help="detect leopards in image files or folders; JSON lines out")
+    p_detect.add_argument("paths", nargs="+", type=Path)
+    import_cli.add_parser(sub)
+    export_cli.add_parser(sub)
+    sub.add_parser("doctor", help="check settings, database, model and the Bot API connection")
+    p_backup = sub.add_parser("backup", help="consistent copy of the database while the bot runs")
+    p_backup.add_argument("dest", type=Path, help="file to write, e.g. backups/lw-2026-11-25.sqlite3")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "demo":
+            return asyncio.run(_demo())
+        if args.command == "detect":
+            return detect_command(args.paths, Settings.load(args.env_file))
+        if args.command == "backup":
+            return backup_command(Settings.load(args.env_file), args.dest)
+        if args.command == "doctor":
+            from bot.cli.doctor import doctor
+
+            return doctor(Settings.load(args.env_file))
+        if args.command == "export":
+            return export_cli.run(args)
+        if args.command == "import":
+            return import_cli.run(args)
+        if args.command == "run":
+            return run_command(Settings.load(args.env_file))
+    except (ConfigError, ModelError) as exc:
+        print(f"leopard-watch: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+async def _demo() -> int:
+    from bot.cli.demo import run_demo
+
+    return await run_demo()
+
+
+def run_command(settings: Settings) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+
+    if not settings.token:
+        raise ConfigError("LW_TOKEN is not set: put the token from @BotFather in .env (see .env.example)")
+    logging.getLogger().setLevel(settings.log_level.upper())
+    detector = OnnxLeopardDetector(
+        threshold=settings.threshold, threads=settings.threads, precision=settings.detector_precision
+    )
+    app = build_application(settings, detector)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("leopard-watch: Telegram refused the token; check LW_TOKEN (from @BotFather)", file=sys.stderr)
+        return 3
+    except NetworkError as exc:
+        print(f"leopard-watch: cannot reach the Bot API at {settings.base_url}: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def backup_command(settings: Settings, dest: Path) -> int:
+    """SQLite's online backup: a consistent snapshot even while the bot writes (WAL included)."""
+    if not settings.database.is_file():
+        print(f"leopard-watch backup: no database at {settings.database}", file=sys.stderr)
+        return 2
+    if dest.exists():
+        print(f"leopard-watch backup: {dest} exists; choose a new file", file=sys.stderr)
+        return 2
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(settings.database)) as src, closing(sqlite3.connect(dest)) as dst:
+        src.backup(dst)
+        count = dst.execute("SELECT COUNT(*) FROM sightings").fetchone()[0]
+    print(f"backed up {count} sightings to {dest}; copy {settings.photo_dir} too (photos are by SHA-256)")
+    return 0
+
+
+def detect_command(paths: Sequence[Path], settings: Settings) -> int:
+    detector = OnnxLeopardDetector(
+        threshold=settings.threshold, threads=settings.threads, precision=settings.detector_precision
+    )
+    # On stderr, so that stdout stays one JSON object per line; each line also names the model.
+    print(f"leopard-watch detect: {detector.precision} model ({detector.precision_reason})", file=sys.stderr)
+    for path in iter_images(paths):
+        try:
+            det = detector.detect(path.read_bytes())
+        except (OSError, UnreadableImage) as exc:
+            print(json.dumps({"path": str(path), "error": str(exc)}, ensure_ascii=False), flush=True)
+            continue
+        record = {
+            "path": str(path),
+            "leopard": det.leopard,
+            "score": det.score,
+            "label": det.label,
+            "label_score": det.label_score,
+            "snow_leopard_score": det.snow_leopard_score,
+            "boxes": [b.as_list() for b in det.boxes],
+            "ms": det.ms,
+            "precision": detector.precision,
+        }
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The three Camtrap DP 1.0.2 tables (deployments, media, observations) built from export rows.
+
+- deployments: one per camera station (deploymentID = locationID = station code, locationName = its
+  name; in a rounded export both become a made-up alias, records.StationAliases, and the name is
+  left out: with the station list either would give the exact place back). Photos of one event sent
+  away from any station become one opportunistic pseudo-deployment "opportunistic-<event id>" at the
+  first photo's place (tagged "opportunistic"); photos with no place at all cannot be in a deployment,
+  which needs coordinates, and are left out (their number is stated in the package description).
+  timestampIssues is true where a photo's time is not the camera's clock (records.time_issue).
+- media: one per photo (mediaID = SHA-256, filePath relative as in the bot's photo store, filePublic
+  false: the photos are not published with the package), and one per video a sighting's frame came
+  from (fileMediatype video/...). The event's best photo (highest detector score) is the favorite.
+- observations: one media-level observation per photo (the classification of taxa.classify), and
+  one event-level observation per event (a burst of photos shares one event), spanning its photos'
+  times. GBIF's conversion (camtrapdp::write_dwc) publishes only the event-level "animal" ones.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.geo.points import Point, round_point
+from bot.reports.exports.records import Precision, time_issue
+from bot.reports.exports.taxa import Classification, classify
+from bot.reports.summary import StationInfo
+from storage.db import parse_iso
+
+VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
+               ".avi": "video/x-msvideo", ".mkv": "video/x-matroska", ".3gp": "video/3gpp",
+               ".webm": "video/webm", ".wmv": "video/x-ms-wmv", ".asf": "video/x-ms-asf",
+               ".mpg": "video/mpeg", ".mpeg": "video/mpeg"}  # fmt: skip
+# By FFmpeg demuxer (bot/media/video.py), when the stored name has no telling extension.
+CONTAINER_TYPES = {"mov": "video/mp4", "avi": "video/x-msvideo", "matroska": "video/x-matroska",
+                   "asf": "video/x-ms-asf", "mpeg": "video/mpeg"}  # fmt: skip
+
+
+def z(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def classification_fields(c: Classification) -> dict[str, Any]:
+    return {
+        "observationType": c.observation_type,
+        "scientificName": c.scientific_name or None,
+        "classificationMethod": c.method,
+        "classifiedBy": c.by or None,
+        "classificationTimestamp": c.at or None,
+        "classificationProbability": f"{c.probability:.4f}" if c.probability is not None else None,
+        "observationComments": c.comments or None,
+    }
+
+
+@dataclass
+class Tables:
+    deployments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    unplaced: int = 0
+
+
+def video_mediatype(stored: tuple[str, str] | None) -> str:
+    """The IANA type of a stored clip, from its file name, else its demuxer; video/mp4 when unknown (the
+    commonest container of phones and trail cameras)."""
+    path, container = stored or ("", "")
+    suffix = ("." + path.rsplit(".", 1)[-1].lower()) if "." in path else ""
+    guessed = mimetypes.guess_type(f"x{suffix}")[0] if suffix else None
+    by_name = VIDEO_TYPES.get(suffix) or (guessed if guessed and guessed.startswith("video/") else None)
+    return by_name or CONTAINER_TYPES.get(container, "video/mp4")
+
+
+def build(
+    rows: Iterable[dict[str, Any]],
+    stations: dict[str, StationInfo],
+    precision: Precision,
+    station_id: Callable[[str | None], str],
+    videos: dict[str, tuple[str, str]],
+) -> Tables:
+    """`rows` come from records.export_rows; `videos` maps a clip's SHA-256 to (stored path, demuxer)."""
+    out = Tables()
+    exact = precision.exact
+
+    def place(p: Point) -> Point:
+        return p if exact else round_point(p, precision.grid_km)
+
+    events: dict[str, list[tuple[dict[str, Any], str, datetime]]] = defaultdict(list)
+    issues: dict[str, list[str | None]] = defaultdict(list)
+    for r in rows:
+        taken = parse_iso(r["taken_at"])
+        assert taken is not None
+        event = str(r["event_id"] or r["id"])
+        station = stations.get(r["station_code"] or "")
+        if station is not None:
+            dep_id, where = station_id(station.code), place(station.point)
+            extra: dict[str, Any] = {
+                "locationID": dep_id,
+                "locationName": (station.name or None) if exact else None,
+                "_start": station.created_at,
+            }
+        elif r["lat"] is not None and r["lon"] is not None:
+            dep_id = f"opportunistic-{event}"
+            where = place(Point(r["lat"], r["lon"]))
+            extra = {"deploymentTags": f"opportunistic | locationSource:{r['location_source'] or 'unknown'}"}
+        else:
+            out.unplaced += 1
+            continue
+        dep = out.deployments.setdefault(dep_id, {
+            "deploymentID": dep_id,
+            "latitude": f"{where.lat:.6f}" if exact else f"{where.lat:.4f}",
+            "longitude": f"{where.lon:.6f}" if exact else f"{where.lon:.4f}",
+            "coordinateUncertainty": precision.uncertainty_m,
+            "deploymentGroups": f"area:{r['area']}" if r["area"] else None,
+            "_point": where, "_first": taken, "_last": taken, **extra,
+        })  # fmt: skip
+        dep["_first"], dep["_last"] = min(dep["_first"], taken), max(dep["_last"], taken)
+        issue = time_issue(r)
+        issues[dep_id].append(issue)
+        sha = r["photo_sha256"]
+        out.media.append({
+            "mediaID": sha, "deploymentID": dep_id, "timestamp": z(taken),
+            "filePath": f"media/{sha[:2]}/{sha}.jpg", "filePublic": "false", "fileName": f"{sha}.jpg",
+            "fileMediatype": "image/jpeg", "mediaComments": issue or None,
+        })  # fmt: skip
+        video = r.get("video_sha256")
+        if video:
+            seconds = r.get("frame_seconds")
+            note = f"{sha} is the frame at {float(seconds):g} s" if seconds is not None else None
+            # The clip's mediaID is its own SHA-256 (bot/intake/videos.py stores it like a photo).
+            out.media.append({
+                "mediaID": video, "deploymentID": dep_id, "timestamp": z(taken),
+                "filePath": f"media/{video[:2]}/{video}", "filePublic": "false", "fileName": video,
+                "fileMediatype": video_mediatype(videos.get(video)), "mediaComments": note,
+            })  # fmt: skip
+        out.observations.append({
+            "observationID": f"obs-{r['id']}", "deploymentID": dep_id, "mediaID": sha, "eventID": event,
+            "eventStart": z(taken), "eventEnd": z(taken), "observationLevel": "media",
+            **classification_fields(classify(r)),
+        })  # fmt: skip
+        events[event].append((r, dep_id, taken))
+    _dedupe_media(out)
+    _event_observations(out, events)
+    for dep_id, dep in out.deployments.items():
+        start = min(dep.pop("_first"), dep.pop("_start", None) or datetime.max.replace(tzinfo=UTC))
+        dep["deploymentStart"], dep["deploymentEnd"] = z(start), z(dep.pop("_last"))
+        known = [i for i in issues[dep_id] if i is not None]
+        dep["timestampIssues"] = ("true" if any(known) else "false") if known else None
+        out.points.append(dep.pop("_point"))
+    return out
+
+
+def _dedupe_media(out: Tables) -> None:
+    # Several frames of one clip name the same video; mediaID is the table's primary key.
+    seen: set[str] = set()
+    unique = []
+    for m in out.media:
+        if m["mediaID"] not in seen:
+            seen.add(m["mediaID"])
+            unique.append(m)
+    out.media = unique
+
+
+def _event_observations(out: Tables, events: dict[str, list[tuple[dict[str, Any], str, datetime]]]) -> None:
+    """One observation per event, classified as the event's own photo (the one reviewed) is, spanning the
+    event's photos, in the event photo's deployment: GBIF's conversion links media to it by deploymentID
+    and eventStart <= timestamp <= eventEnd."""
+    favorites = set()
+    for event, members in events.items():
+        head_row, head_dep, _ = next((m for m in members if str(m[0]["id"]) == event), members[0])
+        times = [t for _, dep, t in members if dep == head_dep]
+        best = max(members, key=lambda m: (float(m[0]["score"]), -m[0]["id"]))[0]
+        favorites.add(best["photo_sha256"])
+        fields = classification_fields(classify(head_row))
+        note = f"best media: {best['photo_sha256']}; {len(members)} photo(s)"
+        fields["observationComments"] = "; ".join(x for x in (fields["observationComments"], note) if x)
+        out.observations.append({
+            "observationID": f"event-{event}", "deploymentID": head_dep, "mediaID": None, "eventID": event,
+            "eventStart": z(min(times)), "eventEnd": z(max(times)), "observationLevel": "event", **fields,
+        })  # fmt: skip
+    for m in out.media:
+        if m["mediaID"] in favorites:
+            m["favorite"] = "true"

@@ -1,0 +1,240 @@
+"""What the weekly map is drawn on, and the moves drawn over it: an offline basemap of Mangystau, the
+protected areas an admin loads from a GeoJSON file (LW_PROTECTED_AREAS), and arrows between leopard
+events labelled "km / days", coloured by whether one animal could have made the move.
+
+The basemap (bot/reports/basemap/mangystau.geojson, built by tools/build_basemap.py) is Natural Earth 1:10m
+(public domain: land, lakes, country and region borders; the Caspian is the sea around the land),
+simplified to ~500 m, and towns from GeoNames (CC BY 4.0). Nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from PIL import ImageDraw
+
+from bot.geo.points import Movement, Point, movement, round_point, rounded_movement
+
+BASEMAP = Path(__file__).parent / "basemap" / "mangystau.geojson"
+SEA, LAND, COAST = (168, 204, 232), (243, 239, 226), (96, 140, 180)
+BORDER, REGION, TOWN = (110, 90, 110), (165, 150, 165), (45, 45, 45)
+PROTECTED = (34, 139, 34)
+ONE_ANIMAL, TWO_ANIMALS = (30, 150, 60), (200, 20, 140)  # green / magenta: distinct from the red dots
+
+Ring = list[tuple[float, float]]  # (lon, lat)
+Colour = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Shape:
+    layer: str  # land, lake, border, region, protected
+    parts: tuple[tuple[Ring, ...], ...]  # polygons (outer ring, holes...) or lines (one ring each)
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Town:
+    names: dict[str, str]  # language -> name
+    point: Point
+    population: int
+
+
+@dataclass(frozen=True)
+class MapMove:
+    """Two leopard events in time order; the map works out the km, days and verdict itself, so an
+    untrusted group's arrow cannot carry more than its grid cells."""
+
+    a: Point
+    t_a: datetime
+    b: Point
+    t_b: datetime
+
+
+def _parts(geometry: dict[str, Any]) -> tuple[tuple[Ring, ...], ...]:
+    kind, coords = geometry["type"], geometry["coordinates"]
+
+    def ring(c: list[list[float]]) -> Ring:
+        return [(float(x), float(y)) for x, y, *_ in c]
+
+    if kind == "Polygon":
+        return (tuple(ring(r) for r in coords),)
+    if kind == "MultiPolygon":
+        return tuple(tuple(ring(r) for r in poly) for poly in coords)
+    if kind == "LineString":
+        return ((ring(coords),),)
+    if kind == "MultiLineString":
+        return tuple((ring(line),) for line in coords)
+    if kind == "GeometryCollection":
+        return tuple(p for g in geometry["geometries"] for p in _parts(g))
+    return ()
+
+
+@cache
+def basemap() -> tuple[tuple[Shape, ...], tuple[Town, ...]]:
+    doc = json.loads(BASEMAP.read_text(encoding="utf-8"))
+    shapes, towns = [], []
+    for f in doc["features"]:
+        props = f["properties"]
+        if props["layer"] == "town":
+            lon, lat = f["geometry"]["coordinates"]
+            names = {"en": props["name"], "ru": props["name_ru"], "kk": props["name_kk"]}
+            towns.append(Town(names, Point(lat, lon), int(props["population"])))
+        else:
+            shapes.append(Shape(props["layer"], _parts(f["geometry"])))
+    return tuple(shapes), tuple(towns)
+
+
+class ProtectedAreasError(ValueError):
+    pass
+
+
+def load_protected_areas(path: Path) -> list[Shape]:
+    """Polygons with a "name" property from a GeoJSON FeatureCollection (WGS84, as RFC 7946 and QGIS's
+    GeoJSON export write it). Public outlines: drawn for untrusted groups too."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProtectedAreasError(f"{path}: {exc}") from exc
+    out = []
+    for i, f in enumerate(doc.get("features", []) if isinstance(doc, dict) else []):
+        geometry = f.get("geometry") or {}
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            raise ProtectedAreasError(f"{path}: feature {i} is not a Polygon or MultiPolygon")
+        name = str((f.get("properties") or {}).get("name") or "")
+        out.append(Shape("protected", _parts(geometry), name))
+    return out
+
+
+def move_between(m: MapMove, grid_km: float | None, max_km_per_day: float) -> tuple[Point, Point, Movement]:
+    if grid_km:
+        a, b = round_point(m.a, grid_km), round_point(m.b, grid_km)
+        return a, b, rounded_movement(m.a, m.t_a, m.b, m.t_b, grid_km, max_km_per_day)
+    return m.a, m.b, movement(m.a, m.t_a, m.b, m.t_b, max_km_per_day)
+
+
+class Canvas:
+    """Draws lon/lat geometry through a projection (bot.reports.maps.Projection) on a Pillow image."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, proj: Any) -> None:
+        self.draw, self.proj = draw, proj
+        self.taken: list[tuple[float, float, float, float]] = []  # labels drawn so far (town, move)
+
+    def _free(self, box: tuple[float, float, float, float]) -> bool:
+        return all(box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3] for t in self.taken)
+
+    def xy(self, ring: Ring) -> list[tuple[float, float]]:
+        return [self.proj.xy(Point(max(-90.0, min(90.0, y)), max(-180.0, min(180.0, x)))) for x, y in ring]
+
+    def basemap(self, lang: str, font: Any) -> None:
+        shapes, towns = basemap()
+        d = self.draw
+        d.rectangle((0, 0, self.proj.width, self.proj.height), fill=SEA)  # the Caspian, and beyond the data
+        for s in (s for s in shapes if s.layer == "land"):
+            for poly in s.parts:
+                d.polygon(self.xy(poly[0]), fill=LAND, outline=COAST)
+                for hole in poly[1:]:
+                    d.polygon(self.xy(hole), fill=SEA, outline=COAST)
+        for s in (s for s in shapes if s.layer == "lake"):
+            for poly in s.parts:
+                d.polygon(self.xy(poly[0]), fill=SEA, outline=COAST)
+        for layer, colour, width in (("region", REGION, 2), ("border", BORDER, 3)):
+            for s in (s for s in shapes if s.layer == layer):
+                for (line,) in s.parts:
+                    self.dashed(self.xy(line), colour, width, dash=10 if layer == "border" else 5)
+        for town in towns:
+            x, y = self.proj.xy(town.point)
+            if not (0 <= x <= self.proj.width and 0 <= y <= self.proj.height):
+                continue
+            r = 5 if town.population >= 50_000 else 4
+            d.rectangle((x - r, y - r, x + r, y + r), fill=TOWN, outline=(255, 255, 255))
+            name = town.names.get(lang) or town.names["en"]
+            at, anchor = (x + r + 4, y), "lm"
+            if d.textbbox(at, name, font=font, anchor=anchor)[2] > self.proj.width - 4:  # name the other side
+                at, anchor = (x - r - 4, y), "rm"
+            d.text(at, name, fill=TOWN, font=font, anchor=anchor, stroke_width=3, stroke_fill=LAND)
+            self.taken.append(d.textbbox(at, name, font=font, anchor=anchor, stroke_width=3))
+
+    def dashed(
+        self, pts: list[tuple[float, float]], colour: tuple[int, int, int], width: int, dash: int
+    ) -> None:
+        on, left = True, float(dash)
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+            length = math.hypot(x1 - x0, y1 - y0)
+            pos = 0.0
+            while pos < length:
+                step = min(left, length - pos)
+                if on:
+                    f0, f1 = pos / length, (pos + step) / length
+                    a = (x0 + (x1 - x0) * f0, y0 + (y1 - y0) * f0)
+                    b = (x0 + (x1 - x0) * f1, y0 + (y1 - y0) * f1)
+                    self.draw.line([a, b], fill=colour, width=width)
+                pos += step
+                left -= step
+                if left <= 0:
+                    on, left = not on, float(dash)
+
+    def protected(self, areas: Sequence[Shape], font: Any) -> None:
+        for area in areas:
+            for poly in area.parts:
+                pts = self.xy(poly[0])
+                self.draw.line([*pts, pts[0]], fill=PROTECTED, width=3)
+            if area.name and area.parts:  # under the outline: station areas are named above theirs
+                xs, ys = zip(*self.xy(area.parts[0][0]), strict=True)
+                self.draw.text((sum(xs) / len(xs), max(ys) + 6), area.name, fill=PROTECTED, font=font,
+                               anchor="ma", stroke_width=3, stroke_fill=LAND)  # fmt: skip
+
+    def arrow(self, a: Point, b: Point, colour: Colour, label: str, font: Any) -> None:
+        """An arrow from a to b, set off to its right, with its label on that side: a move there and back
+        shows as two arrows and two labels rather than one line."""
+        (x0, y0), (x1, y1) = self.proj.xy(a), self.proj.xy(b)
+        white = (255, 255, 255)
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length < 1:  # the same place (or grid cell): a ring, not an arrow
+            self.draw.ellipse((x0 - 18, y0 - 18, x0 + 18, y0 + 18), outline=colour, width=4)
+            self.draw.text(
+                (x0 + 22, y0 - 22),
+                label,
+                fill=colour,
+                font=font,
+                anchor="lb",
+                stroke_width=4,
+                stroke_fill=white,
+            )
+            return
+        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        nx, ny = -uy, ux  # the arrow's right-hand side on screen (y grows downwards)
+        off = 7.0
+        x0, y0, x1, y1 = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
+        stop = max(0.0, length - 10)  # the head ends at the dot's rim, not over it
+        tip = (x0 + ux * stop, y0 + uy * stop)
+        self.draw.line([(x0 + ux * 10, y0 + uy * 10), tip], fill=colour, width=6)
+        head, spread = 22, 0.5
+        left = (tip[0] - ux * head - nx * head * spread, tip[1] - uy * head - ny * head * spread)
+        right = (tip[0] - ux * head + nx * head * spread, tip[1] - uy * head + ny * head * spread)
+        self.draw.polygon([tip, left, right], fill=colour)
+        anchor = "lm" if nx >= 0 else "rm"
+        # Halfway along, unless that hides a town's name or another move's label: then further along.
+        for at in (0.5, 0.38, 0.62, 0.28, 0.72, 0.5):
+            mx, my = x0 + (x1 - x0) * at + nx * 16, y0 + (y1 - y0) * at + ny * 16
+            box = self.draw.textbbox((mx, my), label, font=font, anchor=anchor, stroke_width=4)
+            if self._free(box):
+                break
+        self.taken.append(box)
+        self.draw.text(
+            (mx, my), label, fill=colour, font=font, anchor=anchor, stroke_width=4, stroke_fill=white
+        )
+
+
+def points_of(areas: Sequence[Shape]) -> Iterator[Point]:
+    for area in areas:
+        for poly in area.parts:
+            for x, y in poly[0]:
+                yield Point(y, x)
