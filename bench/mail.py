@@ -41,13 +41,13 @@ from e2e import GROUP, EmulatorProcess, _cpu, detector_only, photos, watch_loop 
 from imapclient import IMAPClient  # noqa: E402
 
 from bot.app import build_application, running  # noqa: E402
-from bot.cameras.mail.poller import WATCHERS  # noqa: E402
 from bot.cameras.mail.sample import camera_email, camera_jpeg  # noqa: E402
 from bot.cameras.registry import Cameras, parse_rule  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.detection.model import OnnxLeopardDetector  # noqa: E402
 from bot.geo.points import Point  # noqa: E402
 from bot.places.stations import Stations  # noqa: E402
+from handlers.runtime import Runtime  # noqa: E402
 from storage.db import Database, iso, utcnow  # noqa: E402
 
 USER, PASSWORD = "cameras@bench.example", "bench-password"
@@ -209,7 +209,7 @@ async def latency(
 async def _idling(app: Any) -> None:
     deadline = time.perf_counter() + 30
     while time.perf_counter() < deadline:
-        watcher = app.bot_data.get(WATCHERS, {}).get("main")
+        watcher = Runtime.of(app).mail_watchers.get("main")
         if watcher is not None and watcher.idling:
             return
         await asyncio.sleep(0.05)

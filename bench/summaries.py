@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import Settings
 from bot.people.groups import Group
-from bot.reports.exports.records import export
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.exports import export
+from bot.reports.summary import build_summary
+from bot.reports.summary_view import render_summary
 from storage.db import Database, iso
 
 END = datetime(2026, 1, 1, tzinfo=UTC)

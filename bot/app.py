@@ -1,32 +1,28 @@
-"""Building the PTB Application once: services in bot_data, handlers, jobs, commands menu."""
+"""Building the PTB Application once: the runtime holder and (in post_init) the services in bot_data,
+handlers and jobs (handlers/__init__.py), the commands menu, and the lifecycle around them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot.botapi.inbox import Inbox, InboxBot, mark_done
-from bot.cameras.mail import poller as mail_poller
+from bot.botapi.inbox import Inbox, InboxBot
 from bot.config import Settings
-from bot.detection.model import Detector
+from bot.detection.types import Detector
 from bot.services import Services
-from bot.text.i18n import LANGUAGES, pick_language, t
-from handlers import storage_trouble
-from handlers import summaries as summary_handlers
-from handlers.common import drain_outbox
+from bot.text.i18n import LANGUAGES, t
+from handlers import mailboxes
 from handlers.photos import flush_album_receipts
+from handlers.runtime import RUNTIME, Runtime
 
 log = logging.getLogger(__name__)
 
-DONE_GROUP = 1_000  # after every handler group: the update is finished
-OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
 PRIVATE_COMMANDS = (
     "start",
     "help",
@@ -72,31 +68,22 @@ def build_application(settings: Settings, detector: Detector) -> Application:
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data["settings"] = settings
-    app.bot_data["detector"] = detector
-    app.bot_data["inbox"] = inbox
+    # The settings and the detector wait here for post_init, where the services are made from them.
+    app.bot_data[RUNTIME] = Runtime(settings, detector, inbox)
     handlers.register(app)
-    summary_handlers.register(app)
-    app.add_handler(TypeHandler(Update, mark_done), group=DONE_GROUP)
-    app.add_error_handler(_on_error)
-    assert app.job_queue is not None
-    app.job_queue.run_repeating(drain_outbox, OUTBOX_INTERVAL, first=0.5, name="outbox")
-    app.job_queue.run_repeating(_purge_inbox, timedelta(days=1), first=timedelta(hours=1), name="inbox-purge")
-    # Photos deferred because the disk or the database failed; the job keeps its own backoff.
-    tick = storage_trouble.RETRY_TICK
-    app.job_queue.run_repeating(storage_trouble.retry_deferred, tick, first=tick, name="storage-retry")
-    mail_poller.schedule(app, settings)  # cellular cameras' mailboxes, if any (bot/cameras/mail/accounts.py)
+    handlers.schedule_jobs(app)
     return app
 
 
 async def _post_init(app: Application) -> None:
-    services = await Services.create(app.bot_data["settings"], app.bot_data["detector"])
+    rt = Runtime.of(app)
+    services = await Services.create(rt.settings, rt.detector)
     app.bot_data["services"] = services
-    inbox: Inbox = app.bot_data["inbox"]
-    inbox.db = services.db
-    await inbox.purge()
-    await inbox.replay(app)
+    rt.inbox.db = services.db
+    await rt.inbox.purge()
+    await rt.inbox.replay(app)
     await services.outbox.recover(app.bot)
+    await mailboxes.start(app)  # the camera mailboxes' pollers, from the services (none without mailboxes)
     for lang in LANGUAGES:
         code = None if lang == "en" else lang
         await app.bot.set_my_commands(
@@ -111,14 +98,10 @@ async def _post_init(app: Application) -> None:
         )
 
 
-async def _purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.bot_data["inbox"].purge()
-
-
 async def _post_stop(app: Application) -> None:
     """After Application.stop (every fetched update handled, the JobQueue stopped), before shutdown:
     the bot can still send, so work the stopped JobQueue dropped is finished here."""
-    await mail_poller.stop_watchers(app)  # IMAP IDLE connections (bot/cameras/mail/idle.py)
+    await mailboxes.stop_watchers(app)  # IMAP IDLE connections (bot/cameras/mail/idle.py)
     sent = await flush_album_receipts(app)
     if sent:
         log.info("sent %d album receipt(s) that were waiting at shutdown", sent)
@@ -128,21 +111,6 @@ async def _post_shutdown(app: Application) -> None:
     services: Services | None = app.bot_data.pop("services", None)
     if services is not None:
         await services.close()
-
-
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message and update.effective_chat:
-        if update.effective_chat.type == "private":
-            try:
-                await update.effective_message.reply_text(
-                    t(
-                        pick_language(update.effective_user.language_code if update.effective_user else None),
-                        "error.internal",
-                    )
-                )
-            except Exception:  # the error handler must never raise
-                log.exception("could not tell the user about the error")
 
 
 @asynccontextmanager

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.detection.model import DEFAULT_THRESHOLD
 from bot.detection.precision import PRECISIONS
+from bot.detection.types import DEFAULT_THRESHOLD
 from bot.geo.points import DEFAULT_MAX_KM_PER_DAY
 from bot.geo.region import DEFAULT_REGION, Region
 
@@ -33,8 +33,8 @@ class Settings:
     timezone: str = "Asia/Aqtau"
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
-    # A self-hosted Bot API server started with --local (README, Videos): files up to 2 GB, read from
-    # its folder on this machine instead of downloaded.
+    # A self-hosted Bot API server started with --local (docs/OPERATORS.md, "Videos over 20 MB"): files up
+    # to 2 GB, read from its folder on this machine instead of downloaded.
     local_mode: bool = False
     # How long a photo without a place waits for the ranger's location or station code.
     pairing_minutes: int = 10
@@ -63,8 +63,9 @@ class Settings:
     contact_email: str = ""
     # A GeoJSON file of protected-area outlines (Ustyurt reserve, Kyzylsai park) drawn on every map.
     protected_areas: Path | None = None
-    # Cellular cameras that e-mail photos (bot/cameras/mail/, README "Cellular cameras"): an IMAP mailbox,
-    # polled when mail_host is set, and/or more in mailboxes_file (bot/cameras/mail/accounts.py).
+    # Cellular cameras that e-mail photos (bot/cameras/mail/, docs/OPERATORS.md, "Cellular cameras"): an
+    # IMAP mailbox, polled when mail_host is set, and/or more in mailboxes_file, as
+    # bot/cameras/mail/accounts.py lists them.
     # mail_port 0 means the usual port of mail_tls (993 ssl, 143 otherwise).
     mail_host: str = ""
     mail_port: int = 0
@@ -169,9 +170,5 @@ def _validate_mail(s: Settings) -> None:
         raise ConfigError("LW_CAMERA_SILENT_DAYS must be >= 1 and LW_CAMERA_MOVED_M > 0")
     if s.mail_max_mb <= 0:
         raise ConfigError("LW_MAIL_MAX_MB must be > 0")
-    from bot.cameras.mail.accounts import MailboxesError, accounts  # no IMAP code: only the checks
-
-    try:
-        accounts(s)
-    except MailboxesError as exc:
-        raise ConfigError(str(exc)) from None
+    # The mailboxes these settings name (LW_MAIL_*, LW_MAILBOXES_FILE) are checked by the command that
+    # loads them (bot/cli/main.py load_settings): reading files is not the settings' job.

@@ -1,4 +1,5 @@
-"""The services the handlers use, built once and kept in context.bot_data (PTB's pattern)."""
+"""The services the handlers use, built once and kept in context.bot_data["services"] (PTB's pattern);
+every long-lived object is one of them, made in Services.create and closed in close."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram.ext import CallbackContext
+from telegram.ext import Application, CallbackContext
 
+from bot.botapi.notices import NoticeSender
 from bot.botapi.outbox import OutboxSender
+from bot.cameras.mail.intake import MailIntake
+from bot.cameras.registry import Cameras
 from bot.config import Settings
-from bot.detection.model import Detector, OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
+from bot.detection.types import Detector
 from bot.intake.sightings import Sightings
 from bot.intake.videos import VideoIntake
 from bot.people.access import Access
 from bot.people.groups import Groups
-from bot.people.notices import NoticeSender
 from bot.places.stations import Stations
 from storage.db import Database
 from storage.photos import PhotoStore, VideoStore
@@ -35,6 +39,8 @@ class Services:
     executor: ThreadPoolExecutor
     notices: NoticeSender
     videos: VideoIntake
+    cameras: Cameras
+    mail: MailIntake  # camera e-mail in: what every mailbox's poller hands its messages to
 
     @classmethod
     async def create(cls, settings: Settings, detector: Detector | None = None) -> Services:
@@ -67,9 +73,12 @@ class Services:
         # Clips beside the photos, by SHA-256 too (backups of LW_PHOTO_DIR then hold both).
         store = VideoStore(settings.photo_dir / "videos")
         videos = VideoIntake(db, sightings, store, detector, executor, zone=settings.zone)
+        cameras = Cameras(db)
+        # One intake for all mailboxes: the same cameras, the same SHA-256 dedup, the same alerts.
+        mail = MailIntake(db, sightings, stations, cameras, settings, videos)
         return cls(
             settings, db, photos, detector, stations, sightings, outbox, access, groups, executor, notices,
-            videos,
+            videos, cameras, mail,
         )  # fmt: skip
 
     async def close(self) -> None:
@@ -78,5 +87,7 @@ class Services:
         await self.db.close()
 
 
-def services(context: CallbackContext) -> Services:
-    return context.bot_data["services"]
+def services(owner: CallbackContext | Application) -> Services:
+    """The services of a running bot, from a handler's or job's context or from the Application."""
+    found: Services = owner.bot_data["services"]
+    return found

@@ -1,13 +1,18 @@
-"""Every Telegram handler, registered in one place."""
+"""Every Telegram handler and every periodic job, registered in one place: register(app) and
+schedule_jobs(app), both called by bot/app.py, which adds nothing of that kind itself."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -18,22 +23,49 @@ from handlers import (
     escalations,
     groups,
     locations,
+    mailboxes,
     movement,
     other_messages,
     photos,
     reviews,
     sightings,
+    storage_trouble,
+    summaries,
     videos,
 )
-from handlers.common import registered_group, require, unknown_command
+from handlers.common import (
+    drain_outbox,
+    final,
+    on_error,
+    purge_inbox,
+    registered_group,
+    require,
+    unknown_command,
+)
+from handlers.runtime import Runtime
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 NEW = filters.UpdateType.MESSAGE  # edits of old messages must not create new sightings
+DONE_GROUP = 1_000  # after every handler group: the update is finished
+OUTBOX_INTERVAL = 3.0  # seconds between periodic outbox runs (new alerts also kick it at once)
 
 
 def register(app: Application) -> None:
     ranger, coordinator = require(Role.RANGER), require(Role.COORDINATOR)
+    # Group -1, before everything below: these commands end the update's processing there (final), so
+    # they work whatever order the catch-alls (e.g. "unknown command" in private chats) come in.
+    app.add_handlers(
+        [
+            CommandHandler("week", final(summaries.week_command), filters=GROUPS),
+            CommandHandler("month", final(summaries.month_command), filters=GROUPS),
+            CommandHandler(
+                "export", final(registered_group(coordinator(summaries.export_command))), filters=GROUPS
+            ),
+            CommandHandler("export", final(coordinator(summaries.export_command)), filters=PRIVATE),
+        ],
+        group=-1,
+    )
     app.add_handlers(
         [
             CommandHandler("start", commands.start, filters=PRIVATE),
@@ -85,3 +117,29 @@ def register(app: Application) -> None:
             MessageHandler(PRIVATE & NEW & ~filters.StatusUpdate.ALL, ranger(other_messages.on_other)),
         ]
     )
+    # Last of all, in a group of its own: the update is finished in the inbox (bot/botapi/inbox.py), unless
+    # a handler deferred it (storage was down, an album's receipt is owed), so a restart replays it.
+    app.add_handler(TypeHandler(Update, Runtime.of(app).inbox.mark_done), group=DONE_GROUP)
+    app.add_error_handler(on_error)
+
+
+def schedule_jobs(app: Application) -> None:
+    """Every periodic job. Jobs first run once the Application has started, after post_init, so the
+    services exist by then."""
+    jobs = app.job_queue
+    assert jobs is not None
+    # New alerts and notices kick a delivery at once (handlers/common.py kick_outbox); this run is for
+    # retries (flood waits, Telegram unreachable) and whatever a kick missed.
+    jobs.run_repeating(drain_outbox, OUTBOX_INTERVAL, first=0.5, name="outbox")
+    # Finished updates are kept a week (bot/botapi/inbox.py KEEP_DONE): trimming once a day is plenty.
+    jobs.run_repeating(purge_inbox, timedelta(days=1), first=timedelta(hours=1), name="inbox-purge")
+    # Photos deferred because the disk or the database failed; the job keeps its own backoff.
+    tick = storage_trouble.RETRY_TICK
+    jobs.run_repeating(storage_trouble.retry_deferred, tick, first=tick, name="storage-retry")
+    # Weekly summaries: the per-group jobs come from the groups table, so a sync job builds them soon
+    # after the start and repairs them every few minutes (and sends what is owed: handlers/summaries.py).
+    jobs.run_once(summaries.sync_schedules, 0.5, name="summary-sync-start")
+    every = summaries.SYNC_INTERVAL
+    jobs.run_repeating(summaries.sync_schedules, every, first=every, name="summary-sync")
+    # Cellular cameras' mailboxes, if any (bot/cameras/mail/accounts.py): a job each, at its own interval.
+    mailboxes.schedule(app)

@@ -10,9 +10,9 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.alerts.view import local_time
 from bot.cameras.health import camera_status
 from bot.cameras.registry import Assigned, Camera, CameraError, Cameras, parse_rule
+from bot.media.time_text import local_time
 from bot.people.access import Role
 from bot.services import services
 from bot.text.i18n import t
@@ -27,8 +27,7 @@ async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user = update.effective_message, update.effective_user
     assert msg is not None and user is not None
     lang = language_of(update, context)
-    svc = services(context)
-    cameras = Cameras(svc.db)
+    cameras = services(context).cameras
     args = context.args or []
     verb = args[0].lower() if args else ""
     try:

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.alerts.view import local_time
 from bot.geo.points import CoordinateError, Point, format_point
+from bot.intake.sightings import OwnSighting
+from bot.media.time_text import local_time
 from bot.people.access import Role
 from bot.people.notices import reopen_refused_notices
 from bot.services import services
 from bot.text.i18n import LANGUAGES, t
 from bot.text.ids import parse_id
 from bot.text.tg_text import split
-from handlers.common import kick_outbox, language_of, require
-from storage.db import parse_iso
+from handlers.common import kick_outbox, language_of, reader, require
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,31 +134,26 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert msg is not None and user is not None
     lang = language_of(update, context)
     svc = services(context)
-    rows = await svc.db.fetchall(
-        "SELECT id, taken_at, label, score, status, station_code, event_id, escalated_by FROM sightings "
-        "WHERE ranger_id = ? "
-        "ORDER BY id DESC LIMIT 10",
-        (user.id,),
-    )
-    if not rows:
+    found = await svc.sightings.latest_of(user.id)
+    if not found:
         await msg.reply_text(t(lang, "mine.none"))
         return
     lines = [t(lang, "mine.title")]
-    for r in rows:
-        when = local_time(parse_iso(r["taken_at"]), svc.settings.zone)
+    for s in found:
+        when = local_time(s.taken_at, svc.settings.zone)
         lines.append(
-            f"#{r['id']} · {when} · {html.escape(r['label'])} {r['score']:.2f} · "
-            f"{html.escape(r['station_code'] or '—')} · {t(lang, _mine_status(r))}"
+            f"#{s.id} · {when} · {html.escape(s.label)} {s.score:.2f} · "
+            f"{html.escape(s.station or '—')} · {t(lang, _mine_status(s))}"
         )
     await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
-def _mine_status(r: Any) -> str:
-    if r["event_id"] is None:  # no alert went out, so there is nothing for coordinators to review
+def _mine_status(s: OwnSighting) -> str:
+    if not s.alerted:  # no alert went out, so there is nothing for coordinators to review
         return "mine.status.none"
-    if r["status"] == "unreviewed" and r["escalated_by"] is not None:
+    if s.status == "unreviewed" and s.reported:
         return "mine.status.reported"
-    return f"mine.status.{r['status']}"
+    return f"mine.status.{s.status}"
 
 
 async def _set_status(
@@ -190,11 +184,9 @@ async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     args = context.args or []
     if args[:1] == ["list"]:
         rows = await svc.stations.all()
-        chat = update.effective_chat
-        group = await svc.groups.get(chat.id) if chat is not None and chat.type != "private" else None
         # The list is the key to every station code in alerts and exports: places (and names, a named
         # spring is a place) only where exact places are allowed. Coordinators still get the codes to type.
-        if group.trusted if group else await svc.access.role(user.id) >= Role.ADMIN:
+        if (await reader(update, context)).exact:
             lines = [t(lang, "station.list")] + [
                 f"{html.escape(s.code)} · {format_point(s.point)} · {html.escape(s.name)} · "
                 f"{html.escape(s.area or '—')}"

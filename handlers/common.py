@@ -1,22 +1,25 @@
-"""Small helpers shared by the handlers: who is asking, in which language, and the receipt text."""
+"""Small helpers shared by the handlers: who is asking, in which language, who reads a chat, delivery now
+and the periodic jobs around it, the wrappers put on handlers at registration (access, final), and the
+error handler."""
 
 from __future__ import annotations
 
 import functools
-import html
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.geo.points import format_point
-from bot.intake.sightings import PhotoIntake, Ranger, Receipt
-from bot.media.exif import DEFAULT_ZONE
-from bot.media.time_text import clock_warning
+from bot.intake.types import PhotoIntake, Ranger
 from bot.people.access import Role
+from bot.people.audience import Audience, audience_for
 from bot.services import services
 from bot.text.i18n import pick_language, t
+from handlers.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def ranger_of(update: Update) -> Ranger:
@@ -55,6 +58,23 @@ async def group_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return group.language if group else language_of(update, context)
 
 
+async def reader(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Audience:
+    """Who reads this chat, as the audience gate (bot/people/audience.py) sees it."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    svc = services(context)
+    return await audience_for(
+        groups=svc.groups,
+        access=svc.access,
+        chat_id=chat.id,
+        private=chat.type == "private",
+        user_id=user.id,
+        lang=language_of(update, context),
+        zone=svc.settings.zone,
+        grid_km=svc.settings.untrusted_grid_km,
+    )
+
+
 def kick_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deliver queued alerts and notices now rather than at the next periodic run. A PTB-tracked task,
     not a run_once job: the scheduler's dispatch added tens of milliseconds to every alert (bench/e2e.py)."""
@@ -68,59 +88,13 @@ async def _drain(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def drain_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue job: the periodic delivery run (handlers/__init__.py schedule_jobs)."""
     await _drain(context)
 
 
-def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True) -> str:
-    if r.duplicate:
-        key = "receipt.duplicate" if r.media == "photo" else "receipt.duplicate_video"
-        return t(lang, key, id=r.sighting_id)
-    det = r.detection
-    assert det is not None
-    if det.leopard:
-        lines = [t(lang, "receipt.leopard", id=r.sighting_id, score=f"{det.score:.2f}")]
-    elif det.label == "snow leopard":
-        lines = [t(lang, "receipt.snow_leopard", id=r.sighting_id, score=f"{det.label_score:.2f}")]
-    else:
-        lines = [
-            t(
-                lang,
-                "receipt.other",
-                id=r.sighting_id,
-                label=html.escape(det.label),
-                score=f"{det.label_score:.2f}",
-            )
-        ]
-    if r.frame_seconds is not None:  # a video: which of its frames the line above is about
-        second = f"{r.frame_seconds:.1f}"
-        if det.alert_worthy:
-            lines.append(t(lang, "receipt.video_leopard", seconds=second, score=f"{det.label_score:.2f}"))
-        else:
-            lines.append(t(lang, "receipt.video_other", frames=r.frames, seconds=second))
-    if r.station:
-        lines.append(t(lang, "receipt.station", code=html.escape(r.station)))
-    elif r.point:
-        lines.append(
-            t(
-                lang,
-                "receipt.place",
-                point=format_point(r.point),
-                source=t(lang, f"source.{r.location_source}"),
-            )
-        )
-    elif ask and not r.already_asked:
-        lines.append(t(lang, "receipt.ask_location", minutes=pairing_minutes))
-    elif ask:
-        lines.append(t(lang, "receipt.waiting_location"))
-    clock = clock_warning(lang, r.time, DEFAULT_ZONE)  # read back in the zone camera clocks are set to
-    if clock:
-        lines.append(clock)
-    if any(n.startswith("bad_coordinates") for n in r.notes):
-        lines.append(t(lang, "receipt.bad_coordinates"))
-    for note in r.notes:
-        if note.startswith("unknown_station:"):
-            lines.append(t(lang, "error.unknown_station", code=html.escape(note.split(":", 1)[1])))
-    return "\n".join(lines)
+async def purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue job: forget updates finished longer ago than bot/botapi/inbox.py keeps them."""
+    await Runtime.of(context).inbox.purge()
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -174,7 +148,35 @@ def registered_group(func: Handler) -> Handler:
     return guarded
 
 
+def final(func: Handler) -> Handler:
+    """End the update's processing once `func` has answered: handlers in later groups (the catch-alls,
+    e.g. "unknown command" in private chats) must not answer too."""
+
+    @functools.wraps(func)
+    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await func(update, context)
+        raise ApplicationHandlerStop
+
+    return run
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is not None:
         await msg.reply_text(t(language_of(update, context), "command.unknown"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The error handler: logged, and a user in a private chat is told something went wrong."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message and update.effective_chat:
+        if update.effective_chat.type == "private":
+            try:
+                await update.effective_message.reply_text(
+                    t(
+                        pick_language(update.effective_user.language_code if update.effective_user else None),
+                        "error.internal",
+                    )
+                )
+            except Exception:  # the error handler must never raise
+                log.exception("could not tell the user about the error")

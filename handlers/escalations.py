@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.alerts.escalations import Escalation, escalate
-from bot.intake.sightings import Receipt
+from bot.intake.types import Receipt
 from bot.services import services
 from bot.text.i18n import t
 from bot.text.ids import parse_id

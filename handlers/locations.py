@@ -88,8 +88,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         point = parse_coordinates(msg.text)
-    except CoordinateError:
-        await msg.reply_text(t(lang, "location.bad"))
+    except CoordinateError as exc:
+        await msg.reply_text(t(lang, "location.link" if exc.reason == "link" else "location.bad"))
         return
     if point is None:
         if found.unknown:

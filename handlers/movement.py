@@ -14,26 +14,13 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.alerts.movement import Placed, load_placed
-from bot.alerts.view import rounding_note
+from bot.alerts.movement import Placed, load_placed, rounding_note
 from bot.geo.points import format_speed, movement, rounded_movement
 from bot.media.time_text import by_receipt_note
-from bot.people.access import Role
 from bot.services import services
 from bot.text.i18n import t
 from bot.text.ids import parse_id
-from handlers.common import group_language
-
-
-async def exact_places(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """May the people reading this chat see exact places? A trusted group, or an admin in private."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
-    svc = services(context)
-    if chat.type == "private":
-        return await svc.access.role(user.id) >= Role.ADMIN
-    group = await svc.groups.get(chat.id)
-    return group is not None and group.trusted
+from handlers.common import group_language, reader
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,7 +49,7 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     first, second = (a, b) if a.taken <= b.taken else (b, a)
     assert first.point and second.point and first.taken and second.taken
     limit, grid = svc.settings.max_km_per_day, svc.settings.untrusted_grid_km
-    exact = await exact_places(update, context)
+    exact = (await reader(update, context)).exact
     if exact:
         mv = movement(first.point, first.taken, second.point, second.taken, limit)
     else:

@@ -14,14 +14,16 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.botapi.inbox import Inbox
 from bot.geo.points import format_point
-from bot.intake.sightings import Edit, Receipt, SightingError
-from bot.services import Services, services
+from bot.intake.placing import Edit
+from bot.intake.receipt_view import receipt_text
+from bot.intake.types import Receipt, SightingError
+from bot.services import services
 from bot.text.i18n import t
-from handlers.common import intake_of, kick_outbox, language_of, receipt_text
+from handlers.common import intake_of, kick_outbox, language_of
 from handlers.escalations import escalate_keyboard
-from handlers.storage_trouble import defer, photo_not_stored, photo_stored, undefer
+from handlers.runtime import Runtime
+from handlers.storage_trouble import photo_not_stored, photo_stored
 from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -117,7 +119,7 @@ async def answer(
         album.lang = lang
         album.receipts.append(receipt)
         album.update_ids.append(update.update_id)
-        defer(context.bot_data, [update.update_id])
+        Runtime.of(context).inbox.defer([update.update_id])
     else:
         await msg.reply_text(
             receipt_text(lang, receipt, services(context).settings.pairing_minutes),
@@ -206,7 +208,7 @@ async def flush_album_receipts(app: Application) -> int:
 
 
 async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbum) -> None:
-    svc: Services = app.bot_data["services"]
+    svc = services(app)
     lang, receipts = album.lang, album.receipts
     videos = sum(r.media != "photo" for r in receipts)
     if videos:
@@ -224,7 +226,7 @@ async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbu
     )
     # Answered: the album's updates are finished. Should this fail, a restart replays them and answers
     # again (at least once: a receipt may repeat, a photo is never recorded twice).
-    undefer(app.bot_data, album.update_ids)
-    inbox: Inbox = app.bot_data["inbox"]
+    inbox = Runtime.of(app).inbox
+    inbox.undefer(album.update_ids)
     for update_id in album.update_ids:
         await inbox.done(update_id)

@@ -16,26 +16,21 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.alerts.reviews import alerted_in
-from bot.alerts.view import Audience, build_view, group_audience, photo_with_boxes
+from bot.alerts.events import build_view
+from bot.alerts.reviews import alerted_here, alerted_in
+from bot.alerts.view import photo_with_boxes
+from bot.botapi.keyboards import review_keyboard
 from bot.intake.videos import clip_of
 from bot.media.video import UnreadableVideo, clean_copy
 from bot.people.access import Role
 from bot.services import Services, services
 from bot.text.i18n import t
 from bot.text.ids import parse_id
-from handlers.common import language_of
-from storage.db import Database
+from handlers.common import reader
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD = 50 * 1024 * 1024  # what a bot may send (the Bot API's upload limit)
-
-
-async def alerted_here(db: Database, sighting_id: int, chat_id: int) -> bool:
-    """Was this photo's event alerted to chat_id? A burst's other photos belong to the same alert."""
-    event_id = await db.scalar("SELECT event_id FROM sightings WHERE id = ?", (sighting_id,))
-    return event_id is not None and await alerted_in(db, int(event_id), chat_id)
 
 
 async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,11 +38,8 @@ async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert msg is not None and chat is not None and user is not None
     svc = services(context)
     in_group = chat.type != "private"
-    if in_group:  # the group's own language, zone and trust, as its alerts have
-        audience = await group_audience(svc.db, svc.settings, chat.id)
-    else:  # exact coordinates in a private chat only for admins, as with /export
-        admin = await svc.access.role(user.id) >= Role.ADMIN
-        audience = Audience(language_of(update, context), svc.settings.zone, admin)
+    # A group reads at its own language, zone and trust, as its alerts do; a private chat by role.
+    audience = await reader(update, context)
     args = context.args or []
     sid = parse_id(args[0]) if len(args) == 1 else None
     if sid is None:
@@ -65,7 +57,8 @@ async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await msg.reply_text(t(audience.lang, "compare.missing", id=sid))
         return
     # Review buttons only where they work: in a group this event was alerted to.
-    keyboard = view.keyboard if in_group and await alerted_in(svc.db, sid, chat.id) else None
+    here = in_group and await alerted_in(svc.db, sid, chat.id)
+    keyboard = review_keyboard(view.lang, view.event_id) if here else None
     try:
         photo = await asyncio.to_thread(photo_with_boxes, svc.photos, view.photo_sha256, view.boxes)
     except (OSError, ValueError):  # the photo file is gone (disk trouble): the record still answers

@@ -1,7 +1,8 @@
 """/week, /month and /export, and each group's scheduled weekly summary.
 
-Commands are registered in handler group -1 and end the update's processing there, so they work
-whatever order the catch-all handlers (e.g. "unknown command" in private chats) were added in.
+The commands are registered in handler group -1 (handlers/__init__.py) and end the update's processing
+there (handlers/common.py final), so they work whatever order the catch-all handlers (e.g. "unknown
+command" in private chats) were added in. The sync job is scheduled there too (schedule_jobs).
 
 Scheduling: one PTB job per active group, "summary:<chat_id>", at the group's weekday/hour
 (groups.summary_weekday/summary_hour, else LW_SUMMARY_WEEKDAY/LW_SUMMARY_HOUR) in the group's own
@@ -15,38 +16,27 @@ the jobs follow the group: a migrated group's job moves to its new id, a deactiv
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CommandHandler,
-    ContextTypes,
-    Job,
-    JobQueue,
-    filters,
-)
+from telegram.ext import ContextTypes, Job, JobQueue
 
 from bot.botapi.summaries import Outcome, deliver
-from bot.people.access import Role
 from bot.people.groups import Group
-from bot.reports.exports.records import EXTENSIONS, FORMATS, ExportOptions, export
+from bot.reports.exports import EXTENSIONS, FORMATS, ExportOptions, count_taken, export
 from bot.reports.schedule import last_occurrence, mark_sent, owed, was_sent, week_before
 from bot.services import Services, services
 from bot.text.i18n import t
-from handlers.common import Handler, language_of, registered_group, require
-from storage.db import iso
+from handlers.common import Handler, reader, registered_group
+from handlers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 WEEK, MONTH, EXPORT_DAYS = 7, 30, 30
 SYNC_INTERVAL = 300.0  # seconds between schedule repairs
-GROUPS, PRIVATE = filters.ChatType.GROUPS, filters.ChatType.PRIVATE
 Spec = tuple[int, int, str]  # weekday (0 = Monday), hour, time zone
 
 
@@ -65,14 +55,6 @@ def up_to_now(now: datetime, days: int) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
-def _final(handler: Handler) -> Handler:
-    async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await handler(update, context)
-        raise ApplicationHandlerStop  # handled: later handler groups (catch-alls) must not answer too
-
-    return run
-
-
 def _on_demand(days: int) -> Handler:
     @registered_group
     async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,6 +70,9 @@ def _on_demand(days: int) -> Handler:
         await follow_group(context, group.chat_id, outcome)
 
     return command
+
+
+week_command, month_command = _on_demand(WEEK), _on_demand(MONTH)
 
 
 def parse_export_args(args: list[str], zone: ZoneInfo, now: datetime) -> tuple[str, date, date] | None:
@@ -118,25 +103,21 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert msg is not None and chat is not None and user is not None
     svc = services(context)
-    group = await svc.groups.get(chat.id) if chat.type != "private" else None
-    lang = group.language if group else language_of(update, context)
-    zone = group.zone if group else svc.settings.zone
+    audience = await reader(update, context)  # exact only for a trusted group or an admin in private
+    lang, zone = audience.lang, audience.zone
     parsed = parse_export_args(context.args or [], zone, datetime.now(UTC))
     if parsed is None:
         await msg.reply_text(t(lang, "export.usage"))
         return
     fmt, since_day, until_day = parsed
-    # Exact coordinates only where they are safe: a trusted group, or an admin in a private chat.
-    exact = group.trusted if group else await svc.access.role(user.id) >= Role.ADMIN
+    exact = audience.exact
     since = datetime.combine(since_day, time(0), tzinfo=zone).astimezone(UTC)
     until = datetime.combine(until_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     grid = svc.settings.untrusted_grid_km
     opts = ExportOptions.from_settings(svc.settings, delimiter=";" if fmt == "csv;" else ",")
     fmt = fmt.rstrip(";")
     data = await export(svc.db, fmt, since, until, exact=exact, grid_km=grid, options=opts)
-    rows = await svc.db.scalar(
-        "SELECT COUNT(*) FROM sightings WHERE taken_at >= ? AND taken_at < ?", (iso(since), iso(until))
-    )
+    rows = await count_taken(svc.db, since, until)
     precision = t(lang, "export.exact") if exact else t(lang, "export.rounded", grid=f"{grid:g}")
     caption = t(
         lang, "export.caption", fmt=fmt, since=since_day, until=until_day, rows=rows, precision=precision
@@ -149,15 +130,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def group_spec(svc: Services, chat_id: int) -> Spec | None:
-    row = await svc.db.fetchone(
-        "SELECT timezone, summary_weekday, summary_hour FROM groups WHERE chat_id = ? AND active = 1",
-        (chat_id,),
-    )
-    if row is None:
-        return None
-    weekday = row["summary_weekday"] if row["summary_weekday"] is not None else svc.settings.summary_weekday
-    hour = row["summary_hour"] if row["summary_hour"] is not None else svc.settings.summary_hour
-    return int(weekday), int(hour), row["timezone"] or svc.settings.timezone
+    return await svc.groups.summary_spec(chat_id, svc.settings.summary_weekday, svc.settings.summary_hour)
 
 
 def schedule_group(job_queue: JobQueue, chat_id: int, spec: Spec) -> Job:
@@ -225,8 +198,7 @@ async def deliver_weekly(context: ContextTypes.DEFAULT_TYPE, group: Group, occur
     """The summary due at `occurrence`, once; what Telegram did not take yet stays owed for the sync job."""
     svc = services(context)
     start, end = week_before(occurrence, group.zone, WEEK)
-    lock: asyncio.Lock = context.bot_data.setdefault("summary_lock", asyncio.Lock())
-    async with lock:  # the scheduled job and the catch-up in the sync job must not both send it
+    async with Runtime.of(context).summary_lock:  # the scheduled job and the sync job's catch-up: not both
         if await was_sent(svc.db, group.chat_id, start):
             return
         outcome = await deliver(context.bot, svc, group, start, end, thread_id=group.thread_id, weekly=True)
@@ -243,18 +215,3 @@ async def follow_group(context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome
         await reschedule(context, chat_id)  # the old id has no active group now: its job goes
     if outcome.chat_id != chat_id:
         await reschedule(context, outcome.chat_id)
-
-
-def register(app: Application) -> None:
-    coordinator = require(Role.COORDINATOR)
-    commands: list[tuple[str, Handler, filters.BaseFilter]] = [
-        ("week", _on_demand(WEEK), GROUPS),
-        ("month", _on_demand(MONTH), GROUPS),
-        ("export", registered_group(coordinator(export_command)), GROUPS),
-        ("export", coordinator(export_command), PRIVATE),
-    ]
-    app.add_handlers([CommandHandler(name, _final(cb), filters=flt) for name, cb, flt in commands], group=-1)
-    assert app.job_queue is not None
-    # Services exist only after post_init, so schedules are built by a job, which runs after it.
-    app.job_queue.run_once(sync_schedules, 0.5, name="summary-sync-start")
-    app.job_queue.run_repeating(sync_schedules, SYNC_INTERVAL, first=SYNC_INTERVAL, name="summary-sync")

@@ -14,7 +14,7 @@ from telegram import Animation, Document, Message, Update, Video, VideoNote
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
-from bot.intake.sightings import SightingError
+from bot.intake.types import SightingError
 from bot.intake.videos import Clip
 from bot.media.folders import VIDEO_SUFFIXES
 from bot.services import services

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.cameras.health import silent_cameras
 from bot.cameras.mail.sample import camera_email
 from bot.cameras.registry import CameraError, Cameras, parse_rule
 from bot.config import Settings
@@ -127,18 +128,18 @@ async def test_removed_rules_go_to_another_camera_and_a_removed_one_is_never_sil
     now = datetime(2026, 3, 16, 4, 0, tzinfo=UTC)
     month_ago = iso(now - timedelta(days=30))
     await db.execute("UPDATE cameras SET created_at = ?, last_message_at = ?", (month_ago, month_ago))
-    assert [c.code for c in await cameras.silent(now, 3)] == ["CAM-17"]
+    assert [c.code for c in await silent_cameras(db, now, 3)] == ["CAM-17"]
     gone = await cameras.remove("CAM-17", by=5)
     assert gone.code == "CAM-17" and [str(r) for r in gone.rules] == [ADDRESS, "file:ust04_"]
-    assert await cameras.silent(now, 3) == [] and await cameras.get("CAM-17") is None
+    assert await silent_cameras(db, now, 3) == [] and await cameras.get("CAM-17") is None
     await cameras.add("CAM-18", "UST-04", [parse_rule(ADDRESS)])  # the address is free now
     assert [c.code for c in await cameras.all()] == ["CAM-18"]
     # Back in service: as long to write as a new camera, then silent again.
     await cameras.add("CAM-17", "UST-04", [])
     await db.execute("UPDATE camera_removals SET readded_at = ?", (iso(now - timedelta(days=1)),))
-    assert await cameras.silent(now, 3) == []
+    assert await silent_cameras(db, now, 3) == []
     await db.execute("UPDATE camera_removals SET readded_at = ?", (iso(now - timedelta(days=4)),))
-    assert [c.code for c in await cameras.silent(now, 3)] == ["CAM-17"]
+    assert [c.code for c in await silent_cameras(db, now, 3)] == ["CAM-17"]
 
 
 async def test_a_dismissed_unknown_camera_that_writes_again_is_a_new_one(db: Database) -> None:

@@ -16,7 +16,8 @@ from bot.config import Settings
 from bot.geo.points import Point
 from bot.people.groups import Group
 from bot.places.stations import Stations
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import build_summary
+from bot.reports.summary_view import render_summary
 from storage.db import Database, iso
 from tests.conftest import GROUP, Team
 

@@ -16,8 +16,8 @@ import pytest
 
 from bot.config import Settings
 from bot.geo.points import Point, round_point
+from bot.reports.exports import ExportOptions, export
 from bot.reports.exports.camtrapdp.datapackage import TABLES
-from bot.reports.exports.records import ExportOptions, export
 from storage.db import Database
 from tests.test_exports import GRID, MONTH
 from tests.test_summaries import BASE, STATIONS, seed, sha_for

@@ -20,7 +20,8 @@ import pytest
 from PIL import Image
 
 import bot.detection.model as detector_module
-from bot.detection.model import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector, windows
+from bot.detection.model import OnnxLeopardDetector, windows
+from bot.detection.types import DEFAULT_THRESHOLD, Detection, ModelError
 from bot.media.images import UnreadableImage, open_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.detection.model import JAGUAR, LEOPARD, SNOW_LEOPARD, Detection, OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
+from bot.detection.types import JAGUAR, LEOPARD, SNOW_LEOPARD, Detection
 
 
 class FakeSession:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.reports.exports.records import export
+from bot.reports.exports import export
 from bot.reports.summary import build_summary
 from emulator import BotApiEmulator
 from tests.conftest import GROUP, RANGER, Team, eventually

@@ -21,8 +21,8 @@ import pytest
 
 from bot.cli import export as export_cli
 from bot.geo.points import Point, round_point
+from bot.reports.exports import ExportOptions, export
 from bot.reports.exports.occurrence import DWC_TERMS, EXTRA_COLUMNS
-from bot.reports.exports.records import ExportOptions, export
 from storage.db import Database
 from tests.conftest import ADMIN, GROUP
 from tests.test_summaries import AIGERIM, BASE, SERIK, Team, bot_team, seed

@@ -13,7 +13,7 @@ import pyogrio
 import pytest
 
 from bot.geo.points import Point, round_point
-from bot.reports.exports.records import export
+from bot.reports.exports import export
 from storage.db import Database
 from tests.test_exports import GRID, MONTH, database_rows
 from tests.test_summaries import seed

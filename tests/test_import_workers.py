@@ -12,8 +12,8 @@ from PIL import Image
 
 from bot.cli import sd_import as import_cli
 from bot.config import Settings
-from bot.detection.model import DEFAULT_THRESHOLD
 from bot.detection.pool import DetectorPool, threads_per_worker
+from bot.detection.types import DEFAULT_THRESHOLD
 from bot.geo.points import Point
 from bot.media.images import UnreadableImage
 from bot.places.stations import Stations

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.detection.model import DEFAULT_THRESHOLD, OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
+from bot.detection.types import DEFAULT_THRESHOLD
 from tools.calibrate import load_items
 from tools.parity import DECISION_MARGIN, MIN_IOU, SCORE_TOLERANCE, Pair, figures, pairs_for, problems
 from tools.quantize import calibration_photos

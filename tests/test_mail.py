@@ -177,7 +177,7 @@ async def test_a_kick_while_the_bot_stops_starts_no_stray_task(
     """A camera mail finished during shutdown: its alert waits in the outbox for the next start, rather
     than in a delivery task nobody awaits (PTB warns about, and may drop, such tasks)."""
     from bot.app import build_application
-    from bot.cameras.mail.poller import _Kick
+    from handlers.mailboxes import _Kick
 
     app = build_application(settings, detector)
     kick = _Kick(app, object())  # type: ignore[arg-type]

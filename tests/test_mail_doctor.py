@@ -11,11 +11,11 @@ import pytest
 from bot.cameras.mail.accounts import main_account
 from bot.cameras.mail.client import MailError
 from bot.cameras.mail.client import check_login as _check_login
-from bot.cameras.mail.intake import MailIntake
 from bot.cameras.mail.poller import MailPoller
 from bot.cameras.mail.sample import camera_email
 from bot.cli.doctor import Check
 from bot.cli.doctor import _camera_mail as _camera_mails
+from bot.cli.main import load_settings
 from bot.config import ConfigError, Settings
 from bot.services import Services
 from tests.conftest import leopard_variants
@@ -99,7 +99,7 @@ async def test_the_password_never_reaches_the_log(
     settings = imap.settings(base(tmp_path))
     svc = await Services.create(settings, detector)  # type: ignore[arg-type]
     try:
-        poller = MailPoller(settings, MailIntake(svc.db, svc.sightings, svc.stations, settings))
+        poller = MailPoller(settings, svc.mail)
         await imap.append(camera_email([("IMG_1.JPG", leopard_variants(1)[0])]))
         assert (await poller.run_once()) is not None
         wrong = MailPoller(settings.with_(mail_password=PASSWORD + "x"), poller.intake)
@@ -115,17 +115,17 @@ async def test_the_password_never_reaches_the_log(
 
 def test_mail_settings_are_validated() -> None:
     ok = {"LW_MAIL_HOST": "imap.mail.example", "LW_MAIL_USER": "u@mail.example", "LW_MAIL_PASSWORD": "p"}
-    settings = Settings.load(env_file=None, environ=ok)
+    settings = load_settings(env_file=None, environ=ok)
     assert main_account(settings).port_or_default == 993  # type: ignore[union-attr] and settings.mail_poll_seconds == 60.0
     with pytest.raises(ConfigError, match="LW_MAIL_USER and LW_MAIL_PASSWORD"):
-        Settings.load(env_file=None, environ={"LW_MAIL_HOST": "imap.mail.example"})
+        load_settings(env_file=None, environ={"LW_MAIL_HOST": "imap.mail.example"})
     with pytest.raises(ConfigError, match="only allowed for localhost"):
-        Settings.load(env_file=None, environ={**ok, "LW_MAIL_TLS": "none"})
+        load_settings(env_file=None, environ={**ok, "LW_MAIL_TLS": "none"})
     with pytest.raises(ConfigError, match="LW_MAIL_TLS"):
-        Settings.load(env_file=None, environ={**ok, "LW_MAIL_TLS": "yes"})
-    local = Settings.load(env_file=None, environ={**ok, "LW_MAIL_HOST": "127.0.0.1", "LW_MAIL_TLS": "none"})
+        load_settings(env_file=None, environ={**ok, "LW_MAIL_TLS": "yes"})
+    local = load_settings(env_file=None, environ={**ok, "LW_MAIL_HOST": "127.0.0.1", "LW_MAIL_TLS": "none"})
     assert main_account(local).port_or_default == 143  # type: ignore[union-attr]
-    allow = Settings.load(env_file=None, environ={**ok, "LW_MAIL_ALLOW": "A@x.kz, @cams.kz"})
+    allow = load_settings(env_file=None, environ={**ok, "LW_MAIL_ALLOW": "A@x.kz, @cams.kz"})
     assert allow.mail_allow_list == frozenset({"a@x.kz", "@cams.kz"})
 
 

@@ -28,9 +28,11 @@ from bot.cameras.mail import idle
 from bot.cameras.mail.accounts import MAIN, accounts
 from bot.cameras.mail.idle import IdleWatcher
 from bot.cameras.mail.intake import MailIntake
-from bot.cameras.mail.poller import POLLERS, WATCHERS, MailPoller
+from bot.cameras.mail.poller import MailPoller
 from bot.cameras.mail.sample import camera_email, camera_jpeg
+from bot.cli.main import load_settings
 from bot.config import ConfigError, Settings
+from handlers.runtime import Runtime
 from tests.conftest import ADMIN, GROUP, RANGER, Team, eventually, leopard_variants, start_team
 from tests.mailserver import PASSWORD, USER, ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
 from tests.test_mailboxes import mailboxes_file
@@ -50,13 +52,13 @@ async def register(team: Team) -> None:
 
 
 def watcher(team: Team) -> IdleWatcher:
-    found: IdleWatcher = team.app.bot_data[WATCHERS][MAIN]
+    found: IdleWatcher = Runtime.of(team.app).mail_watchers[MAIN]
     return found
 
 
 async def in_idle(team: Team) -> IdleWatcher:
     async def ready() -> bool:
-        return MAIN in team.app.bot_data.get(WATCHERS, {}) and watcher(team).idling
+        return MAIN in Runtime.of(team.app).mail_watchers and watcher(team).idling
 
     await eventually(ready, 10)
     return watcher(team)
@@ -91,15 +93,15 @@ async def test_with_idle_off_the_mail_waits_for_the_poll_interval(
     async for team in start_team(emu, settings.with_(mail_idle="off"), detector):
         await register(team)
         await eventually(lambda: _polled(team), 10)  # noqa: B023 - the first poll (1 s after the start) is over
-        assert WATCHERS not in team.app.bot_data
+        assert not Runtime.of(team.app).mail_watchers
         await imap.append(mail(0))
         await asyncio.sleep(3)
         assert await team.services.db.scalar("SELECT COUNT(*) FROM mail_messages") == 0
 
 
 async def _polled(team: Team) -> bool:
-    poller: MailPoller | None = team.app.bot_data.get(POLLERS, {}).get(MAIN)
-    return poller is not None and not poller.busy
+    poller: MailPoller | None = Runtime.of(team.app).mail_pollers.get(MAIN)
+    return poller is not None and poller.polls > 0 and not poller.busy
 
 
 class Relay:
@@ -279,11 +281,11 @@ async def test_stopping_with_a_watcher_in_idle_is_quick_and_leaves_nothing_runni
     async with running(app):
 
         async def ready() -> bool:
-            found = app.bot_data.get(WATCHERS, {}).get(MAIN)
+            found = Runtime.of(app).mail_watchers.get(MAIN)
             return found is not None and found.idling
 
         await eventually(ready, 10)
-        w: IdleWatcher = app.bot_data[WATCHERS][MAIN]
+        w: IdleWatcher = Runtime.of(app).mail_watchers[MAIN]
         await asyncio.sleep(0.5)  # well inside an idle_check wait
         started = time.monotonic()
     assert time.monotonic() - started < 2.0
@@ -327,7 +329,7 @@ async def test_a_server_without_idle_is_only_polled_and_the_watcher_ends_quietly
     async with server_without_idle() as plain:
         async for team in start_team(emu, plain.settings(settings, mail_poll_seconds=0.5), detector):
             await register(team)
-            await eventually(lambda: _async(WATCHERS in team.app.bot_data), 10)  # noqa: B023
+            await eventually(lambda: _async(bool(Runtime.of(team.app).mail_watchers)), 10)  # noqa: B023
             w = watcher(team)
             await eventually(lambda: _async(w.unsupported), 10)  # noqa: B023
             assert w._task is not None and w._task.done() and w.failures == 0
@@ -340,7 +342,7 @@ async def test_a_server_without_idle_is_only_polled_and_the_watcher_ends_quietly
 
 def test_idle_setting_is_checked(tmp_path: Path) -> None:
     main = {"LW_MAIL_HOST": "imap.mail.example", "LW_MAIL_USER": "a@mail.example", "LW_MAIL_PASSWORD": "p"}
-    load = Settings.load
+    load = load_settings
     assert accounts(load(env_file=None, environ=main))[0].idle == "auto"
     off = accounts(load(env_file=None, environ={**main, "LW_MAIL_IDLE": "off"}))[0]
     assert off.idle == "off"

@@ -37,8 +37,7 @@ def mail_settings(tmp_path: Path, server: ImapServer, **changes: Any) -> Setting
 
 async def start(settings: Settings, detector: OnnxLeopardDetector) -> tuple[Services, MailPoller]:
     svc = await Services.create(settings, detector)
-    intake = MailIntake(svc.db, svc.sightings, svc.stations, svc.settings, getattr(svc, "videos", None))
-    return svc, MailPoller(svc.settings, intake)
+    return svc, MailPoller(svc.settings, svc.mail)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.view import Audience, build_alert, build_view
+from bot.alerts.events import build_alert, build_view
 from bot.cameras.mail.intake import MailIntake
 from bot.cameras.mail.ledger import MessageRef
 from bot.cameras.mail.parse import parse_mail
@@ -24,7 +24,8 @@ from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from bot.geo.points import Point
 from bot.media.capture_time import MailTimes, TimeSource, capture_time, from_mail
-from bot.reports.exports.records import export
+from bot.people.audience import Audience, Reader
+from bot.reports.exports import export
 from bot.services import Services
 from storage.db import iso, parse_iso, utcnow
 from tests.conftest import GROUP, leopard_variants
@@ -34,6 +35,11 @@ ZONE = "Asia/Aqtau"
 _uids = count(1)
 
 
+def admin_reader(svc: Any, lang: str) -> Audience:
+    """An admin in a private chat: the reader who sees everything."""
+    return Audience(Reader.ADMIN, lang, svc.settings.zone, svc.settings.untrusted_grid_km)
+
+
 @pytest.fixture
 async def world(tmp_path: Path, detector: OnnxLeopardDetector) -> AsyncIterator[tuple[Services, MailIntake]]:
     """Station UST-04, camera CAM-17 at it (its address trusted), an English coordinator group."""
@@ -41,7 +47,7 @@ async def world(tmp_path: Path, detector: OnnxLeopardDetector) -> AsyncIterator[
         database=tmp_path / "lw.sqlite3", photo_dir=tmp_path / "photos", admin_ids=frozenset({1})
     )
     svc = await Services.create(settings, detector)
-    intake = MailIntake(svc.db, svc.sightings, svc.stations, svc.settings, svc.videos)
+    intake = svc.mail
     await svc.stations.add("UST-04", Point(43.21, 51.87), "Spring", "UST")
     await intake.cameras.add("CAM-17", "UST-04", [parse_rule(SENDER)])
     await svc.db.execute(
@@ -87,7 +93,7 @@ async def test_a_backlog_is_dated_by_the_mail_servers_stamp_not_by_the_fetch(
     assert alert is not None
     assert f"🕒 E-mailed by the camera {local} ({ZONE}), capture time unknown" in alert.caption
     for lang, words in (("ru", "Камера отправила письмо"), ("kk", "Камера хатты")):
-        view = await build_view(svc.db, svc.settings, s["id"], Audience(lang, svc.settings.zone, True))
+        view = await build_view(svc.db, svc.settings, s["id"], admin_reader(svc, lang))
         assert view is not None and f"{words} {local}" in view.caption
     # The camera's record says when its latest photo was, not when the bot got round to it.
     camera = await svc.db.fetchone("SELECT last_photo_at FROM cameras WHERE code = 'CAM-17'")
@@ -105,7 +111,7 @@ async def test_without_a_received_stamp_the_cameras_date_header_is_used(
     sent = minute(utcnow() - timedelta(days=2))
     s = await mail_in(intake, camera_email([("IMG_1.JPG", leopard_variants(1)[0])], sent=sent))
     assert (s["taken_at"], s["time_source"], s["clock_issue"]) == (iso(sent), "mail_date", None)
-    view = await build_view(svc.db, svc.settings, s["id"], Audience("en", svc.settings.zone, True))
+    view = await build_view(svc.db, svc.settings, s["id"], admin_reader(svc, "en"))
     assert view is not None and "by the camera's own clock), capture time unknown" in view.caption
 
 

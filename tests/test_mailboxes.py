@@ -13,6 +13,7 @@ import pytest
 from bot.cameras.mail.accounts import MAIN, accounts
 from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.cli.doctor import _camera_mail
+from bot.cli.main import load_settings
 from bot.config import ConfigError, Settings
 from tests.conftest import ADMIN, Team, eventually, leopard_variants, start_team
 from tests.mailserver import ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
@@ -41,7 +42,7 @@ async def second() -> AsyncIterator[ImapServer]:
 
 
 def load(env: dict[str, str]) -> Settings:
-    return Settings.load(env_file=None, environ=env)
+    return load_settings(env_file=None, environ=env)
 
 
 def test_mailboxes_file_is_read_and_checked(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def jackal_variants(n: int) -> list[bytes]:
 def quick_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry rounds and write backoff in fractions of a second instead of a minute (read at start)."""
     monkeypatch.setattr("handlers.storage_trouble.RETRY_TICK", 0.2)
-    monkeypatch.setattr("handlers.storage_trouble.RETRY_FIRST", 1.0)
+    monkeypatch.setattr("handlers.runtime.RETRY_FIRST", 1.0)
     monkeypatch.setattr("storage.photos.WRITE_BACKOFF", 0.05)
 
 

@@ -12,8 +12,9 @@ import pytest
 import bot.detection.model as detector_module
 from bot.cli.main import main
 from bot.config import ConfigError, Settings
-from bot.detection.model import INT8_MODEL, MODEL_NAMES, ModelError, OnnxLeopardDetector
+from bot.detection.model import INT8_MODEL, MODEL_NAMES, OnnxLeopardDetector
 from bot.detection.precision import choose, fast_int8_feature
+from bot.detection.types import ModelError
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 

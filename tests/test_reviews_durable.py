@@ -79,6 +79,9 @@ async def test_the_verdict_survives_a_failed_send(team: Team, leopard_jpeg: byte
         ]
 
     await team.emu.wait_for(lambda: any(TOLD_RU in m.get("text", "") for m in team.emu.sent(RANGER)), 15)
+    # Telegram has the message before the bot has written down that it was sent: wait for the row.
+    sent = "SELECT status = 'sent' FROM notices WHERE kind = 'verdict'"
+    await eventually(lambda: team.services.db.scalar(sent))
     row = await team.services.db.fetchone("SELECT status, attempts FROM notices WHERE kind = 'verdict'")
     assert (row["status"], row["attempts"]) == ("sent", 2), dict(row)
     assert len(verdicts()) == 2  # one refused with 502, one delivered

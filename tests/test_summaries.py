@@ -17,10 +17,11 @@ from PIL import Image
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.detection.model import Detection
+from bot.detection.types import Detection
 from bot.people.groups import Group
 from bot.reports.schedule import last_occurrence, week_before
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import build_summary
+from bot.reports.summary_view import render_summary
 from emulator import BotApiEmulator
 from handlers import summaries as handlers_summaries
 from storage.db import Database, iso
@@ -188,7 +189,6 @@ class NoDetector:
 @pytest.fixture
 async def bot_team(emu: BotApiEmulator, settings: Settings) -> AsyncIterator[tuple[object, Team]]:
     app = build_application(settings, NoDetector())
-    handlers_summaries.register(app)
     async with running(app):
         team = Team(emu, app.bot_data["services"], emu.user(ADMIN, "Aigerim"), emu.user(RANGER, "Serik"),
                     emu.group(GROUP, "Coordinators"))  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-import bot.botapi.summaries as summary_delivery
+import bot.reports.parts as summary_parts
 from bot.geo.points import Point, distance_km, round_point
 from emulator import EmulatedUser
 from storage.db import iso
@@ -132,7 +132,7 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
     await name_stations(team)
     maps: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     sheets: list[list[str]] = []
-    real_map, real_sheet = summary_delivery.render_map, summary_delivery.contact_sheet
+    real_map, real_sheet = summary_parts.render_map, summary_parts.contact_sheet
 
     def record_map(*args: Any, **kwargs: Any) -> bytes:
         maps.append((args, kwargs))
@@ -142,8 +142,8 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
         sheets.append(captions)
         return real_sheet(images, captions)
 
-    monkeypatch.setattr(summary_delivery, "render_map", record_map)
-    monkeypatch.setattr(summary_delivery, "contact_sheet", record_sheet)
+    monkeypatch.setattr(summary_parts, "render_map", record_map)
+    monkeypatch.setattr(summary_parts, "contact_sheet", record_sheet)
 
     async def week() -> list[dict[str, Any]]:
         before = len(team.emu.sent(GROUP))

@@ -47,7 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # allow `python tools/calibrate.py` without installing
     sys.path.insert(0, str(REPO))
 
-from bot.detection.model import DEFAULT_THRESHOLD, OnnxLeopardDetector  # noqa: E402
+from bot.detection.model import OnnxLeopardDetector  # noqa: E402
+from bot.detection.types import DEFAULT_THRESHOLD  # noqa: E402
 from tools.calibration_metrics import (  # noqa: E402
     GRID,
     Metrics,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.detection.model import Detector
+from bot.detection.types import Detector
 from bot.media.images import UnreadableImage, open_image
 from tools.eval_set import Item
 

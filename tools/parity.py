@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.detection.model import DEFAULT_THRESHOLD, Box, Detection, OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
+from bot.detection.types import DEFAULT_THRESHOLD, Box, Detection
 from bot.media.images import UnreadableImage, open_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.geo.points import Movement, Point, movement
+from bot.geo.points import Movement, Point, movement, rounding_slack_km
 from bot.media.capture_time import RECEIPT_SOURCES, CaptureTime, of_row, sql_list
+from bot.text.i18n import t
 from storage.db import Database, iso, parse_iso
 
 _RECEIPT = f"s.time_source IN {sql_list(RECEIPT_SOURCES)} AS by_receipt"
@@ -120,3 +121,8 @@ async def load_placed(db: Database, sighting_id: int) -> Placed | None:
     point = Point(r["lat"], r["lon"]) if r["lat"] is not None else None
     taken = parse_iso(r["taken_at"] or r["received_at"])
     return Placed(r["id"], r["station_code"], taken, point, r["status"], r["area"], of_row(r))
+
+
+def rounding_note(lang: str, grid_km: float) -> str:
+    """What a rounded distance is: said wherever one is shown (alerts, /compare, summaries)."""
+    return t(lang, "move.rounded", grid=f"{grid_km:g}", slack=f"{rounding_slack_km(grid_km):.0f}")

@@ -31,6 +31,12 @@ async def alerted_in(db: Database, event_id: int, chat_id: int) -> bool:
     return found is not None
 
 
+async def alerted_here(db: Database, sighting_id: int, chat_id: int) -> bool:
+    """Was this photo's event alerted to chat_id? A burst's other photos belong to the same alert."""
+    event_id = await db.scalar("SELECT event_id FROM sightings WHERE id = ?", (sighting_id,))
+    return event_id is not None and await alerted_in(db, int(event_id), chat_id)
+
+
 async def review_status(db: Database, event_id: int, chat_id: int) -> str | None:
     """The event's current status if its buttons are valid in chat_id (see alerted_in), else None.
     One cheap read, so that the button press can be answered before the decision is written."""

@@ -12,27 +12,8 @@ import aiosqlite
 
 from bot.geo.points import Point, distance_km
 from bot.media.capture_time import CAMERA_SOURCES, RECEIPT_SOURCES, CaptureTime, TimeSource, sql_list
+from bot.places.areas import area_of
 from storage.db import iso, utcnow
-
-# A point with no station takes the area of the nearest station within this distance.
-AREA_RADIUS_KM = 30.0
-
-
-async def area_of(conn: aiosqlite.Connection, station: str | None, point: Point | None) -> str | None:
-    if station:
-        cur = await conn.execute("SELECT area FROM stations WHERE code = ?", (station,))
-        row = await cur.fetchone()
-        if row and row["area"]:
-            return str(row["area"])
-    if point is None:
-        return None
-    cur = await conn.execute("SELECT lat, lon, area FROM stations WHERE area IS NOT NULL")
-    best: tuple[float, str] | None = None
-    for row in await cur.fetchall():
-        d = distance_km(point, Point(row["lat"], row["lon"]))
-        if d <= AREA_RADIUS_KM and (best is None or d < best[0]):
-            best = (d, row["area"])
-    return best[1] if best else None
 
 
 async def routed_groups(conn: aiosqlite.Connection, area: str | None) -> list[int]:

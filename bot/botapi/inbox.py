@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -26,14 +26,27 @@ from storage.db import Database, iso, utcnow
 log = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=7)
-# bot_data key: ids of updates a handler has not finished with (storage was down; an album's receipt
-# is still owed). mark_done leaves them unfinished, so a restart replays them.
-DEFERRED = "inbox_deferred"
 
 
 class Inbox:
     def __init__(self) -> None:
         self.db: Database | None = None
+        # Updates a handler has not finished with (storage was down; an album's receipt is still owed):
+        # mark_done leaves them unfinished, so a restart replays them.
+        self.deferred: set[int] = set()
+
+    def defer(self, update_ids: Iterable[int]) -> None:
+        """Keep these updates unfinished: their handler finishes them later (or a restart replays them)."""
+        self.deferred.update(update_ids)
+
+    def undefer(self, update_ids: Iterable[int]) -> None:
+        self.deferred.difference_update(update_ids)
+
+    async def mark_done(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The callback of the last handler group (handlers/__init__.py), after the update's own handlers
+        (or their error handler) ran."""
+        if isinstance(update, Update) and update.update_id not in self.deferred:
+            await self.done(update.update_id)
 
     async def record(self, updates: Sequence[Update]) -> list[Update]:
         """Store the updates; return those not seen before (after a crash Telegram re-sends the
@@ -158,12 +171,3 @@ class InboxBot(ExtBot):
         if not good and last is None:
             raise exc
         return tuple(good), int(last) if last is not None else None
-
-
-async def mark_done(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs in the last handler group, after the update's own handlers (or their error handler)."""
-    if isinstance(update, Update):
-        if update.update_id in context.bot_data.get(DEFERRED, ()):
-            return  # its handler finishes it later (see DEFERRED)
-        inbox: Inbox = context.bot_data["inbox"]
-        await inbox.done(update.update_id)

@@ -22,8 +22,10 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.alerts.view import build_alert, photo_with_boxes
+from bot.alerts.events import build_alert
+from bot.alerts.view import photo_with_boxes
 from bot.botapi.errors import Failure, Fate, classify
+from bot.botapi.keyboards import review_keyboard
 from bot.config import Settings
 from bot.people.groups import Groups
 from bot.people.notices import queue_admin_notice
@@ -206,6 +208,7 @@ class OutboxSender:
         view = await build_alert(self.db, self.settings, event_id, chat_id)
         if view is None:
             raise BadRequest("sighting no longer exists")
+        keyboard = review_keyboard(view.lang, view.event_id)
         as_text = row["format"] == "text"
         note = await self._text_only_note(chat_id, event_id)
         text = f"{view.caption}\n{note}"
@@ -217,7 +220,7 @@ class OutboxSender:
                         chat_id,
                         text,
                         parse_mode=ParseMode.HTML,
-                        reply_markup=view.keyboard,
+                        reply_markup=keyboard,
                         message_thread_id=thread,
                         disable_web_page_preview=True,
                         read_timeout=READ_TIMEOUT,
@@ -239,7 +242,7 @@ class OutboxSender:
                     photo,
                     caption=view.caption,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=view.keyboard,
+                    reply_markup=keyboard,
                     message_thread_id=thread,
                     read_timeout=READ_TIMEOUT,
                     write_timeout=WRITE_TIMEOUT,
@@ -261,7 +264,7 @@ class OutboxSender:
                     chat_id=chat_id,
                     message_id=alert["message_id"],
                     parse_mode=ParseMode.HTML,
-                    reply_markup=view.keyboard,
+                    reply_markup=keyboard,
                     disable_web_page_preview=True,
                     read_timeout=READ_TIMEOUT,
                     write_timeout=WRITE_TIMEOUT,
@@ -272,7 +275,7 @@ class OutboxSender:
                     message_id=alert["message_id"],
                     caption=view.caption,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=view.keyboard,
+                    reply_markup=keyboard,
                     read_timeout=READ_TIMEOUT,
                     write_timeout=WRITE_TIMEOUT,
                 )

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from bot.cameras.registry import Camera
 from bot.geo.points import Point, distance_km
 from storage.db import Database, iso, parse_iso, utcnow
-
-if TYPE_CHECKING:
-    from bot.cameras.registry import Camera
 
 __all__ = [
     "SilentCamera",

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.alerts.routing import UNKNOWN_CAMERA, enqueue_for_event
-from bot.cameras.health import SilentCamera, silent_cameras
+from bot.alerts.routing import UNKNOWN_CAMERA
 from bot.geo.points import Point
+from bot.intake.placing import Place, give_place
+from bot.places.stations import Station, normalize_code
 from storage.db import Database, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -278,10 +279,6 @@ class Cameras:
             )
         return camera
 
-    async def silent(self, now: datetime, days: int) -> list[SilentCamera]:
-        """Registered cameras in service that sent no e-mail for `days` (bot/cameras/health.py)."""
-        return await silent_cameras(self.db, now, days)
-
 
 async def _readd(conn: aiosqlite.Connection, code: str, by: int | None) -> None:
     """A removed camera's code registered again: the same row back in service, and the removal it
@@ -301,8 +298,7 @@ async def _readd(conn: aiosqlite.Connection, code: str, by: int | None) -> None:
 
 
 async def _station_code(conn: aiosqlite.Connection, station: str) -> str:
-    from bot.places.stations import normalize_code  # the same reading of typed codes as /station
-
+    # normalize_code: the same reading of typed codes as /station.
     norm = normalize_code(station) or station.upper()
     cur = await conn.execute("SELECT code FROM stations WHERE code IN (?, ?)", (station, norm))
     row = await cur.fetchone()
@@ -333,7 +329,7 @@ async def _absorb(
     """An unknown camera turns out to be `code`: its photos become that camera's, and those without a
     place get the station's. Alerts already sent for them are refreshed with the place; photos that
     were held back (the sender was not trusted) are listed for the coordinators, not alerted now."""
-    cur = await conn.execute("SELECT lat, lon FROM stations WHERE code = ?", (station,))
+    cur = await conn.execute("SELECT code, name, lat, lon, area FROM stations WHERE code = ?", (station,))
     st = await cur.fetchone()
     assert st is not None
     cur = await conn.execute(
@@ -342,20 +338,15 @@ async def _absorb(
         (unknown_id,),
     )
     rows = list(await cur.fetchall())
-    placed, leopards = 0, []
+    leopards = []
     for row in rows:
         await conn.execute("UPDATE sightings SET source = ? WHERE id = ?", (f"camera:{code}", row["id"]))
-        if row["lat"] is None:
-            await conn.execute(
-                "UPDATE sightings SET lat = ?, lon = ?, location_source = 'station', station_code = ? "
-                "WHERE id = ? AND lat IS NULL",
-                (st["lat"], st["lon"], station, row["id"]),
-            )
-            placed += 1
-            if row["event_id"] is not None:
-                await enqueue_for_event(conn, int(row["event_id"]), new_alert=False)
         if row["event_id"] is None and (row["is_leopard"] or row["label"] == "snow leopard"):
             leopards.append(int(row["id"]))
+    # The place is given (and alerts already sent refreshed) the one way intake gives any sighting one.
+    unplaced = [row for row in rows if row["lat"] is None]
+    where = Station(st["code"], st["name"], Point(st["lat"], st["lon"]), st["area"])
+    await give_place(conn, unplaced, Place(where.point, "station", where))
     for table in ("mail_photos", "mail_messages"):
         await conn.execute(f"UPDATE {table} SET camera_id = ? WHERE camera_id = ?", (camera_id, unknown_id))
     await conn.execute(
@@ -364,7 +355,7 @@ async def _absorb(
         (unknown_id, camera_id),
     )
     await conn.execute("DELETE FROM cameras WHERE id = ?", (unknown_id,))
-    return placed, tuple(leopards)
+    return len(unplaced), tuple(leopards)
 
 
 async def coordinators(conn: aiosqlite.Connection, admin_ids: frozenset[int]) -> list[tuple[int, str | None]]:

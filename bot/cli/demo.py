@@ -10,13 +10,20 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from telegram.ext import Application
+
 from bot.app import build_application, running
-from bot.cameras.mail.sample import camera_mail_demo
+from bot.cameras.mail.intake import MailOutcome
+from bot.cameras.mail.ledger import MessageRef
+from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
+from bot.geo.points import Point
+from bot.services import services
 from emulator import BotApiEmulator
 
 SAMPLES = Path(__file__).parent.parent / "samples"
@@ -53,7 +60,7 @@ async def _say(
     return sent[-1]
 
 
-async def _script(emu: BotApiEmulator, out: Callable[[str], None], app: Any) -> None:
+async def _script(emu: BotApiEmulator, out: Callable[[str], None], app: Application) -> None:
     admin = emu.user(ADMIN_ID, "Aigerim", language_code="en")
     group = emu.group(GROUP_ID, "Ustyurt leopard coordinators")
     await emu.add_bot_to_group(admin, group)
@@ -116,6 +123,17 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None], app: Any) -> 
             kind = f"FILE {m['document']['file_name']}"
         out(f"- [{kind}] {_plain(m.get('caption') or m.get('text') or '')}{_buttons(m)}")
     out("\nDemo finished: photos in, sightings stored, alerts out — all through the real bot client.")
+
+
+async def camera_mail_demo(app: Application, jpeg: bytes) -> MailOutcome:
+    """One camera e-mail, made in memory, through MailIntake.handle (what the poller calls after fetching
+    a message), then the outbox is run at once."""
+    svc = services(app)
+    shot = datetime.now(svc.settings.zone).replace(tzinfo=None, microsecond=0) - timedelta(minutes=1)
+    photo = camera_jpeg(jpeg, taken=shot, gps=Point(43.2112, 51.8712))
+    outcome = await svc.mail.handle(camera_email([("IMG_0042.JPG", photo)]), MessageRef("demo", 1, 1))
+    await svc.outbox.drain(app.bot)
+    return outcome
 
 
 def _buttons(message: dict[str, Any]) -> str:

@@ -9,9 +9,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.cameras.mail.accounts import MailAccount
+from bot.cameras.mail.accounts import MailAccount, accounts
+from bot.cameras.mail.client import MailError, check_login
+from bot.cameras.mail.poller import advice
 from bot.config import Settings
-from bot.detection.model import ModelError, OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
+from bot.detection.types import ModelError
 from bot.people.notices import undelivered_admin_notices
 from storage.db import Database
 
@@ -165,10 +168,6 @@ async def _admin_notices(settings: Settings) -> Check:
 async def _camera_mail(settings: Settings) -> list[Check]:
     """Every cameras' mailbox: a wrong app password would silently leave their photos unread. All are
     tried at once: a server that does not answer takes its whole timeout."""
-    from bot.cameras.mail.accounts import accounts
-    from bot.cameras.mail.client import MailError, check_login
-    from bot.cameras.mail.poller import advice
-
     found = accounts(settings)
     if not found:
         return [

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.reports.exports.records import FORMATS, ExportOptions, export
+from bot.reports.exports import FORMATS, ExportOptions, export
 from storage.db import Database
 
 

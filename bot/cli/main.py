@@ -8,14 +8,16 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 
+from bot.cameras.mail.accounts import MailboxesError, accounts
 from bot.cli import export as export_cli
 from bot.cli import sd_import as import_cli
 from bot.config import ConfigError, Settings
-from bot.detection.model import ModelError, OnnxLeopardDetector, UnreadableImage
+from bot.detection.model import OnnxLeopardDetector, UnreadableImage
+from bot.detection.types import ModelError
 from bot.media.folders import iter_images
 
 
@@ -38,23 +40,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return asyncio.run(_demo())
         if args.command == "detect":
-            return detect_command(args.paths, Settings.load(args.env_file))
+            return detect_command(args.paths, load_settings(args.env_file))
         if args.command == "backup":
-            return backup_command(Settings.load(args.env_file), args.dest)
+            return backup_command(load_settings(args.env_file), args.dest)
         if args.command == "doctor":
             from bot.cli.doctor import doctor
 
-            return doctor(Settings.load(args.env_file))
+            return doctor(load_settings(args.env_file))
+        # Export and import read their own settings; checked here first, so they refuse what every
+        # other command refuses.
         if args.command == "export":
+            load_settings(args.env_file)
             return export_cli.run(args)
         if args.command == "import":
+            load_settings(args.env_file)
             return import_cli.run(args)
         if args.command == "run":
-            return run_command(Settings.load(args.env_file))
+            return run_command(load_settings(args.env_file))
     except (ConfigError, ModelError) as exc:
         print(f"leopard-watch: {exc}", file=sys.stderr)
         return 2
     return 1
+
+
+def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings.load, then the camera mailboxes the settings name (LW_MAIL_*, LW_MAILBOXES_FILE and its
+    password files): a wrong one stops the command at once, in words that name it, as a wrong setting
+    does. Here rather than in Settings.validate: the mailbox rules live with the mailboxes
+    (bot/cameras/mail/accounts.py), which read Settings, so bot/config.py must not import them."""
+    settings = Settings.load(env_file, environ)
+    try:
+        accounts(settings)
+    except MailboxesError as exc:
+        raise ConfigError(str(exc)) from None
+    return settings
 
 
 async def _demo() -> int:

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from bot.config import Settings
 from bot.detection.pool import DetectorPool, available_cores
 from bot.intake.sd_card import IMPORT_RANGER, ImportReport, import_folder
-from bot.intake.sightings import Ranger, SightingError
+from bot.intake.types import Ranger, SightingError
 from bot.media.folders import scan
 from bot.services import Services
 from storage.db import utcnow

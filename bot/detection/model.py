@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
@@ -22,6 +21,17 @@ from PIL import Image
 
 from bot.detection.precision import choose
 from bot.detection.prep import INPUT_SIZE, batch, decode, to_rgb, windows
+from bot.detection.types import (
+    DEFAULT_THRESHOLD,
+    JAGUAR,
+    LEOPARD,
+    LEOPARD_CLASSES,
+    SNOW_LEOPARD,
+    Box,
+    Detection,
+    Detector,
+    ModelError,
+)
 from bot.media.images import UnreadableImage
 
 MODEL_DIR = Path(__file__).parent / "models"
@@ -33,62 +43,13 @@ INT8_MODEL = MODEL_DIR / "efficientnet_lite2_int8.onnx"
 INT8_SHA256 = "c000cafb73869bd5f51c8ca3097f9141784e34c771b9614683f537f0f3e40991"
 MODEL_NAMES = {"fp32": "efficientnet-lite2-imagenet", "int8": "efficientnet-lite2-imagenet-int8"}
 
-LEOPARD, SNOW_LEOPARD, JAGUAR = 288, 289, 290
-# Jaguars do not occur in Central Asia; on rosetted cats ImageNet models split the mass between
-# leopard and jaguar, so both count towards the leopard score.
-LEOPARD_CLASSES = (LEOPARD, JAGUAR)
 # Rows of the final linear layer kept beside the model (tools/export_model.py) for the CAM box.
 CAM_ROWS = {LEOPARD: 0, SNOW_LEOPARD: 1, JAGUAR: 2}
-# Recall first (a missed leopard is the worst outcome): see docs/MODEL.md, 'Threshold'.
-DEFAULT_THRESHOLD = 0.10
 CAM_LEVEL = 0.3
 # Crops per session.run, by precision (bench/detector.py "seconds_per_crop_ms_by_batch", 2 cores):
 # fp32 is within 3 % from 2 to 8 crops, so 2, which keeps its float activation memory down; INT8 runs
 # ~8 % faster per crop at 4 than at 2 (no better at 8), and its 8-bit activations are a quarter the size.
 RUN_BATCH = {"fp32": 2, "int8": 4}
-
-
-class ModelError(RuntimeError):
-    """The model file is missing, corrupt, or not the network this code expects."""
-
-
-@dataclass(frozen=True)
-class Box:
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    score: float
-
-    def as_list(self) -> list[float]:
-        return [self.x0, self.y0, self.x1, self.y1, round(self.score, 4)]
-
-
-@dataclass(frozen=True)
-class Detection:
-    leopard: bool
-    score: float  # leopard probability in [0, 1] (best window)
-    label: str  # "leopard", "snow leopard", or the best other ImageNet label
-    label_score: float
-    boxes: tuple[Box, ...] = ()
-    snow_leopard_score: float = 0.0
-    width: int = 0
-    height: int = 0
-    ms: float = 0.0
-    model: str = "efficientnet-lite2-imagenet"
-    extra: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def alert_worthy(self) -> bool:
-        return self.leopard or self.label == "snow leopard"
-
-
-class Detector(Protocol):
-    """What the bot needs from any detector. Synchronous and CPU-bound: call it from an executor."""
-
-    threshold: float
-
-    def detect(self, data: bytes) -> Detection: ...
 
 
 def load_labels() -> list[str]:

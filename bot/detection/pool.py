@@ -4,24 +4,22 @@ One onnxruntime session shares its cores well for one photo at a time, but Pytho
 work (decoding, windows, the box) holds the GIL; N processes with their own sessions keep N cores busy
 with whole photos (bench/import_workers.py measures 1, 2 and N). Only detection runs in the workers:
 the parent stores photos and writes every database row, in file order, so an import stays resumable
-and its summary ordered.
+and its summary ordered. What keeps the workers fed during an import is bot/intake/sd_card.py's
+ReadAhead (it asks the sightings table which files are recorded already, so it lives with the importer).
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import multiprocessing
 import os
-from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from bot.detection.model import DEFAULT_THRESHOLD, Detection, ModelError, OnnxLeopardDetector
+from bot.detection.model import OnnxLeopardDetector
 from bot.detection.precision import choose
+from bot.detection.types import DEFAULT_THRESHOLD, Detection, ModelError
 from bot.media.images import UnreadableImage
-from storage.db import Database
 
 _worker: OnnxLeopardDetector | None = None
 
@@ -114,55 +112,3 @@ class DetectorPool:
             future.cancel()
         self._ahead.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class ReadAhead:
-    """Reads the next files of an import and starts their detection in the pool, in order, so the
-    workers stay busy while the parent records one photo at a time. Files already recorded (a resumed
-    import) are read but not detected: the importer skips them by SHA-256 anyway."""
-
-    def __init__(self, pool: DetectorPool, paths: Sequence[Path], db: Database) -> None:
-        self.pool, self.paths, self.db = pool, paths, db
-        self.depth = 2 * pool.workers  # one photo running and one queued per worker
-        self._read: dict[int, bytes | OSError] = {}
-        self._started: dict[int, bytes] = {}  # prefetched, by index, until their turn has passed
-        self._next = 0
-
-    @classmethod
-    def of(cls, detector: object, paths: Sequence[Path], db: Database) -> ReadAhead | None:
-        """A read-ahead when `detector` is a pool (a single in-process session gains nothing)."""
-        return cls(detector, paths, db) if isinstance(detector, DetectorPool) else None
-
-    def reader(self, i: int) -> Callable[[], Awaitable[bytes]]:
-        return lambda: self.take(i)
-
-    async def recorded(self, sha256: str) -> bool:
-        row = await self.db.fetchone("SELECT 1 FROM sightings WHERE photo_sha256 = ?", (sha256,))
-        return row is not None
-
-    async def take(self, i: int) -> bytes:
-        """The bytes of paths[i] (raising its OSError), with the files after it already under way."""
-        while self._next < min(len(self.paths), i + self.depth):
-            j, self._next = self._next, self._next + 1
-            try:
-                data = await asyncio.to_thread(self.paths[j].read_bytes)
-            except OSError as exc:
-                self._read[j] = exc
-                continue
-            self._read[j] = data
-            if not await self.recorded(await asyncio.to_thread(_sha256, data)):
-                self.pool.prefetch(data)
-                self._started[j] = data
-        for j in [j for j in self._started if j < i]:
-            self.pool.discard(self._started.pop(j))
-        self._started.pop(i, None)
-        got = self._read.pop(i, None)
-        if got is None:
-            return await asyncio.to_thread(self.paths[i].read_bytes)
-        if isinstance(got, OSError):
-            raise got
-        return got
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

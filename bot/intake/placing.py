@@ -54,7 +54,7 @@ def best_place(candidates: list[Place]) -> Place | None:
     return min(candidates, key=lambda p: LOCATION_RANK.index(p.source), default=None)
 
 
-async def _give_place(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row], place: Place) -> None:
+async def give_place(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row], place: Place) -> None:
     """The one way a sighting recorded without a place gets one. Its event's groups were chosen when
     the alert was queued (with no place: every group), so the alerts are edited, not sent again."""
     station = place.station.code if place.station else None
@@ -126,7 +126,7 @@ class PlaceUpdates:
                 (user_id, since),
             )
             rows = list(await cur.fetchall())
-            await _give_place(conn, rows, Place(point, source, station))
+            await give_place(conn, rows, Place(point, source, station))
         return [row["id"] for row in rows]
 
     async def follow_live_location(
@@ -172,5 +172,5 @@ class PlaceUpdates:
             if row["lat"] is not None:
                 return CaptionEdit(Edit.KEPT, row["id"])
             await conn.execute("UPDATE sightings SET caption = ? WHERE id = ?", (caption, row["id"]))
-            await _give_place(conn, [row], place)
+            await give_place(conn, [row], place)
         return CaptionEdit(Edit.ADDED, row["id"], place, row["event_id"])

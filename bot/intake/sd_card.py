@@ -7,24 +7,45 @@ recorded and skips it before running the detector.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from bot.detection.pool import ReadAhead
+from bot.config import Settings
+from bot.detection.pool import DetectorPool
+from bot.detection.types import Detector
 from bot.intake.card_clocks import ClockTally
-from bot.intake.sightings import PhotoIntake, Ranger, SightingError
-from bot.intake.types import Receipt
-from bot.intake.videos import Clip
+from bot.intake.sightings import Sightings
+from bot.intake.types import PhotoIntake, Ranger, Receipt, SightingError
+from bot.intake.videos import Clip, VideoIntake
 from bot.media.folders import HIDDEN, FolderScan, Skipped, scan
-from bot.services import Services
-from storage.db import utcnow
+from bot.places.stations import Stations
+from storage.db import Database, utcnow
 
 IMPORT_RANGER = Ranger(0, "SD-card import")
 # The terminal summary shows this many lines of each list; the complete lists go to a file.
 LIST_LIMIT = 20
+
+
+class ImportServices(Protocol):
+    """What an import uses of the bot's services (bot/services.py Services, a floor above this one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def detector(self) -> Detector: ...
+    @property
+    def stations(self) -> Stations: ...
+    @property
+    def sightings(self) -> Sightings: ...
+    @property
+    def videos(self) -> VideoIntake: ...
 
 
 @dataclass
@@ -90,7 +111,7 @@ def _names(skipped: list[Skipped]) -> list[str]:
 
 
 async def import_folder(
-    services: Services,
+    services: ImportServices,
     folder: Path,
     station: str,
     *,
@@ -135,7 +156,7 @@ async def import_folder(
 
 
 async def _record(
-    services: Services,
+    services: ImportServices,
     path: Path,
     station: str,
     ranger: Ranger,
@@ -160,3 +181,55 @@ async def _record(
     # record_photo recognises a finished file by its SHA-256 before running the detector.
     intake.data = await (read() if read else asyncio.to_thread(path.read_bytes))
     return await services.sightings.record_photo(intake)
+
+
+class ReadAhead:
+    """Reads the next files of an import and starts their detection in the pool, in order, so the
+    workers stay busy while the parent records one photo at a time. Files already recorded (a resumed
+    import) are read but not detected: the importer skips them by SHA-256 anyway."""
+
+    def __init__(self, pool: DetectorPool, paths: Sequence[Path], db: Database) -> None:
+        self.pool, self.paths, self.db = pool, paths, db
+        self.depth = 2 * pool.workers  # one photo running and one queued per worker
+        self._read: dict[int, bytes | OSError] = {}
+        self._started: dict[int, bytes] = {}  # prefetched, by index, until their turn has passed
+        self._next = 0
+
+    @classmethod
+    def of(cls, detector: object, paths: Sequence[Path], db: Database) -> ReadAhead | None:
+        """A read-ahead when `detector` is a pool (a single in-process session gains nothing)."""
+        return cls(detector, paths, db) if isinstance(detector, DetectorPool) else None
+
+    def reader(self, i: int) -> Callable[[], Awaitable[bytes]]:
+        return lambda: self.take(i)
+
+    async def recorded(self, sha256: str) -> bool:
+        row = await self.db.fetchone("SELECT 1 FROM sightings WHERE photo_sha256 = ?", (sha256,))
+        return row is not None
+
+    async def take(self, i: int) -> bytes:
+        """The bytes of paths[i] (raising its OSError), with the files after it already under way."""
+        while self._next < min(len(self.paths), i + self.depth):
+            j, self._next = self._next, self._next + 1
+            try:
+                data = await asyncio.to_thread(self.paths[j].read_bytes)
+            except OSError as exc:
+                self._read[j] = exc
+                continue
+            self._read[j] = data
+            if not await self.recorded(await asyncio.to_thread(_sha256, data)):
+                self.pool.prefetch(data)
+                self._started[j] = data
+        for j in [j for j in self._started if j < i]:
+            self.pool.discard(self._started.pop(j))
+        self._started.pop(i, None)
+        got = self._read.pop(i, None)
+        if got is None:
+            return await asyncio.to_thread(self.paths[i].read_bytes)
+        if isinstance(got, OSError):
+            raise got
+        return got
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

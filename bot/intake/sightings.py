@@ -8,28 +8,36 @@ import logging
 import sqlite3
 from collections.abc import Mapping
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alerts.routing import enqueue_for_event, find_burst_event
-from bot.detection.model import Detection, Detector
-from bot.intake.placing import LOCATION_RANK as LOCATION_RANK
-from bot.intake.placing import CaptionEdit as CaptionEdit
-from bot.intake.placing import Edit as Edit
+from bot.detection.types import Detection, Detector
 from bot.intake.placing import Place, PlaceUpdates, best_place
-from bot.intake.types import PhotoIntake as PhotoIntake
-from bot.intake.types import Ranger as Ranger
-from bot.intake.types import Receipt as Receipt
-from bot.intake.types import SightingError as SightingError
-from bot.intake.types import receipt_of_row, same_message
+from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
 from bot.media.capture_time import CaptureTime, capture_time
 from bot.media.exif import PhotoMeta, read_meta
 from bot.media.images import UnreadableImage
 from bot.places.stations import Stations
-from storage.db import Database, iso, utcnow
+from storage.db import Database, iso, parse_iso, utcnow
 from storage.photos import PhotoStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OwnSighting:
+    """One of a ranger's sightings as /mine lists it."""
+
+    id: int
+    taken_at: datetime | None
+    label: str
+    score: float
+    station: str | None
+    status: str  # the coordinators' decision: unreviewed, confirmed, rejected, other
+    alerted: bool  # an alert went out, so there is something for coordinators to review
+    reported: bool  # the ranger reported it as a leopard (escalations)
 
 
 class Sightings(PlaceUpdates):
@@ -251,3 +259,24 @@ class Sightings(PlaceUpdates):
     async def get(self, sighting_id: int) -> dict[str, object] | None:
         row = await self.db.fetchone("SELECT * FROM sightings WHERE id = ?", (sighting_id,))
         return dict(row) if row else None
+
+    async def latest_of(self, ranger_id: int, limit: int = 10) -> list[OwnSighting]:
+        """A ranger's own last sightings, newest first, with what became of them (/mine)."""
+        rows = await self.db.fetchall(
+            "SELECT id, taken_at, label, score, status, station_code, event_id, escalated_by FROM sightings "
+            "WHERE ranger_id = ? ORDER BY id DESC LIMIT ?",
+            (ranger_id, limit),
+        )
+        return [
+            OwnSighting(
+                r["id"],
+                parse_iso(r["taken_at"]),
+                r["label"],
+                r["score"],
+                r["station_code"],
+                r["status"],
+                alerted=r["event_id"] is not None,
+                reported=r["escalated_by"] is not None,
+            )
+            for r in rows
+        ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.detection.model import Detection
+from bot.detection.types import Detection
 from bot.geo.points import Point
 from bot.media.capture_time import CaptureTime, MailTimes, Row, of_row
 from storage.errors import StorageUnavailable

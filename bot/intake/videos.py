@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.detection.model import Detection, Detector
+from bot.detection.types import Detection, Detector
 from bot.intake.sightings import Sightings
 from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
 from bot.media.capture_time import CaptureTime, TimeSource, capture_time, from_camera

@@ -60,3 +60,8 @@ def clock_warning(lang: str, when: CaptureTime | None, zone: tzinfo) -> str | No
     if when is None or when.clock_issue is None:
         return None
     return t(lang, "receipt.clock_wrong", time=_local(when.taken_at, zone))
+
+
+def local_time(dt: datetime | None, zone: tzinfo) -> str:
+    """A stored UTC time as the reader's clock shows it, to the minute ("?" when there is none)."""
+    return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M") if dt else "?"

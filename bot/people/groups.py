@@ -24,6 +24,11 @@ class Group:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def follows(self, area: str | None) -> bool:
+        """Whether the group hears of things in `area` (bot.places.areas). Unknown area (None): yes, the
+        same rule the alerts use (bot.alerts.routing.routed_groups), so a summary counts what was alerted."""
+        return self.all_areas or area is None or area in self.areas
+
 
 class Groups:
     def __init__(self, db: Database, default_zone: str) -> None:
@@ -65,6 +70,20 @@ class Groups:
     async def active(self) -> list[Group]:
         rows = await self.db.fetchall("SELECT chat_id FROM groups WHERE active = 1 ORDER BY chat_id")
         return [g for r in rows if (g := await self.get(r["chat_id"])) is not None]
+
+    async def summary_spec(self, chat_id: int, weekday: int, hour: int) -> tuple[int, int, str] | None:
+        """When an active group's weekly summary is due: (weekday, 0 = Monday; hour; time zone), its own
+        /settings where it set them, else the given weekday and hour and the default zone. None for a
+        group that is not registered or no longer active."""
+        row = await self.db.fetchone(
+            "SELECT timezone, summary_weekday, summary_hour FROM groups WHERE chat_id = ? AND active = 1",
+            (chat_id,),
+        )
+        if row is None:
+            return None
+        day = row["summary_weekday"] if row["summary_weekday"] is not None else weekday
+        at = row["summary_hour"] if row["summary_hour"] is not None else hour
+        return int(day), int(at), row["timezone"] or self.default_zone
 
     async def update(self, chat_id: int, **fields: object) -> None:
         allowed = {

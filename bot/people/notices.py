@@ -1,30 +1,22 @@
-"""Durable messages to one person: a ranger's verdict, an admin notice.
+"""Durable messages to one person: a ranger's verdict, an admin notice. This is the queue.
 
 They are queued in the same transaction as what caused them (a decision, a failed alert) and sent by
-NoticeSender, so a crash, a late callback answer or a network error never loses them. A 403 (the
-person never started the bot, or blocked it) is final for that notice: it stays 'failed' in the table,
-and `leopard-watch doctor` lists the admin notices that never arrived. dedup_key makes "tell the
-admins once" hold across restarts and concurrent failures.
+bot/botapi/notices.py, so a crash, a late callback answer or a network error never loses them. A 403
+(the person never started the bot, or blocked it) is final for that notice: it stays 'failed' in the
+table, and `leopard-watch doctor` lists the admin notices that never arrived. dedup_key makes "tell
+the admins once" hold across restarts and concurrent failures.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 
 import aiosqlite
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.botapi.errors import retry_seconds
 from storage.db import Database, iso, utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 30
-MAX_BACKOFF = timedelta(minutes=30)
 
 Conn = Database | aiosqlite.Connection
 
@@ -71,58 +63,3 @@ async def reopen_refused_notices(db: Database, chat_id: int) -> int:
         (iso(utcnow()), chat_id),
     )
     return int(cur.rowcount)
-
-
-class NoticeSender:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._lock = asyncio.Lock()
-
-    async def drain(self, bot: Bot) -> int:
-        """Send every due notice; returns how many went out. Safe to call concurrently."""
-        async with self._lock:
-            sent = 0
-            while True:
-                row = await self.db.fetchone(
-                    "SELECT id, chat_id, text, attempts FROM notices "
-                    "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT 1",
-                    (iso(utcnow()),),
-                )
-                if row is None:
-                    return sent
-                nid, chat_id = int(row["id"]), int(row["chat_id"])
-                sent += await self._send(bot, nid, chat_id, row["text"], int(row["attempts"]))
-
-    async def _send(self, bot: Bot, nid: int, chat_id: int, text: str, attempts: int) -> int:
-        try:
-            await bot.send_message(chat_id, text)
-        except RetryAfter as exc:
-            await self._later(nid, timedelta(seconds=retry_seconds(exc)), "429")
-            return 0
-        except (Forbidden, BadRequest) as exc:
-            # Retrying cannot help: the person has not started the bot, blocked it, or the text is bad.
-            log.error("notice %s to %s refused: %s", nid, chat_id, exc.message)
-            await self._end(nid, "failed", f"{type(exc).__name__}: {exc.message}")
-            return 0
-        except (TelegramError, OSError) as exc:
-            if attempts + 1 >= MAX_ATTEMPTS:
-                await self._end(nid, "failed", f"gave up: {exc}")
-                return 0
-            backoff = min(MAX_BACKOFF, timedelta(seconds=2 ** min(attempts + 1, 11)))
-            await self._later(nid, backoff, f"{type(exc).__name__}: {exc}")
-            return 0
-        await self._end(nid, "sent", None)
-        return 1
-
-    async def _later(self, nid: int, after: timedelta, error: str) -> None:
-        await self.db.execute(
-            "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-            (iso(utcnow() + after), error, nid),
-        )
-
-    async def _end(self, nid: int, status: str, error: str | None) -> None:
-        await self.db.execute(
-            "UPDATE notices SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? "
-            "WHERE id = ?",
-            (status, error, iso(utcnow()) if status == "sent" else None, nid),
-        )

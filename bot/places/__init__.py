@@ -1,1 +1,1 @@
-"""TODO face."""
+"""Places: the camera stations and the areas they make up (which area a point is in)."""

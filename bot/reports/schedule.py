@@ -58,3 +58,22 @@ async def owed(db: Database, chat_id: int, occurrence: datetime, now: datetime) 
         return False
     created = parse_iso(await db.scalar("SELECT created_at FROM groups WHERE chat_id = ?", (chat_id,)))
     return created is not None and created < occurrence
+
+
+async def delivered_parts(db: Database, chat_id: int, period_start: datetime) -> set[str]:
+    """The parts of a weekly summary already sent or refused for good: a retry skips them."""
+    rows = await db.fetchall(
+        "SELECT part FROM summary_parts WHERE chat_id = ? AND period_start = ?", (chat_id, iso(period_start))
+    )
+    return {r["part"] for r in rows}
+
+
+async def record_part(
+    db: Database, chat_id: int, period_start: datetime, part: str, status: str, error: str | None = None
+) -> None:
+    """A weekly summary's part is done with: "sent", or "refused" for good (with Telegram's reason)."""
+    await db.execute(
+        "INSERT OR REPLACE INTO summary_parts (chat_id, period_start, part, status, error, at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (chat_id, iso(period_start), part, status, error, iso(utcnow())),
+    )

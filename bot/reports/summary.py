@@ -1,46 +1,38 @@
-"""Weekly/monthly summaries for a coordinator group: numbers from the database, then short HTML.
+"""Weekly/monthly summaries for a coordinator group: the numbers, from the database (the words that
+show them: bot/reports/summary_view.py).
 
 Counting rules (stable, so that weeks compare):
 - A leopard sighting is an *event* (a burst of photos shares one event and one review decision) whose
   photos are labelled leopard or snow leopard, or that a ranger handed to the coordinators as a
-  leopard (bot.alerts.escalations), counted in the period its photo was *taken*.
+  leopard (bot.alerts.escalations), counted in the period its photo was *taken*. Events are made
+  where photos come in: bot/intake/sightings.py gives alert-worthy photos an event id, and
+  bot.alerts.routing.find_burst_event joins a burst into one.
 - Photos per ranger and the "photos" total count what *arrived* in the period (received_at): that is
   the rangers' work that week, whatever the camera clock says.
 - A group that follows some areas sees those areas plus sightings of unknown area, the same rule the
-  alerts use (bot.alerts.routing.routed_groups): the group was alerted to them, so its summary counts them.
+  alerts use (bot.alerts.routing.routed_groups, Group.follows): the group was alerted to them, so its
+  summary counts them. A photo's area is found by the rule its alert was routed by (bot/places/areas.py).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.alerts.routing import AREA_RADIUS_KM
-from bot.cameras.health import SilentCamera
-from bot.cameras.registry import Cameras
+from bot.cameras.health import SilentCamera, silent_cameras
 from bot.config import Settings
 from bot.geo.points import Movement, Point, movement
 from bot.media.capture_time import RECEIPT_SOURCES
 from bot.people.groups import Group
+from bot.places.areas import AreaFinder, StationInfo, load_stations
 from storage.db import Database, iso, parse_iso
 
 LEOPARD_LABELS = ("leopard", "snow leopard")
 SILENT_DAYS = 14
-
-
-@dataclass(frozen=True)
-class StationInfo:
-    code: str
-    name: str
-    point: Point
-    area: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -121,53 +113,6 @@ class Summary:
 
 def status_class(status: str) -> str:
     return {"confirmed": "confirmed", "unreviewed": "unconfirmed"}.get(status, "rejected")
-
-
-async def load_stations(db: Database) -> list[StationInfo]:
-    rows = await db.fetchall("SELECT code, name, lat, lon, area, created_at FROM stations ORDER BY code")
-    out = []
-    for r in rows:
-        created = parse_iso(r["created_at"])
-        assert created is not None
-        out.append(StationInfo(r["code"], r["name"], Point(r["lat"], r["lon"]), r["area"], created))
-    return out
-
-
-class AreaFinder:
-    """The area of a sighting: its station's, else the nearest station's within AREA_RADIUS_KM.
-
-    Mirrors bot.alerts.routing.area_of, but with a spherical approximation: that one runs once per alert,
-    this one for every photo of a month or a year, where geodesic distances would dominate the time.
-    The 0.5 % error cannot matter at a 30 km radius.
-    """
-
-    def __init__(self, stations: Iterable[StationInfo]) -> None:
-        self.by_code = {s.code: s for s in stations}
-        self._areal = [
-            (math.radians(s.point.lat), math.radians(s.point.lon), s.area) for s in stations if s.area
-        ]
-
-    def __call__(self, station: str | None, point: Point | None) -> str | None:
-        info = self.by_code.get(station) if station else None
-        if info is not None and info.area:
-            return info.area
-        if point is None:
-            return None
-        lat, lon = math.radians(point.lat), math.radians(point.lon)
-        best: tuple[float, str | None] = (AREA_RADIUS_KM, None)
-        for slat, slon, area in self._areal:
-            h = (
-                math.sin((slat - lat) / 2) ** 2
-                + math.cos(lat) * math.cos(slat) * math.sin((slon - lon) / 2) ** 2
-            )
-            d = 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
-            if d <= best[0]:
-                best = (d, area)
-        return best[1]
-
-
-def follows(group: Group, area: str | None) -> bool:
-    return group.all_areas or area is None or area in group.areas
 
 
 def _point(row: Any) -> Point | None:
@@ -258,7 +203,7 @@ async def _silent(
     for r in rows:
         last = parse_iso(r["last"])
         info = by_code.get(r["code"])
-        if info is None or not follows(group, info.area) or (last is not None and last >= cutoff):
+        if info is None or not group.follows(info.area) or (last is not None and last >= cutoff):
             continue
         out.append(SilentStation(r["code"], info.area, last))
     never = datetime.min.replace(tzinfo=end.tzinfo)
@@ -290,13 +235,13 @@ async def build_summary(
         raise ValueError("build_summary needs an aware, non-empty period")
     prev_start = start - (end - start)
     stations = await load_stations(db)
-    area_of = AreaFinder(stations)
+    find_area = AreaFinder(stations)
     rows = []
     for raw in await _rows(db, prev_start, end):
         r = dict(raw)
         r["point"] = _point(raw)
-        r["area"] = area_of(r["station_code"], r["point"])
-        if not follows(group, r["area"]):
+        r["area"] = find_area(r["station_code"], r["point"])
+        if not group.follows(r["area"]):
             continue
         # Every event the groups were alerted to: an event id is given to exactly the photos the model
         # found alert-worthy (leopard or snow leopard) and to those a ranger handed over.
@@ -313,7 +258,7 @@ async def build_summary(
     rangers = sorted(
         ((names.get(uid, str(uid)), n) for uid, n in per_ranger.items()), key=lambda x: (-x[1], x[0])
     )
-    new = [st for st in stations if start <= st.created_at < end and follows(group, st.area)]
+    new = [st for st in stations if start <= st.created_at < end and group.follows(st.area)]
     return Summary(
         group=group,
         start=start,
@@ -332,14 +277,7 @@ async def build_summary(
         max_km_per_day=settings.max_km_per_day,
         grid_km=settings.untrusted_grid_km,
         silent_cameras=[
-            c for c in await Cameras(db).silent(end, settings.camera_silent_days) if follows(group, c.area)
+            c for c in await silent_cameras(db, end, settings.camera_silent_days) if group.follows(c.area)
         ],
         camera_silent_days=settings.camera_silent_days,
     )
-
-
-def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
-    """Short HTML for Telegram in the group's language (see bot.reports.summary_view)."""
-    from bot.reports.summary_view import render  # the view depends on this module's types, not the reverse
-
-    return render(summary, lang, zone)

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts.view import rounding_note
+from bot.alerts.movement import rounding_note
 from bot.cameras.health import camera_status
 from bot.geo.points import format_point, format_speed, rounded_movement
 from bot.media.time_text import by_receipt_note
@@ -88,7 +88,8 @@ def _fit(lines: list[str], limit: int = MESSAGE_LIMIT) -> str:
     return text
 
 
-def render(summary: Summary, lang: str, zone: ZoneInfo) -> str:
+def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
+    """Short HTML for Telegram in the group's language, within one message."""
     s, c, p, e = summary, summary.current, summary.previous, html.escape
     days = round((s.end - s.start).total_seconds() / 86400)
     lines = [

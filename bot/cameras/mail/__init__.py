@@ -1,7 +1,7 @@
 """Cellular trail cameras that e-mail their photos: which mailboxes (`accounts`), the IMAP client
 (`client`), MIME parsing (`parse`), which camera sent a message (`match`), turning a message into
-sightings (`intake`), the polling loops (`poller`, one per mailbox), and camera-like messages for the
-demo, tests and bench (`sample`).
+sightings (`intake`), polling a mailbox (`poller`, one per mailbox; the jobs that run them are
+handlers/mailboxes.py), and camera-like messages for the demo, tests and bench (`sample`).
 
 Mail is a new trust boundary: anyone who learns the mailbox address can write to it, and a From header
 is trivially forged. So nothing in a message is trusted beyond "these bytes may be a photo": messages

@@ -29,10 +29,9 @@ import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.config import Settings
+from bot.config import Settings
 
 TLS_MODES = ("ssl", "starttls", "none")
 IDLE_MODES = ("auto", "off")  # auto: IMAP IDLE where the server offers it (bot/cameras/mail/idle.py)

@@ -73,6 +73,7 @@ class MailIntake:
         db: Database,
         sightings: Sightings,
         stations: Stations,
+        cameras: Cameras,
         settings: Settings,
         videos: Videos | None = None,  # None: video attachments are skipped (they stay in the mailbox)
     ) -> None:
@@ -80,8 +81,8 @@ class MailIntake:
         self.videos = videos
         self.sightings = sightings
         self.stations = stations
+        self.cameras = cameras
         self.settings = settings
-        self.cameras = Cameras(db)
         self.ledger = Ledger(db)
 
     async def handle(self, raw: bytes, ref: MessageRef) -> MailOutcome:

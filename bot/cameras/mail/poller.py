@@ -1,15 +1,16 @@
-"""Polling the camera mailboxes: one JobQueue job per mailbox (bot/app.py; bot/cameras/mail/accounts.py lists
-them) starts one poll of it at a time; a poll takes everything new, a backlog included, in the
-background. Mailboxes are polled independently (one that is down holds up no other) and share one
-MailIntake: the same cameras, the same SHA-256 dedup, the same alerts. Where the server offers IMAP
-IDLE, a watcher per mailbox (bot/cameras/mail/idle.py) asks for a poll as soon as mail arrives; the interval
-stays as the safety net.
+"""Polling the camera mailboxes: a MailPoller per mailbox (bot/cameras/mail/accounts.py lists them) runs one
+poll of it at a time; a poll takes everything new, a backlog included. Mailboxes are polled independently
+(one that is down holds up no other) and share one MailIntake: the same cameras, the same SHA-256 dedup,
+the same alerts. Who starts the polls is handlers/mailboxes.py: a JobQueue job per mailbox at its
+interval, and, where the server offers IMAP IDLE, a watcher (bot/cameras/mail/idle.py) that asks for a
+poll as soon as mail arrives; the interval stays as the safety net.
 
 Order of work in a poll, so that a crash anywhere is repaired by the next one (bot/cameras/mail/ledger.py):
 flag what was finished but not flagged, fetch again what was 'processing', then the new messages. Messages
 are handled a few at a time (one more than there are detector workers), so that while the detector
 works the next message is already fetched, parsed and stored: a backlog drains at the detector's rate
-(bench/mail.py; README, "Cellular cameras": with only as many messages as workers it fell well short).
+(bench/mail.py; docs/PERFORMANCE.md, "Cellular cameras": with only as many messages as workers it fell
+well short).
 """
 
 from __future__ import annotations
@@ -18,28 +19,19 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from telegram.ext import Application, ContextTypes
-
-from bot.cameras.mail.accounts import MailAccount, accounts, main_account
+from bot.cameras.mail.accounts import MailAccount, main_account
 from bot.cameras.mail.client import Envelope, Mailbox, MailError
-from bot.cameras.mail.idle import IdleWatcher
 from bot.cameras.mail.intake import MailIntake
 from bot.cameras.mail.ledger import Ledger, MessageRef
 from bot.cameras.mail.match import allowed
-from bot.cameras.registry import CameraError
 from bot.config import Settings
 from bot.people.notices import queue_admin_notice
-from bot.services import Services
 from storage.db import utcnow
 from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-POLLERS = "mail_pollers"  # bot_data key: {mailbox name: MailPoller}
-INTAKE = "mail_intake"  # bot_data key: the MailIntake all mailboxes share
-WATCHERS = "mail_watchers"  # bot_data key: {mailbox name: IdleWatcher}
 LOGIN_FAILURES_BEFORE_NOTICE = 3
 
 
@@ -76,6 +68,9 @@ class MailPoller:
         self.busy = False
         self.again = False  # mail was announced during a poll: one more poll right after it
         self.login_failures = 0
+        # Polls run so far (to their end or to a failure). The poller exists from the start, so this,
+        # not its existence, says whether the first poll has happened.
+        self.polls = 0
 
     def wanted(self) -> bool:
         """New mail is announced (IMAP IDLE). True: no poll is running, the caller starts one. False: the
@@ -95,6 +90,7 @@ class MailPoller:
             while True:
                 self.again = False
                 report = await self._run(should_stop)
+                self.polls += 1
                 if report is None or not self.again or should_stop():
                     return report
         finally:
@@ -275,116 +271,3 @@ def advice(account: MailAccount, reason: str) -> str:
         "folder": f"check {a.setting('folder')}",
         "connect": f"check {a.setting('host')} and {a.setting('port')}, and that the server is reachable",
     }.get(reason, "see the log")
-
-
-def schedule(app: Application, settings: Settings) -> list[MailAccount]:
-    """One repeating job per mailbox, each at its own interval; none when no mailbox is configured."""
-    found = accounts(settings)
-    assert app.job_queue is not None
-    for account in found:
-        app.job_queue.run_repeating(
-            mail_job, account.poll_seconds, first=1.0, name=f"mail:{account.name}", data=account
-        )
-    return found
-
-
-async def mail_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A mailbox's repeating JobQueue job: start a poll unless one is still running (a backlog can outlast
-    the interval; overlapping polls would fetch the same messages twice)."""
-    app = context.application
-    if not app.running:  # fired while the bot stops: a poll now would be cut short anyway
-        return
-    assert context.job is not None
-    account: MailAccount = context.job.data  # type: ignore[assignment]
-    pollers: dict[str, MailPoller] = app.bot_data.setdefault(POLLERS, {})
-    poller = pollers.get(account.name)
-    if poller is None:
-        poller = await _make_poller(app, account)
-        pollers[account.name] = poller
-        if account.idle != "off":
-            watcher = IdleWatcher(account, wake=lambda: _announced(app, poller))
-            app.bot_data.setdefault(WATCHERS, {})[account.name] = watcher
-            watcher.start()
-    if not poller.busy:
-        _start(app, poller)
-
-
-def _start(app: Application, poller: MailPoller) -> None:
-    app.create_task(
-        poller.run_once(should_stop=lambda: not app.running), name=f"mail-poll:{poller.account.name}"
-    )
-
-
-def _announced(app: Application, poller: MailPoller) -> None:
-    if app.running and poller.wanted():
-        _start(app, poller)
-
-
-async def stop_watchers(app: Application) -> None:
-    """After Application.stop (bot/app.py _post_stop): no poll can start any more, so nothing is lost;
-    each watcher's wait is cut short and its thread ends."""
-    watchers: dict[str, IdleWatcher] = app.bot_data.pop(WATCHERS, {})
-    await asyncio.gather(*(w.stop() for w in watchers.values()))
-
-
-async def _make_poller(app: Application, account: MailAccount) -> MailPoller:
-    svc: Services = app.bot_data["services"]
-    # The intake (and LW_CAMERAS_FILE) once for all mailboxes: their first jobs may run at the same time.
-    lock: asyncio.Lock = app.bot_data.setdefault("mail_intake_lock", asyncio.Lock())
-    async with lock:
-        intake: MailIntake | None = app.bot_data.get(INTAKE)
-        if intake is None:
-            intake = await _make_intake(svc)
-            app.bot_data[INTAKE] = intake
-        kick: _Kick = app.bot_data.setdefault("mail_kick", _Kick(app, svc))
-    return MailPoller(svc.settings, intake, account=account, kick=kick)
-
-
-async def _make_intake(svc: Services) -> MailIntake:
-    # getattr: the video intake is optional for mail (without it, video attachments are skipped).
-    intake = MailIntake(svc.db, svc.sightings, svc.stations, svc.settings, getattr(svc, "videos", None))
-    if svc.settings.cameras_file:
-        try:
-            count = await intake.cameras.load_file(Path(svc.settings.cameras_file))
-            log.info("%d camera(s) read from %s", count, svc.settings.cameras_file)
-        except CameraError as exc:
-            log.error("LW_CAMERAS_FILE: %s", exc)
-            await queue_admin_notice(
-                svc.db,
-                svc.settings.admin_ids,
-                f"LW_CAMERAS_FILE was not read: {exc}",
-                dedup_key=f"cameras-file:{exc}",
-            )
-    return intake
-
-
-class _Kick:
-    """Deliver alerts and notices now, not at the next outbox run. Kicks coalesce: a backlog of 500
-    messages asks 500 times, and one delivery pass at a time (plus one more if asked meanwhile) covers
-    them all, where 500 queued passes would hold the outbox lock and starve its periodic job."""
-
-    def __init__(self, app: Application, svc: Services) -> None:
-        self.app, self.svc = app, svc
-        self.running = self.again = False
-
-    def __call__(self) -> None:
-        if not self.app.running:
-            # Shutting down: a task now would not be awaited. The alerts wait in the outbox, which the
-            # next start delivers (Outbox.recover), as every other queued alert.
-            return
-        if self.running:
-            self.again = True
-            return
-        self.running = True
-        self.app.create_task(self._drain(), name="mail-kick")
-
-    async def _drain(self) -> None:
-        try:
-            while True:
-                self.again = False
-                await self.svc.outbox.drain(self.app.bot)
-                await self.svc.notices.drain(self.app.bot)
-                if not self.again:
-                    return
-        finally:
-            self.running = False

@@ -10,17 +10,13 @@ with a GPS receiver, the position.
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from bot.geo.points import Point
-
-if TYPE_CHECKING:
-    from bot.cameras.mail.intake import MailOutcome
 
 
 def camera_jpeg(
@@ -78,18 +74,3 @@ def camera_email(
         maintype, subtype = ("application", "octet-stream") if octet_stream else ("image", "jpeg")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg.as_bytes()
-
-
-async def camera_mail_demo(app: Any, jpeg: bytes) -> MailOutcome:
-    """`leopard-watch demo`: one camera e-mail, made in memory, through MailIntake.handle (what the
-    poller calls after fetching a message), then the outbox is run at once."""
-    from bot.cameras.mail.intake import MailIntake
-    from bot.cameras.mail.ledger import MessageRef
-
-    svc = app.bot_data["services"]
-    shot = datetime.now(svc.settings.zone).replace(tzinfo=None, microsecond=0) - timedelta(minutes=1)
-    photo = camera_jpeg(jpeg, taken=shot, gps=Point(43.2112, 51.8712))
-    intake = MailIntake(svc.db, svc.sightings, svc.stations, svc.settings, getattr(svc, "videos", None))
-    outcome = await intake.handle(camera_email([("IMG_0042.JPG", photo)]), MessageRef("demo", 1, 1))
-    await svc.outbox.drain(app.bot)
-    return outcome

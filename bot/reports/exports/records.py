@@ -1,5 +1,4 @@
-"""Sightings out of the bot for coordinators and scientists: Darwin Core CSV and XLSX, GeoJSON, KML and
-Camtrap DP 1.0.2 (which standard each follows: README, "Exports").
+"""What every export writer shares: the rows, the options, how exact the places are, how times are written.
 
 Coordinates are snapped with bot.geo.points.round_point unless the caller may see exact ones (trusted group
 or an admin in private); captions are never exported because rangers type coordinates into them.
@@ -7,13 +6,14 @@ A rounded export has no station codes or names either: anyone with the station l
 exact place from them. Each station gets a made-up alias instead (StationAliases). Every format that
 can carry it says the rounding (dataGeneralizations, coordinateUncertaintyInMeters).
 
-The writers live in bot/reports/exports/tables.py (CSV, XLSX), bot/reports/exports/gis.py (GeoJSON, KML) and
-bot/reports/exports/camtrapdp/; the Darwin Core record they share in bot/reports/exports/occurrence.py.
+The writers import this module and nothing above it: bot/reports/exports/tables.py (CSV, XLSX),
+bot/reports/exports/gis.py (GeoJSON, KML) and bot/reports/exports/camtrapdp/, with the Darwin Core record
+they share in bot/reports/exports/occurrence.py. The entry that picks a writer by format is
+bot/reports/exports/formats.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import secrets
 from collections.abc import Callable
@@ -23,18 +23,9 @@ from typing import Any
 
 from bot.geo.points import Point, round_point
 from bot.media.capture_time import CAMERA_SOURCES
-from bot.reports.summary import AreaFinder, load_stations
+from bot.places.areas import AreaFinder, load_stations
 from storage.db import Database, iso, parse_iso
 
-FORMATS = ("csv", "xlsx", "geojson", "kml", "camtrapdp")
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "kml": "kml", "camtrapdp": "zip"}
-MEDIA_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "geojson": "application/geo+json",
-    "kml": "application/vnd.google-earth.kml+xml",
-    "camtrapdp": "application/zip",
-}
 # Columns that later migrations add (0008: where the capture time came from; 0009: videos). Exports
 # use them when the database has them, and work the same without.
 OPTIONAL_COLUMNS = ("time_source", "clock_issue", "video_sha256", "frame_seconds")
@@ -177,48 +168,13 @@ async def export_rows(db: Database, since: datetime | None, until: datetime | No
            WHERE s.taken_at >= ? AND s.taken_at < ? ORDER BY s.taken_at, s.id""",
         (iso(since) if since else "", iso(until) if until else "9999"),
     )
-    area_of = AreaFinder(await load_stations(db))
+    find_area = AreaFinder(await load_stations(db))
     out = []
     for raw in rows:
         r = dict(raw)
         point = Point(r["lat"], r["lon"]) if r["lat"] is not None and r["lon"] is not None else None
-        r["area"] = area_of(r["station_code"], point)
+        r["area"] = find_area(r["station_code"], point)
         name = r["ranger_name"] or (f"@{r['ranger_username']}" if r["ranger_username"] else "")
         r["ranger"] = name or (str(r["ranger_id"]) if r["ranger_id"] is not None else "")
         out.append(r)
     return out
-
-
-async def export(
-    db: Database,
-    fmt: str,
-    since: datetime | None,
-    until: datetime | None,
-    *,
-    exact: bool,
-    grid_km: float,
-    options: ExportOptions | None = None,
-) -> bytes:
-    """The sightings taken in [since, until) (UTC-aware; None = open end) as one file's bytes."""
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    for bound in (since, until):
-        if bound is not None and bound.utcoffset() is None:
-            raise ExportError("since/until must be timezone-aware")
-    opts = options or ExportOptions()
-    if opts.delimiter not in (",", ";"):
-        raise ExportError("the CSV separator is ',' or ';'")
-    rows = await export_rows(db, since, until)
-    precision = Precision(exact, grid_km)
-    if fmt == "camtrapdp":  # only this format needs the stations table and the zip writer
-        from bot.reports.exports.camtrapdp.datapackage import package
-
-        return await package(db, rows, since, until, precision=precision, options=opts)
-    from bot.reports.exports.gis import to_geojson, to_kml
-    from bot.reports.exports.tables import to_csv, to_xlsx
-
-    writers: dict[str, Callable[..., bytes]] = {
-        "csv": to_csv, "xlsx": to_xlsx, "geojson": to_geojson, "kml": to_kml,
-    }  # fmt: skip
-    # A year is ~1 s of formatting: keep the bot's event loop free meanwhile.
-    return await asyncio.to_thread(writers[fmt], rows, exact, grid_km, options=opts)

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.geo.points import Point
+from bot.places.areas import load_stations
 from bot.reports.exports.camtrapdp.tables import Tables, build, z
 from bot.reports.exports.records import ExportOptions, Precision, station_ids
 from bot.reports.exports.taxa import TAXA
-from bot.reports.summary import load_stations
 from storage.db import Database
 
 SCHEMA_DIR = Path(__file__).parent

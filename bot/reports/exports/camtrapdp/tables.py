@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.geo.points import Point, round_point
+from bot.places.areas import StationInfo
 from bot.reports.exports.records import Precision, time_issue
 from bot.reports.exports.taxa import Classification, classify
-from bot.reports.summary import StationInfo
 from storage.db import parse_iso
 
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
