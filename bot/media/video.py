@@ -1,6 +1,9 @@
 """Reading untrusted video: a few frames per second (capped), downscaled, with their times in the clip,
 and the container's creation time. PyAV decodes (its wheel bundles FFmpeg: no system ffmpeg needed).
 
+The clip's length and frame rate are measured from its packets (bot/media/video_time.py), never taken
+from its header: a clip that declares 10 hours or 100 000 fps is sampled like its honest twin.
+
 Everything here is synchronous and CPU-bound: bot/intake/videos.py runs it on its own worker thread,
 one video at a time, so a long clip never takes more than one core away from other rangers' photos.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,15 +27,19 @@ import av.video.stream
 
 from bot.media.images import MAX_PIXELS
 from bot.media.video_clean import packet_cleaner
+from bot.media.video_time import MAX_SECONDS, Timeline, measure
 
 SAMPLES_PER_SECOND = 2.0
 MAX_FRAMES = 60  # a long clip gets this many frames spread over its length, not more work
 # The detector sees 260 px windows of at most ~1040 px frames (bot/detection/model.py); 1280 keeps the stored
 # best frame sharp enough for the alert at a quarter of a 1080p frame's pixels.
 FRAME_SIDE = 1280
-# Frames decoded in order before a clip with long keyframe gaps is read keyframe by keyframe: a
-# 20 MB clip can hold an hour of tiny frames, and decoding all of them would be unbounded work.
+# Work per clip, counted rather than timed: frames decoded in order before a clip with long keyframe
+# gaps is read keyframe by keyframe (a 20 MB clip can hold an hour of tiny frames, and decoding all of
+# them would be unbounded work), and the same for pixels (1500 frames of 4K; bigger frames reach it
+# sooner). Past either, only a keyframe at or after the next sample is decoded: one per sample at most.
 DECODE_BUDGET = 1500
+PIXEL_BUDGET = DECODE_BUDGET * 3840 * 2160
 # A gap to the next sample longer than this is skipped by seeking rather than decoding through it.
 SEEK_GAP = 4.0
 JPEG_QUALITY = 90
@@ -74,7 +82,7 @@ class VideoInfo:
     codec: str  # "h264", "mjpeg", "mpeg4", ...
     width: int
     height: int
-    duration: float  # seconds; 0.0 when the container does not say
+    duration: float  # seconds, measured from the packets (not the header's word); 0.0 without frames
     created: datetime | None  # the container's creation_time; naive when the file gives no zone
 
     @property
@@ -136,16 +144,22 @@ class FrameSampler:
     ) -> None:
         self._file: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
         try:
+            self.timeline = self._measure()
             self._container, self._stream = self._open()
             self.info = self._info()
         except BaseException:
             self._file.close()
             raise
-        self.side = side
-        self.targets = sample_times(self.info.duration, per_second, max_frames)
+        self.side, self.per_second = side, per_second
+        line = self.timeline
+        # Untrusted times: frames are counted instead, each one a sample interval (every frame of a short
+        # clip, max_frames spread evenly over a long one).
+        length = line.seconds if line.trusted else line.frames / per_second
+        self.targets = sample_times(length, per_second, max_frames)
         self.decoded = 0  # frames decoded, sampled or not (bench/video.py reports it)
+        self.pixels = 0  # their pixels
         self.seeks = 0
-        self._frames = self._sampled()
+        self._frames = self._sampled() if line.trusted else self._counted()
 
     def _open(self) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
         head = self._file.read(256)
@@ -155,8 +169,10 @@ class FrameSampler:
         demuxer = demuxer_for(head)
         if demuxer is None:
             raise UnreadableVideo("not a video container we read (MP4, MOV, AVI, MKV, ...)", "not_video")
+        # An MP4's edit list is header too: one made to fit a lying timescale would hide most frames.
+        options = {"ignore_editlist": "1"} if demuxer == "mov" else {}
         try:
-            container = av.open(self._file, format=demuxer, mode="r")
+            container = av.open(self._file, format=demuxer, mode="r", options=options)
         except (av.FFmpegError, ValueError, OSError) as exc:
             raise UnreadableVideo(f"cannot open video: {exc}", "corrupt") from exc
         if not container.streams.video:
@@ -170,19 +186,24 @@ class FrameSampler:
         stream.thread_count = 1
         return container, stream
 
+    def _measure(self) -> Timeline:
+        """A first pass over the packets (read, not decoded), in a container of its own."""
+        container, stream = self._open()
+        try:
+            return measure(container.demux(stream), stream.time_base, stream.guessed_rate)
+        finally:
+            container.close()
+            self._file.seek(0)
+
     def _info(self) -> VideoInfo:
         c, s = self._container, self._stream
-        if s.duration is not None and s.time_base is not None:
-            duration = float(s.duration * s.time_base)
-        else:
-            duration = c.duration / av.time_base if c.duration else 0.0
         created = c.metadata.get("creation_time") or s.metadata.get("creation_time")
         return VideoInfo(
             c.format.name,
             s.codec_context.name,
             s.width,
             s.height,
-            max(0.0, duration),
+            max(0.0, self.timeline.seconds),
             parse_creation_time(created),
         )
 
@@ -201,10 +222,12 @@ class FrameSampler:
         return out
 
     def _sampled(self) -> Iterator[Frame]:
-        stream = self._stream
-        base = float(stream.start_time * stream.time_base) if stream.start_time and stream.time_base else 0.0
+        """By the frames' own (trusted) times: the first frame at or after each target; a long gap to the
+        next target is sought across unless seeking lands where decoding already is."""
+        stream, line = self._stream, self.timeline
+        tick = float(stream.time_base) if stream.time_base else 0.0
         intra = bool(stream.codec_context.codec.intra_only)  # MJPEG: every frame stands alone
-        half = 0.5 / float(stream.average_rate) if stream.average_rate else 0.02
+        half = line.spacing / 2 if line.spacing else 0.02
         targets = iter(self.targets)
         target = next(targets, None)
         last = 0.0  # time of the last frame decoded
@@ -212,15 +235,15 @@ class FrameSampler:
         while target is not None:
             sought_now = False
             for packet in self._container.demux(stream):
-                if intra and packet.pts is not None and packet.time_base is not None:
-                    # Frames nobody samples are not even decoded: a 1080p MJPEG frame is a JPEG.
-                    if float(packet.pts * packet.time_base) - base < target - half:
+                # Frames nobody samples are not even decoded: a 1080p MJPEG frame is a JPEG; past the
+                # budget, only what lies at or after the target.
+                if packet.size and packet.pts is not None and (intra or self._spent()):
+                    if (packet.pts - line.start) * tick < target - half:
                         continue
                 for frame in packet.decode():
-                    self.decoded += 1
-                    if self.decoded == DECODE_BUDGET and not intra:
-                        stream.codec_context.skip_frame = "NONKEY"
-                    seconds = (frame.time or 0.0) - base
+                    self._count(frame, intra)
+                    pts = frame.pts
+                    seconds = (pts - line.start) * tick if pts is not None else last + line.spacing
                     if sought:
                         sought = False
                         if seconds <= last + half:  # no keyframe between here and the target:
@@ -238,9 +261,46 @@ class FrameSampler:
                     break
             if not sought_now:
                 return  # the end of the stream
-            offset = round((target + base) / stream.time_base) if stream.time_base else 0
+            offset = line.start + round(target / tick) if tick else 0
             self._container.seek(offset, stream=stream, backward=True, any_frame=False)
             sought, self.seeks = True, self.seeks + 1
+
+    def _counted(self) -> Iterator[Frame]:
+        """By the frames' ranks (their times cannot be trusted): target i holds the ranks from starts[i]
+        on and takes the first frame that falls in it, in whatever order frames come out. No seeking:
+        a seek goes by time."""
+        stream, line = self._stream, self.timeline
+        intra = bool(stream.codec_context.codec.intra_only)
+        starts = sorted({round(target * self.per_second) for target in self.targets})
+        taken: set[int] = set()
+        fed = out = rank_fed = 0  # packets read, frames decoded, rank of the last packet read
+        for packet in self._container.demux(stream):
+            skipping = intra or self._spent()
+            if packet.size:
+                rank_fed, fed = line.rank(packet.pts, fed), fed + 1
+                if skipping and bisect_right(starts, rank_fed) - 1 in taken:
+                    continue
+            for frame in packet.decode():
+                self._count(frame, intra)
+                out += 1
+                # Without a pts to place it: the frame decoded in order, or the packet just read.
+                rank = line.rank(frame.pts, rank_fed if skipping else out - 1)
+                target = bisect_right(starts, rank) - 1
+                if target in taken:
+                    continue
+                taken.add(target)
+                yield self._frame(frame, rank * line.spacing)
+                if len(taken) == len(starts):
+                    return
+
+    def _count(self, frame: av.VideoFrame, intra: bool) -> None:
+        self.decoded += 1
+        self.pixels += frame.width * frame.height
+        if not intra and self._spent():
+            self._stream.codec_context.skip_frame = "NONKEY"
+
+    def _spent(self) -> bool:
+        return self.decoded >= DECODE_BUDGET or self.pixels >= PIXEL_BUDGET
 
     def _frame(self, frame: av.VideoFrame, seconds: float) -> Frame:
         scale = min(1.0, self.side / max(frame.width, frame.height))
@@ -251,7 +311,7 @@ class FrameSampler:
             image = image.rotate(frame.rotation, expand=True)
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=JPEG_QUALITY)
-        return Frame(round(max(0.0, seconds), 2), out.getvalue(), image.width, image.height)
+        return Frame(round(min(max(0.0, seconds), MAX_SECONDS), 2), out.getvalue(), image.width, image.height)
 
     def close(self) -> None:
         try:
