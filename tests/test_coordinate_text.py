@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.geo.coordinates import parse_coordinates, redact_coordinates
+from bot.geo.coordinates import parse_coordinates
 from bot.geo.points import CoordinateError, Point, format_dms, format_point
+from bot.geo.redaction import redact_coordinates
 from tests.geo_cases import EXPECTED, SOUTH_WEST, assert_close, points
 
 # --- parse_coordinates: accepted formats -----------------------------------------------------------

@@ -1,15 +1,15 @@
-"""Finding coordinates in what rangers type: decimal, degrees-minutes-seconds, ru/kk/en hemisphere
-letters and words, and map links (Google, OpenStreetMap, Yandex, geo:)."""
+"""Finding coordinates in what rangers type: decimal, degrees-minutes-seconds, degrees and decimal minutes
+(Garmin), ru/kk/en hemisphere letters and words, and map links (Google, OpenStreetMap, Yandex, 2GIS, geo:)."""
 
 from __future__ import annotations
 
 import math
 import re
 from typing import NamedTuple
-from urllib.parse import unquote_plus
 
+from bot.geo.map_links import read_link
 from bot.geo.points import CoordinateError, Point
-from bot.geo.redaction import redact_coordinates as redact_coordinates  # callers import it from here
+from bot.geo.redaction import LINK
 
 # Parsing. Rangers paste GPS apps, phone map links and hand-typed DMS in three languages, so the parser
 # is deliberately tolerant of notation but conservative about bare numbers: a false positive files a
@@ -39,17 +39,31 @@ _HEMI_AT = re.compile(_HEMI, re.I)
 _LEAD = re.compile(rf"(?P<t>{_HEMI})(?P<ws>\s*[:=]?\s*)\Z", re.I)
 _TRAIL = re.compile(rf"(?P<ws>\s*)(?P<t>{_HEMI})", re.I)
 _TOK = rf"(?:{_HEMI})\s*[:=]?\s*"
-_GAP = re.compile(rf"\s*(?P<a>{_TOK})?(?P<sep>[,;])?\s*(?P<b>{_TOK})?", re.I)
+# A slash joins two numbers ("43.21 / 51.87") but, unlike a comma, does not make them a pair by itself.
+_GAP = re.compile(rf"\s*(?P<a>{_TOK})?(?P<sep>[,;/])?\s*(?P<b>{_TOK})?", re.I)
 
+# Refusing a digit, "digit." or a sign/mark in front keeps dates (12.05.2024), codes (UST-04) and the
+# tails of longer numbers from being read as a coordinate.
+_START = r"(?<![0-9\-+°'#№_])(?<![0-9]\.)(?P<sign>[-+])?"
+_END = r"(?![0-9°'])(?!\.[0-9])"
 _FRAC_NUM = r"[0-9]{1,2}(?:[.,][0-9]+)?"
-_COMP = re.compile(
-    # Refusing a digit, "digit." or a sign/mark in front keeps dates (12.05.2024), codes (UST-04) and
-    # the tails of longer numbers from being read as a coordinate.
-    r"(?<![0-9\-+°'#№_])(?<![0-9]\.)(?P<sign>[-+])?"
-    rf"(?:(?P<deg>[0-9]{{1,3}})\s*°\s*(?P<min>{_FRAC_NUM})\s*'(?:\s*(?P<sec>{_FRAC_NUM})\s*\"?)?"
-    r"|(?P<dec>[0-9]{1,3}(?:[.,][0-9]+)?)(?P<mark>\s*°)?)"
-    r"(?![0-9°'])(?!\.[0-9])"
+_MIN_FRAC = r"[0-9]{1,2}[.,][0-9]+"  # minutes with decimals: what makes "43 12.600" degrees and minutes
+_HS = r"[^\S\n]+"
+_DECIMAL = r"(?P<dec>[0-9]{1,3}(?:[.,][0-9]+)?)(?P<mark>\s*°)?"
+_SEXAGESIMAL = (
+    # Seconds after a space need their mark: in "43°12.6' 07:42" the 07 is the hour.
+    rf"(?P<deg>[0-9]{{1,3}})\s*°\s*(?P<min>{_FRAC_NUM})\s*'"
+    rf"(?:(?:\s+(?={_FRAC_NUM}\s*\"))?(?P<sec>{_FRAC_NUM})\s*\"?)?"
+    rf"|(?P<mdeg>[0-9]{{1,3}})\s*°\s*(?P<mmin>{_MIN_FRAC})(?!\s*°)"  # 43°12.600, no minute mark
+    rf"|(?<![:：])(?P<cdeg>[0-9]{{1,3}}):(?P<cmin>{_MIN_FRAC})(?:\s*')?(?!:)"  # 43:12.600
+    # Loose forms, marked by nothing but spacing: 43 12 36, 43:12:36 and 43 12.600.
+    rf"|(?<![:：])(?P<ldeg>[0-9]{{1,3}})(?P<lsep>{_HS}|:)(?P<lmin>[0-9]{{2}})(?P=lsep)(?P<lsec>{_FRAC_NUM})(?!:)"
+    rf"|(?P<sdeg>[0-9]{{1,3}}){_HS}(?P<smin>{_MIN_FRAC})(?:\s*')?(?!\s*°)"
 )
+_COMP = re.compile(rf"{_START}(?:{_SEXAGESIMAL}|{_DECIMAL}){_END}")
+_PLAIN = re.compile(rf"{_START}(?:{_DECIMAL}){_END}")  # a loose form read again as separate numbers
+_PARTS = (("deg", "min", "sec", "marked"), ("mdeg", "mmin", "", "marked"), ("cdeg", "cmin", "", "marked"),
+          ("ldeg", "lmin", "lsec", "loose"), ("sdeg", "smin", "", "loose"))  # fmt: skip
 _MARKS = str.maketrans(
     {"′": "'", "’": "'", "‘": "'", "´": "'", "`": "'", "ʹ": "'", "″": '"', "ʺ": '"', "”": '"', "“": '"',
      "„": '"', "«": '"', "»": '"', "º": "°", "˚": "°", "ᵒ": "°", "−": "-"}
@@ -57,22 +71,16 @@ _MARKS = str.maketrans(
 _PUNCT_ONLY = re.compile(r"[\s.,;:!?]*")
 _CLOCK = re.compile(r"(?:[01]?[0-9]|2[0-3])[.,][0-5][0-9]")  # "14.30": Russian writes times with a dot
 
-_URL = re.compile(
-    r"(?:https?://|geo:|(?<![\w.@/])(?:www\.|maps\.)?(?:google|openstreetmap|osm|yandex)\.[a-z.]{2,}/)\S*",
-    re.I,
-)
-_U = r"\s*([-+]?[0-9]{1,3}(?:\.[0-9]+)?)(?![0-9])"
-# Yandex writes longitude first; pt/whatshere is the dropped pin, ll only the map centre.
-_YANDEX_RULES = (rf"[?&#](?:pt|whatshere\[point\])={_U},{_U}", rf"[?&#]ll={_U},{_U}")
-_LATLON_RULES = (
-    rf"!3d{_U}!4d{_U}",  # Google's pin; "/@lat,lon" is only the viewport centre
-    rf"[?&#](?:q|query|ll|sll|center|daddr|destination)=(?:loc:)?{_U}\s*,{_U}",
-    rf"/@{_U},{_U}",
-    rf"/(?:place|search|dir)/{_U}\s*,{_U}",
-    rf"#map=[0-9.]+/{_U}/{_U}",
-    rf"^geo:{_U},{_U}",
-    rf"^(?=.*?[?&#]mlat={_U})(?=.*?[?&#]mlon={_U})",  # OSM's pin, in either order
-)
+
+class _Num(NamedTuple):
+    start: int
+    end: int
+    sign: str | None
+    kind: str  # "dec"; "marked" (degree or minute marks, or 43:12.600); "loose" (marked only by spacing)
+    deg: str  # the whole number for "dec"
+    min: str | None
+    sec: str | None
+    mark: bool  # a degree sign after a decimal
 
 
 class _Tok(NamedTuple):
@@ -89,6 +97,13 @@ class _Hemi(NamedTuple):
     weak: bool  # a lone letter separated by a space: in Russian it may just be the word "в" or "с"
 
 
+def _num(m: re.Match[str]) -> _Num:
+    if m["dec"] is not None:
+        return _Num(m.start(), m.end(), m["sign"], "dec", m["dec"], None, None, bool(m["mark"]))
+    deg, mins, sec, kind = next(p for p in _PARTS if m[p[0]] is not None)
+    return _Num(m.start(), m.end(), m["sign"], kind, m[deg], m[mins], m[sec] if sec else None, False)
+
+
 def _tok(text: str, before: bool, after: bool) -> _Tok:
     core = text.strip().rstrip(":=").strip()
     for form, axis, sign in _FORM_RES:
@@ -97,29 +112,45 @@ def _tok(text: str, before: bool, after: bool) -> _Tok:
     raise AssertionError(core)  # unreachable: _HEMI is built from _FORMS
 
 
-def _magnitude(m: re.Match[str]) -> float:
-    dec, minutes, seconds = (float(m[k].replace(",", ".")) if m[k] else 0.0 for k in ("dec", "min", "sec"))
-    if m["dec"] is not None:
-        return dec
+def _magnitude(n: _Num) -> float:
+    if n.kind == "dec":
+        return float(n.deg.replace(",", "."))
+    minutes, seconds = (float(v.replace(",", ".")) if v else 0.0 for v in (n.min, n.sec))
     if minutes >= 60 or seconds >= 60:
         raise CoordinateError("Minutes and seconds must be below 60", "minutes_range")
-    return int(m["deg"]) + minutes / 60 + seconds / 3600
+    return int(n.deg) + minutes / 60 + seconds / 3600
 
 
-def _signed(m: re.Match[str], hemi: _Hemi | None) -> float:
-    value = _magnitude(m)
+def _signed(n: _Num, hemi: _Hemi | None) -> float:
+    value = _magnitude(n)
     if hemi is not None and hemi.sign:
-        if m["sign"] == "-" and hemi.sign > 0:
+        if n.sign == "-" and hemi.sign > 0:
             raise CoordinateError("A minus sign contradicts the N/E letter", "hemisphere")
         return math.copysign(value, hemi.sign)
-    return -value if m["sign"] == "-" else value
+    return -value if n.sign == "-" else value
 
 
-def _fractional(m: re.Match[str]) -> bool:
-    return m["dec"] is not None and not m["dec"].isdigit()
+def _precise(n: _Num) -> bool:
+    """Finer than whole degrees: a decimal fraction, or minutes."""
+    return n.kind != "dec" or not n.deg.isdigit()
 
 
-_Pair = tuple[tuple[re.Match[str], re.Match[str]], tuple[_Hemi | None, _Hemi | None], bool]
+def _decimals(n: _Num) -> int:
+    return len(n.deg.replace(",", ".").partition(".")[2]) if n.kind == "dec" else 6
+
+
+def _clock_like(n: _Num) -> bool:
+    """Shaped like a time of day: "14.30", "10 14.30" (a count, then a time), "07:42:15"."""
+    if n.kind == "dec":
+        return _CLOCK.fullmatch(n.deg) is not None
+    if int(n.deg) > 23:
+        return False
+    if n.sec is None:
+        return n.min is not None and _CLOCK.fullmatch(n.min) is not None
+    return int(n.min or 0) <= 59 and float(n.sec.replace(",", ".")) < 60
+
+
+_Pair = tuple[tuple[_Num, _Num], tuple[_Hemi | None, _Hemi | None], bool]
 
 
 def _gap_tokens(g: re.Match[str]) -> list[_Tok]:
@@ -135,11 +166,14 @@ def _to_point(s: str, pair: _Pair) -> Point | None:
     (c0, c1), hemis, sep = pair
     # A spaced lone letter ("43.21 51.87 С утра") counts only when the partner is marked too.
     h0, h1 = (None if h is not None and h.weak and None in hemis else h for h in hemis)
-    marked = h0 is not None or h1 is not None or any(m["dec"] is None or m["mark"] for m in (c0, c1))
-    both_fractional = _fractional(c0) and _fractional(c1)
-    whole = _PUNCT_ONLY.fullmatch(s[: c0.start()] + " " + s[c1.end() :]) is not None
-    strong = marked or (whole and (both_fractional or sep))
-    if not strong and (not both_fractional or any(_CLOCK.fullmatch(m["dec"]) for m in (c0, c1))):
+    marked = h0 is not None or h1 is not None or any(n.kind == "marked" or n.mark for n in (c0, c1))
+    both_precise = _precise(c0) and _precise(c1)
+    clock = any(_clock_like(n) for n in (c0, c1))
+    # The whole message "07:42:15 08:10:20" is still two times, not degrees, minutes and seconds.
+    whole = _PUNCT_ONLY.fullmatch(s[: c0.start] + " " + s[c1.end :]) is not None
+    whole = whole and not (clock and any(n.kind == "loose" and n.sec is not None for n in (c0, c1)))
+    strong = marked or (whole and (both_precise or sep))
+    if not strong and (not both_precise or clock):
         return None  # "saw 2, 3 cubs", "arrived 14.30, left 15.45"
     try:
         if h0 is not None and h1 is not None and h0.axis == h1.axis:
@@ -153,107 +187,154 @@ def _to_point(s: str, pair: _Pair) -> Point | None:
         return None  # "150.5, 300.25 tenge" is a price, not a broken coordinate
 
 
-def _assign(
-    prefix: bool, n: int, lead: _Tok | None, gaps: list[list[_Tok]], trail: _Tok | None
-) -> tuple[list[_Hemi | None], set[int]]:
-    """Attach hemisphere tokens under one reading; also return gaps that hold stray tokens."""
-    hemis: list[_Hemi | None] = [None] * n
+class _Reading(NamedTuple):
+    hemis: list[_Hemi | None]
+    bad: set[int]  # gaps that no pair may span
+    gap_of: dict[int, int]  # number -> the gap its hemisphere token came from
 
-    def put(i: int, tok: _Tok | None) -> bool:
-        if tok is None or (not prefix and tok.sign == 0):  # "lat:" only labels what follows it
+
+def _assign(prefix: bool, n: int, lead: _Tok | None, gaps: list[list[_Tok]], trail: _Tok | None) -> _Reading:
+    """Attach hemisphere tokens under one reading (tokens after their numbers, or before them)."""
+    r = _Reading([None] * n, set(), {})
+
+    def put(i: int, tok: _Tok, before: bool, gap: int | None = None) -> bool:
+        if r.hemis[i] is not None or (not before and tok.sign == 0):  # "lat:" only labels what follows it
             return False
-        hemis[i] = _Hemi(tok.axis, tok.sign, tok.single and not (tok.after if prefix else tok.before))
+        r.hemis[i] = _Hemi(tok.axis, tok.sign, tok.single and not (tok.after if before else tok.before))
+        if gap is not None:
+            r.gap_of[i] = gap
         return True
 
-    bad = {
-        i
-        for i, toks in enumerate(gaps)
-        if toks and (len(toks) > 1 or not put(i + 1 if prefix else i, toks[-1] if prefix else toks[0]))
-    }
-    put(0, lead) if prefix else put(n - 1, trail)
-    return hemis, bad
+    for i, toks in enumerate(gaps):
+        if len(toks) == 2:  # "43.21N, E51.87": one letter closes a number, the other opens the next
+            ok = put(i, toks[0], False, i) and put(i + 1, toks[1], True, i)
+        else:
+            ok = not toks or put(i + 1 if prefix else i, toks[0], prefix, i)
+        if not ok:
+            r.bad.add(i)
+    # Nothing stands before the first number or after the last: a word there can only be theirs.
+    for i, tok, before in ((0, lead, True), (n - 1, trail, False))[:: 1 if prefix else -1]:
+        if tok is not None:
+            put(i, tok, before)
+    return r
 
 
-def _text_candidates(s: str) -> list[Point | CoordinateError]:
-    nums = []
-    for m in _COMP.finditer(s):
+def _drop_weak(r: _Reading) -> None:
+    """In a run of three or more numbers, a spaced lone letter beside no other letter is a word ("в 06.15"):
+    the run ends there, so "43.21 51.87 в 06.15" is the position and the time, not three coordinates."""
+    n = len(r.hemis)
+    for i, h in enumerate(r.hemis):
+        if n >= 3 and h is not None and h.weak:
+            if all(r.hemis[j] is None for j in (i - 1, i + 1) if 0 <= j < n):
+                r.hemis[i] = None
+                if i in r.gap_of:
+                    r.bad.add(r.gap_of[i])
+
+
+def _chains(s: str, nums: list[_Num]) -> list[tuple[list[_Num], list[re.Match[str]]]]:
+    """Numbers separated only by whitespace, one comma/semicolon/slash and hemisphere tokens."""
+    chains: list[tuple[list[_Num], list[re.Match[str]]]] = []
+    for n in nums:
+        g = _GAP.fullmatch(s, chains[-1][0][-1].end, n.start) if chains else None
+        if g is not None:
+            chains[-1][0].append(n)
+            chains[-1][1].append(g)
+        else:
+            chains.append(([n], []))
+    return chains
+
+
+def _numbers(s: str, matches: list[re.Match[str]]) -> list[_Num]:
+    out = []
+    for m in matches:
         st, en = m.start(), m.end()
         # A number glued to letters is a code ("UST04", "12km") unless the letters are a hemisphere.
         glued_before = st > 0 and s[st - 1].isalpha() and not _LEAD.search(s, max(0, st - 40), st)
-        if not glued_before and not (en < len(s) and s[en].isalpha() and not _HEMI_AT.match(s, en)):
-            nums.append(m)
-    # Chains: numbers separated only by whitespace, one comma/semicolon and hemisphere tokens.
-    chains: list[tuple[list[re.Match[str]], list[re.Match[str]]]] = []
-    for m in nums:
-        g = _GAP.fullmatch(s, chains[-1][0][-1].end(), m.start()) if chains else None
-        if g is not None:
-            chains[-1][0].append(m)
-            chains[-1][1].append(g)
-        else:
-            chains.append(([m], []))
-    out: list[Point | CoordinateError] = []
-    for k, (chain, gap_ms) in enumerate(chains):
-        start = chains[k - 1][0][-1].end() if k else 0
-        stop = chains[k + 1][0][0].start() if k + 1 < len(chains) else len(s)
-        lm = _LEAD.search(s, max(start, chain[0].start() - 40), chain[0].start())
-        tm = _TRAIL.match(s, chain[-1].end(), stop)
-        lead = _tok(lm["t"], False, lm["ws"] == "") if lm else None
-        trail = _tok(tm["t"], tm["ws"] == "", False) if tm else None
-        gaps = [_gap_tokens(g) for g in gap_ms]
-        readings = [_assign(prefix, len(chain), lead, gaps, trail) for prefix in (False, True)]
-        hemis, bad = max(readings, key=lambda r: sum(h is not None for h in r[0]) - len(r[1]))
-        pairs: list[_Pair] = [
-            ((chain[i], chain[i + 1]), (hemis[i], hemis[i + 1]), gap_ms[i]["sep"] is not None)
-            for i in range(len(chain) - 1)
-            if i not in bad
-        ]
-
-        def rank(p: _Pair) -> tuple[int, int]:
-            return sum(h is not None for h in p[1]), sum(_fractional(m) for m in p[0])
-
-        best = max(map(rank, pairs), default=None)
-        pairs = [p for p in pairs if rank(p) == best]
-        # In a run like "14.30 43.21 51.87" only hemisphere letters can tell which two belong together.
-        if not pairs or (len(pairs) > 1 and best is not None and best[0] < 2):
-            continue
-        try:
-            point = _to_point(s, pairs[0])
-        except CoordinateError as exc:
-            out.append(exc)
-        else:
-            if point is not None:
-                out.append(point)
+        glued = glued_before or (en < len(s) and s[en].isalpha() and not _HEMI_AT.match(s, en))
+        if not glued:
+            out.append(_num(m))
+        elif m["dec"] is None and any(m[p[0]] is not None for p in _PARTS if p[3] == "loose"):
+            out += _numbers(s, list(_PLAIN.finditer(s, st, en)))
     return out
 
 
-def _url_candidate(url: str) -> Point | CoordinateError | None:
-    u = unquote_plus(url)
-    yandex = "yandex." in re.sub(r"^[a-z]+:/*", "", u, flags=re.I).split("/", 1)[0].lower()
-    for rule in _YANDEX_RULES if yandex else _LATLON_RULES:
-        if m := re.search(rule, u, re.I):
-            try:
-                return Point(float(m[2]), float(m[1])) if yandex else Point(float(m[1]), float(m[2]))
-            except CoordinateError as exc:
-                return exc
-    return None
+def _candidates(s: str, nums: list[_Num], start: int, stop: int) -> list[Point | CoordinateError]:
+    """What the runs of numbers between start and stop say; neighbours bound the words they may take."""
+    chains = _chains(s, nums)
+    out: list[Point | CoordinateError] = []
+    for k, (chain, gap_ms) in enumerate(chains):
+        lo = chains[k - 1][0][-1].end if k else start
+        hi = chains[k + 1][0][0].start if k + 1 < len(chains) else stop
+        found, loose = _chain_candidate(s, chain, gap_ms, lo, hi)
+        if found is not None:
+            out.append(found)
+        elif loose:
+            # "12 43.21 51.87" is no degrees and minutes (51.87 has none): read the loose ones as numbers.
+            plain = [p for n in chain for p in (_numbers(s, list(_PLAIN.finditer(s, n.start, n.end)))
+                                                if n in loose else [n])]  # fmt: skip
+            out += _candidates(s, plain, lo, hi)
+    return out
+
+
+def _chain_candidate(
+    s: str, chain: list[_Num], gap_ms: list[re.Match[str]], lo: int, hi: int
+) -> tuple[Point | CoordinateError | None, list[_Num]]:
+    """The chain's position (or why it is unusable), and its loose forms that no letter marks."""
+    lm = _LEAD.search(s, max(lo, chain[0].start - 40), chain[0].start)
+    tm = _TRAIL.match(s, chain[-1].end, hi)
+    lead = _tok(lm["t"], False, lm["ws"] == "") if lm else None
+    trail = _tok(tm["t"], tm["ws"] == "", False) if tm else None
+    gaps = [_gap_tokens(g) for g in gap_ms]
+    readings = [_assign(prefix, len(chain), lead, gaps, trail) for prefix in (False, True)]
+    r = max(readings, key=lambda r: sum(h is not None for h in r.hemis) - len(r.bad))
+    _drop_weak(r)
+    loose = [n for n, h in zip(chain, r.hemis, strict=True) if n.kind == "loose" and h is None]
+
+    def eligible(i: int) -> bool:
+        # A loose form without letters pairs only with another sexagesimal number.
+        a, b = chain[i], chain[i + 1]
+        return i not in r.bad and not ((a in loose and b.kind == "dec") or (b in loose and a.kind == "dec"))
+
+    pairs: list[_Pair] = [
+        ((chain[i], chain[i + 1]), (r.hemis[i], r.hemis[i + 1]), gap_ms[i]["sep"] in (",", ";"))
+        for i in range(len(chain) - 1)
+        if eligible(i)
+    ]
+
+    def rank(p: _Pair) -> tuple[int, int, int, bool]:
+        # Letters first, then precision (a time has fewer decimals than a GPS), then a comma between.
+        (a, b), hemis, sep = p
+        return sum(h is not None for h in hemis), _precise(a) + _precise(b), min(map(_decimals, (a, b))), sep
+
+    best = max(map(rank, pairs), default=None)
+    pairs = [p for p in pairs if rank(p) == best]
+    # In a run like "14.30 43.21 51.87" only hemisphere letters can tell which two belong together.
+    if not pairs or (len(pairs) > 1 and best is not None and best[0] < 2):
+        return None, loose
+    try:
+        return _to_point(s, pairs[0]), loose
+    except CoordinateError as exc:
+        return exc, loose
 
 
 def parse_coordinates(text: str) -> Point | None:
     """Find the first coordinates in a ranger's message or caption.
 
     Returns None when nothing looks like coordinates, and raises CoordinateError when something is
-    clearly meant as coordinates but unusable (out of range, minutes >= 60, two latitudes...).
-    Bare numbers without letters, degree marks or a link are accepted only when both have decimals
-    or the message consists of nothing else ("200, 51").
+    clearly meant as coordinates but unusable (out of range, minutes >= 60, two latitudes, a short map
+    link that only its service can resolve...). Bare numbers without letters, degree marks or a link are
+    accepted only when both have decimals (or minutes) or the message consists of nothing else ("200, 51").
+    Words after a complete pair are left out: "43.21, 51.87 в 06.15".
     """
     s = text.translate(_MARKS).replace("''", '"')
     candidates: list[Point | CoordinateError] = []
-    for m in _URL.finditer(s):
-        found = _url_candidate(m[0])
+    for m in LINK.finditer(s):
+        found = read_link(m[0])
         if found is not None:
             candidates.append(found)
     # The replacement is not whitespace, so numbers on either side of a link never pair up.
-    candidates += _text_candidates(_URL.sub(" ¦ ", s))
+    s = LINK.sub(" ¦ ", s)
+    candidates += _candidates(s, _numbers(s, list(_COMP.finditer(s))), 0, len(s))
     for c in candidates:
         if isinstance(c, Point):
             return c

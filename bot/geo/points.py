@@ -14,7 +14,8 @@ from geopy.distance import geodesic
 
 class CoordinateError(ValueError):
     """Unusable coordinates. ``reason`` is a stable code for translation: not_a_number, not_finite,
-    lat_range, lon_range, minutes_range (DMS minutes/seconds >= 60) or hemisphere (contradictory letters)."""
+    lat_range, lon_range, minutes_range (DMS minutes/seconds >= 60), hemisphere (contradictory letters) or
+    link (a short map link or place page, which only its service can resolve)."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)

@@ -70,8 +70,9 @@ _DROP_IGN = re.compile(rf"[{_IGN}]")
 _SIGNS = "-+−‐‑‒–—"
 
 # Links. Telegram turns a bare "domain.tld/path" into a link, so anything shaped like one counts, as
-# does any scheme with "//" (intent://, osmand://) and the opaque map schemes.
-_LINK = re.compile(
+# does any scheme with "//" (intent://, osmand://) and the opaque map schemes. The parser takes links by
+# this same shape, so what is hidden here as a link is read there as one, never as typed numbers.
+LINK = re.compile(
     r"(?:(?<![\w.+\-])[a-z][a-z0-9+.\-]{0,30}://"
     r"|(?<![\w.+\-])(?:geo|ge0|maps|bingmaps|mapsme|yandexmaps|yandexnavi|dgis|here-location|here-route)"
     r":(?=\S)"
@@ -80,7 +81,7 @@ _LINK = re.compile(
     r")\S*",
     re.I,
 )
-_LINK_TAIL = ".,!?;:)]}»\"'…"  # sentence punctuation after a link is the ranger's, not the link's
+LINK_TAIL = ".,!?;:)]}»\"'…"  # sentence punctuation after a link is the ranger's, not the link's
 # what3words: "///index.home.raft", or the three words alone (each of two letters or more).
 _W3W = re.compile(r"(?:/{2,3}|(?<![\w./]))[^\W\d_]{2,}[.。][^\W\d_]{2,}[.。][^\W\d_]{2,}(?![\w])")
 # Open Location Code: full ("8GFJ2XXX+2X", "8GFJ0000+") and short ("2X3Q+5V") codes.
@@ -272,10 +273,10 @@ def _grid_code(token: str) -> bool:
 def _hide_links(s: str, link_marker: str) -> str:
     def link(m: re.Match[str]) -> str:
         url = m[0]
-        kept = url.rstrip(_LINK_TAIL)
+        kept = url.rstrip(LINK_TAIL)
         return link_marker + url[len(kept) :]
 
-    return _LINK.sub(link, s)
+    return LINK.sub(link, s)
 
 
 def redact_coordinates(
