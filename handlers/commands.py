@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot.geo.points import CoordinateError, Point, format_point
 from bot.intake.sightings import OwnSighting
 from bot.media.time_text import local_time
-from bot.people.access import Role
+from bot.people.access import Role, invite_needs
 from bot.people.notices import reopen_refused_notices
 from bot.services import services
 from bot.text.i18n import LANGUAGES, t
@@ -79,10 +79,10 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     lang = language_of(update, context)
     wanted = (context.args or ["ranger"])[0].lower()
-    if wanted == "coordinator" and await svc.access.role(user.id) < Role.ADMIN:
+    role = "coordinator" if wanted == "coordinator" else "ranger"
+    if await svc.access.role(user.id) < invite_needs(role):
         await msg.reply_text(t(lang, "access.admin_only"))
         return
-    role = "coordinator" if wanted == "coordinator" else "ranger"
     inv = await svc.access.create_invite(user.id, role)
     link = f"https://t.me/{context.bot.username}?start={inv.code}"
     await msg.reply_text(
@@ -159,19 +159,19 @@ def _mine_status(s: OwnSighting) -> str:
 async def _set_status(
     update: Update, context: ContextTypes.DEFAULT_TYPE, status: str, only_from: str | None = None
 ) -> None:
-    msg = update.effective_message
-    assert msg is not None
+    msg, user = update.effective_message, update.effective_user
+    assert msg is not None and user is not None
     lang = language_of(update, context)
-    user_id = parse_id((context.args or [""])[0])
+    args = context.args or []
+    user_id = parse_id(args[0]) if len(args) == 1 else None
     if user_id is None:
         await msg.reply_text(t(lang, "rangers.usage"))
         return
-    svc = services(context)
-    if user_id in svc.settings.admin_ids:
+    change = await services(context).access.set_status(user.id, user_id, status, only_from=only_from)
+    if change.refused:  # coordinators manage rangers; only admins manage coordinators
         await msg.reply_text(t(lang, "access.admin_only"))
         return
-    ok = await svc.access.set_status(user_id, status, only_from=only_from)
-    await msg.reply_text(t(lang, f"rangers.{status}" if ok else "rangers.unknown", id=user_id))
+    await msg.reply_text(t(lang, f"rangers.{status}" if change.done else "rangers.unknown", id=user_id))
 
 
 @require(Role.COORDINATOR)

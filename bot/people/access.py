@@ -1,11 +1,20 @@
-"""Who may do what: admins (from config), coordinators, rangers, and everyone else (outsiders)."""
+"""Who may do what: admins (from config), coordinators, rangers, and everyone else (outsiders).
+
+Admins are named in LW_ADMIN_IDS and nobody in Telegram can change that. They make and unmake
+coordinators; coordinators manage rangers. POWERS is that table (docs/ROLES.md shows it, and a test
+checks the two agree): an (actor, action, target) triple not in it is refused. A power over a person
+is judged by the role the person holds in the database (a suspended coordinator is still a
+coordinator to restore), never by what they can do at the moment.
+"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+
+import aiosqlite
 
 from storage.db import Database, iso, parse_iso, utcnow
 
@@ -20,11 +29,56 @@ class Role(IntEnum):
     ADMIN = 4
 
 
+class Action(StrEnum):
+    SUSPEND = "suspend"
+    REMOVE = "remove"
+    RESTORE = "restore"
+    INVITE = "invite"  # make a one-time invite link for the target role
+
+
+class Target(StrEnum):
+    RANGER = "ranger"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+_MANAGE = (Action.SUSPEND, Action.REMOVE, Action.RESTORE)
+
+POWERS: frozenset[tuple[Role, Action, Target]] = frozenset(
+    {(Role.ADMIN, a, t) for a in _MANAGE for t in (Target.RANGER, Target.COORDINATOR)}
+    | {(Role.COORDINATOR, a, Target.RANGER) for a in _MANAGE}
+    | {
+        (Role.ADMIN, Action.INVITE, Target.RANGER),
+        (Role.ADMIN, Action.INVITE, Target.COORDINATOR),
+        (Role.COORDINATOR, Action.INVITE, Target.RANGER),
+    }
+)
+
+
+def may(actor: Role, action: Action, target: Target) -> bool:
+    return (actor, action, target) in POWERS
+
+
+def invite_needs(role: str) -> Role:
+    """The least role that may make (and keep honouring) an invite to `role`."""
+    makers = [actor for actor, action, target in POWERS if action is Action.INVITE and target == role]
+    if not makers:
+        raise ValueError(role)
+    return min(makers)
+
+
 @dataclass(frozen=True)
 class Invite:
     code: str
     role: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    done: bool
+    refused: bool = False  # the actor has no such power over this person (bot/people/powers.py)
+    revoked_invites: int = 0  # unused invites the person had made, revoked with their powers
 
 
 @dataclass(frozen=True)
@@ -67,6 +121,12 @@ class Access:
             row = await cur.fetchone()
             expires = parse_iso(row["expires_at"]) if row else None
             if row is None or row["used_by"] is not None or expires is None or expires < now:
+                return None
+            # Honoured only while its maker still holds the power to make it: revocation at /suspend
+            # and /remove covers the usual case, this covers every other way of losing the role.
+            if row["revoked_at"] is not None or await self._role(conn, row["created_by"]) < invite_needs(
+                row["role"]
+            ):
                 return None
             await conn.execute(
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ?", (user_id, iso(now), code)
@@ -124,13 +184,48 @@ class Access:
             )
         return Granted(role, True)
 
-    async def set_status(self, user_id: int, status: str, *, only_from: str | None = None) -> bool:
-        """Change a person's status; with only_from, only when they currently have that status."""
-        cur = await self.db.execute(
-            "UPDATE rangers SET status = ? WHERE user_id = ? AND (? IS NULL OR status = ?)",
-            (status, user_id, only_from, only_from),
-        )
-        return cur.rowcount > 0
+    async def _role(self, conn: aiosqlite.Connection, user_id: int) -> Role:
+        if user_id in self.admin_ids:
+            return Role.ADMIN
+        cur = await conn.execute("SELECT role, status FROM rangers WHERE user_id = ?", (user_id,))
+        row = await cur.fetchone()
+        if row is None or row["status"] != "active":
+            return Role.OUTSIDER if row is None or row["status"] == "removed" else Role.SUSPENDED
+        return Role.COORDINATOR if row["role"] == "coordinator" else Role.RANGER
+
+    async def set_status(
+        self, actor_id: int, user_id: int, status: str, *, only_from: str | None = None
+    ) -> StatusChange:
+        """Suspend, remove or restore a person, if the actor has that power over them
+        (bot/people/powers.py); with only_from, only when they currently have that status. Suspending
+        or removing revokes the invites they made that nobody has used, in the same transaction."""
+        action = {"suspended": Action.SUSPEND, "removed": Action.REMOVE, "active": Action.RESTORE}[status]
+        now = iso(utcnow())
+        async with self.db.transaction() as conn:
+            actor = await self._role(conn, actor_id)
+            if user_id in self.admin_ids:
+                return StatusChange(False, refused=not may(actor, action, Target.ADMIN))
+            cur = await conn.execute("SELECT role FROM rangers WHERE user_id = ?", (user_id,))
+            row = await cur.fetchone()
+            if row is None:
+                return StatusChange(False)
+            if not may(actor, action, Target(row["role"])):
+                return StatusChange(False, refused=True)
+            cur = await conn.execute(
+                "UPDATE rangers SET status = ? WHERE user_id = ? AND (? IS NULL OR status = ?)",
+                (status, user_id, only_from, only_from),
+            )
+            if cur.rowcount == 0:
+                return StatusChange(False)
+            revoked = 0
+            if status != "active":
+                cur = await conn.execute(
+                    "UPDATE invites SET revoked_at = ?, revoked_by = ? "
+                    "WHERE created_by = ? AND used_by IS NULL AND revoked_at IS NULL",
+                    (now, actor_id, user_id),
+                )
+                revoked = cur.rowcount
+            return StatusChange(True, revoked_invites=revoked)
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self.db.execute("UPDATE rangers SET language = ? WHERE user_id = ?", (language, user_id))
