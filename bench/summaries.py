@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import Settings
-from bot.people.groups import Group
+from bot.people import Group
 from bot.reports.exports import export
 from bot.reports.summary import build_summary
 from bot.reports.summary_view import render_summary

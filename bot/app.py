@@ -12,11 +12,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot.botapi.inbox import Inbox, InboxBot
+from bot.botapi import Inbox, InboxBot
 from bot.config import Settings
-from bot.detection.types import Detector
+from bot.detection import Detector
 from bot.services import Services
-from bot.text.i18n import LANGUAGES, t
+from bot.text import LANGUAGES, t
 from handlers import mailboxes
 from handlers.photos import flush_album_receipts
 from handlers.runtime import RUNTIME, Runtime

@@ -10,10 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.detection.precision import PRECISIONS
-from bot.detection.types import DEFAULT_THRESHOLD
-from bot.geo.points import DEFAULT_MAX_KM_PER_DAY
-from bot.geo.region import DEFAULT_REGION, Region
+from bot.detection import DEFAULT_THRESHOLD, PRECISIONS
+from bot.geo import DEFAULT_MAX_KM_PER_DAY, DEFAULT_REGION, Region
 
 PREFIX = "LW_"
 OPTIONAL_PATHS = ("protected_areas", "mailboxes_file")  # paths whose default is None, not a Path

@@ -9,18 +9,16 @@ from datetime import timedelta
 
 from telegram.ext import Application, CallbackContext
 
-from bot.botapi.notices import NoticeSender
-from bot.botapi.outbox import OutboxSender
-from bot.cameras.mail.intake import MailIntake
-from bot.cameras.registry import Cameras
+from bot.botapi import NoticeSender, OutboxSender
+from bot.cameras import Cameras
+from bot.cameras.mail import MailIntake
 from bot.config import Settings
+from bot.detection import Detector
 from bot.detection.model import OnnxLeopardDetector
-from bot.detection.types import Detector
-from bot.intake.sightings import Sightings
+from bot.intake import Sightings
 from bot.intake.videos import VideoIntake
-from bot.people.access import Access
-from bot.people.groups import Groups
-from bot.places.stations import Stations
+from bot.people import Access, Groups
+from bot.places import Stations
 from storage.db import Database
 from storage.photos import PhotoStore, VideoStore
 

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.people.access import Role
+from bot.people import Role
 from handlers import (
     cameras,
     commands,

@@ -10,13 +10,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.cameras.health import camera_status
-from bot.cameras.registry import Assigned, Camera, CameraError, Cameras, parse_rule
-from bot.media.time_text import local_time
-from bot.people.access import Role
+from bot.cameras import Assigned, Camera, CameraError, Cameras, camera_status, parse_rule
+from bot.media import local_time
+from bot.people import Role
 from bot.services import services
-from bot.text.i18n import t
-from bot.text.tg_text import split
+from bot.text import split, t
 from handlers.common import language_of, require
 
 

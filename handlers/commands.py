@@ -8,15 +8,12 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.geo.points import CoordinateError, Point, format_point
-from bot.intake.sightings import OwnSighting
-from bot.media.time_text import local_time
-from bot.people.access import Role, invite_needs
-from bot.people.notices import reopen_refused_notices
+from bot.geo import CoordinateError, Point, format_point
+from bot.intake import OwnSighting
+from bot.media import local_time
+from bot.people import Role, invite_needs, reopen_refused_notices
 from bot.services import services
-from bot.text.i18n import LANGUAGES, t
-from bot.text.ids import parse_id
-from bot.text.tg_text import split
+from bot.text import LANGUAGES, parse_id, split, t
 from handlers.common import kick_outbox, language_of, reader, require
 
 

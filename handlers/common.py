@@ -12,11 +12,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.intake.types import PhotoIntake, Ranger
-from bot.people.access import Role
-from bot.people.audience import Audience, audience_for
+from bot.intake import PhotoIntake, Ranger
+from bot.people import Audience, Role, audience_for
 from bot.services import services
-from bot.text.i18n import pick_language, t
+from bot.text import pick_language, t
 from handlers.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.alerts.escalations import Escalation, escalate
-from bot.intake.types import Receipt
+from bot.alerts import Escalation, escalate
+from bot.intake import Receipt
 from bot.services import services
-from bot.text.i18n import t
-from bot.text.ids import parse_id
+from bot.text import parse_id, t
 from handlers.common import kick_outbox, language_of
 
 PREFIX = "esc:"

@@ -7,10 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import ChatMember, Message, Update, User
 from telegram.ext import ContextTypes
 
-from bot.people.access import Role
-from bot.people.notices import queue_admin_notice
+from bot.people import Role, queue_admin_notice
 from bot.services import services
-from bot.text.i18n import LANGUAGES, pick_language, t
+from bot.text import LANGUAGES, pick_language, t
 from handlers.common import group_language, kick_outbox, registered_group, require
 from handlers.summaries import reschedule
 

@@ -19,13 +19,11 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.geo.coordinates import parse_coordinates
-from bot.geo.points import CoordinateError, Point
-from bot.geo.region import Placement, swap
-from bot.people.access import Role
-from bot.places.stations import Station
+from bot.geo import CoordinateError, Placement, Point, parse_coordinates, swap
+from bot.people import Role
+from bot.places import Station
 from bot.services import services
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import kick_outbox, language_of
 
 # The swap question keeps its answer in the buttons themselves ("sw:43.21000:51.87000" is the point to

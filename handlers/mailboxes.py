@@ -16,11 +16,9 @@ from pathlib import Path
 
 from telegram.ext import Application, ContextTypes
 
-from bot.cameras.mail.accounts import MailAccount, accounts
-from bot.cameras.mail.idle import IdleWatcher
-from bot.cameras.mail.poller import MailPoller
-from bot.cameras.registry import CameraError
-from bot.people.notices import queue_admin_notice
+from bot.cameras import CameraError
+from bot.cameras.mail import IdleWatcher, MailAccount, MailPoller, accounts
+from bot.people import queue_admin_notice
 from bot.services import Services, services
 from handlers.runtime import Runtime
 

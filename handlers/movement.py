@@ -14,12 +14,11 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.alerts.movement import Placed, load_placed, rounding_note
-from bot.geo.points import format_speed, movement, rounded_movement
-from bot.media.time_text import by_receipt_note
+from bot.alerts import Placed, load_placed, rounding_note
+from bot.geo import format_speed, movement, rounded_movement
+from bot.media import by_receipt_note
 from bot.services import services
-from bot.text.i18n import t
-from bot.text.ids import parse_id
+from bot.text import parse_id, t
 from handlers.common import group_language, reader
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import language_of
 
 # Message kinds in the order they are checked; the first present names the reply.

@@ -14,12 +14,10 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.geo.points import format_point
-from bot.intake.placing import Edit
-from bot.intake.receipt_view import receipt_text
-from bot.intake.types import Receipt, SightingError
+from bot.geo import format_point
+from bot.intake import Edit, Receipt, SightingError, receipt_text
 from bot.services import services
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import intake_of, kick_outbox, language_of
 from handlers.escalations import escalate_keyboard
 from handlers.runtime import Runtime

@@ -17,10 +17,10 @@ from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.alerts.reviews import DECISIONS, decide, may_decide, record_refusal, review_status
-from bot.people.access import Role
+from bot.alerts import DECISIONS, decide, may_decide, record_refusal, review_status
+from bot.people import Role
 from bot.services import services
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import kick_outbox, language_of, registered_group
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 
 from telegram.ext import Application, CallbackContext
 
-from bot.botapi.inbox import Inbox
-from bot.cameras.mail.idle import IdleWatcher
-from bot.cameras.mail.poller import MailPoller
+from bot.botapi import Inbox
+from bot.cameras.mail import IdleWatcher, MailPoller
 from bot.config import Settings
-from bot.detection.types import Detector
+from bot.detection import Detector
 
 RUNTIME = "runtime"  # the one bot_data key besides "services"
 RETRY_FIRST = 60.0  # seconds before deferred photos are tried again

@@ -16,16 +16,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.alerts.events import build_view
-from bot.alerts.reviews import alerted_here, alerted_in
-from bot.alerts.view import photo_with_boxes
-from bot.botapi.keyboards import review_keyboard
+from bot.alerts import alerted_here, alerted_in, build_view, photo_with_boxes
+from bot.botapi import review_keyboard
 from bot.intake.videos import clip_of
 from bot.media.video import UnreadableVideo, clean_copy
-from bot.people.access import Role
+from bot.people import Role
 from bot.services import Services, services
-from bot.text.i18n import t
-from bot.text.ids import parse_id
+from bot.text import parse_id, t
 from handlers.common import reader
 
 log = logging.getLogger(__name__)

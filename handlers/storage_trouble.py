@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.people.notices import queue_admin_notice
+from bot.people import queue_admin_notice
 from bot.services import services
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import kick_outbox
 from handlers.runtime import Runtime
 from storage.errors import StorageUnavailable

@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ContextTypes, Job, JobQueue
 
-from bot.botapi.summaries import Outcome, deliver
-from bot.people.groups import Group
+from bot.botapi import Outcome, deliver
+from bot.people import Group
+from bot.reports import last_occurrence, mark_sent, owed, was_sent, week_before
 from bot.reports.exports import EXTENSIONS, FORMATS, ExportOptions, count_taken, export
-from bot.reports.schedule import last_occurrence, mark_sent, owed, was_sent, week_before
 from bot.services import Services, services
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import Handler, reader, registered_group
 from handlers.runtime import Runtime
 

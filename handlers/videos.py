@@ -14,11 +14,11 @@ from telegram import Animation, Document, Message, Update, Video, VideoNote
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
-from bot.intake.types import SightingError
+from bot.intake import SightingError
 from bot.intake.videos import Clip
-from bot.media.folders import VIDEO_SUFFIXES
+from bot.media import VIDEO_SUFFIXES
 from bot.services import services
-from bot.text.i18n import t
+from bot.text import t
 from handlers.common import intake_of, language_of
 from handlers.photos import MAX_DOWNLOAD, answer, take_part
 from handlers.storage_trouble import photo_not_stored

@@ -18,9 +18,8 @@ from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from bot.services import Services
 from emulator import BotApiEmulator, EmulatedUser
+from tests.support.paths import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
-EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 ADMIN, RANGER, GROUP = 900_001, 700_001, -100_555_0001
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.detection.types import Detector
-from bot.media.images import UnreadableImage, open_image
+from bot.detection import Detector
+from bot.media import UnreadableImage, open_image
 from tools.eval_set import Item
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from bot.detection.model import OnnxLeopardDetector
 from bot.detection.types import DEFAULT_THRESHOLD, Box, Detection
-from bot.media.images import UnreadableImage, open_image
+from bot.media import UnreadableImage, open_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 

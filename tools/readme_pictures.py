@@ -28,15 +28,13 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.alerts.events import build_alert
-from bot.alerts.reviews import decide
-from bot.alerts.view import photo_with_boxes
-from bot.botapi.keyboards import review_keyboard
+from bot.alerts import build_alert, decide, photo_with_boxes
+from bot.botapi import review_keyboard
 from bot.config import Settings
-from bot.geo.points import Point
-from bot.intake.types import PhotoIntake, Ranger
+from bot.geo import Point
+from bot.intake import PhotoIntake, Ranger
+from bot.reports import render_parts
 from bot.reports.maps import Font, font
-from bot.reports.parts import render_parts
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,10 +14,9 @@ from datetime import datetime
 from bot.alerts.movement import Move, latest_unconfirmed_move, previous_moves
 from bot.alerts.view import AlertView, ShownEvent, render
 from bot.config import Settings
-from bot.geo.points import Point, rounded_movement
-from bot.media.capture_time import of_row
-from bot.people.audience import Audience, StationWords, group_audience
-from bot.people.groups import Groups
+from bot.geo import Point, rounded_movement
+from bot.media import of_row
+from bot.people import Audience, Groups, StationWords, group_audience
 from storage.db import Database
 
 _SIGHTING = """

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.geo.points import Movement, Point, movement, rounding_slack_km
-from bot.media.capture_time import RECEIPT_SOURCES, CaptureTime, of_row, sql_list
-from bot.text.i18n import t
+from bot.geo import Movement, Point, movement, rounding_slack_km
+from bot.media import RECEIPT_SOURCES, CaptureTime, of_row, sql_list
+from bot.text import t
 from storage.db import Database, iso, parse_iso
 
 _RECEIPT = f"s.time_source IN {sql_list(RECEIPT_SOURCES)} AS by_receipt"

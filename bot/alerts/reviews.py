@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.alerts.routing import queue_refresh
-from bot.people.access import Role
-from bot.people.notices import queue_notice
-from bot.text.i18n import t
+from bot.people import Role, queue_notice
+from bot.text import t
 from storage.db import Database, iso, utcnow
 
 DECISIONS = ("confirmed", "rejected", "other")

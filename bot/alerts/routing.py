@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.geo.points import Point, distance_km
-from bot.media.capture_time import CAMERA_SOURCES, RECEIPT_SOURCES, CaptureTime, TimeSource, sql_list
-from bot.places.areas import area_of
+from bot.geo import Point, distance_km
+from bot.media import CAMERA_SOURCES, RECEIPT_SOURCES, CaptureTime, TimeSource, sql_list
+from bot.places import area_of
 from storage.db import iso, utcnow
 
 

@@ -17,13 +17,10 @@ from PIL import ImageDraw
 
 from bot.alerts.movement import Move, rounding_note
 from bot.config import Settings
-from bot.geo.points import Point, format_point, format_speed, google_maps_url, osm_url
-from bot.media.capture_time import CaptureTime
-from bot.media.images import open_image
-from bot.media.time_text import by_receipt_note, local_time, time_line
-from bot.people.audience import Audience
-from bot.text.i18n import t
-from bot.text.tg_text import CAPTION_LIMIT, KEEP, Line, fit, shorten
+from bot.geo import Point, format_point, format_speed, google_maps_url, osm_url
+from bot.media import CaptureTime, by_receipt_note, local_time, open_image, time_line
+from bot.people import Audience
+from bot.text import CAPTION_LIMIT, KEEP, Line, fit, shorten, t
 from storage.db import parse_iso
 from storage.photos import PhotoStore
 

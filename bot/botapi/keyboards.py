@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.text.i18n import t
+from bot.text import t
 
 
 def review_keyboard(lang: str, event_id: int) -> InlineKeyboardMarkup:

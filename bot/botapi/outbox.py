@@ -22,14 +22,12 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.alerts.events import build_alert
-from bot.alerts.view import photo_with_boxes
+from bot.alerts import build_alert, photo_with_boxes
 from bot.botapi.errors import Failure, Fate, classify
 from bot.botapi.keyboards import review_keyboard
 from bot.config import Settings
-from bot.people.groups import Groups
-from bot.people.notices import queue_admin_notice
-from bot.text.i18n import t
+from bot.people import Groups, queue_admin_notice
+from bot.text import t
 from storage.db import Database, iso, utcnow
 from storage.photos import PhotoStore
 

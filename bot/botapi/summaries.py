@@ -24,8 +24,7 @@ from telegram.error import TelegramError
 
 from bot.botapi.errors import Failure, Fate, classify
 from bot.config import Settings
-from bot.people.groups import Group, Groups
-from bot.people.notices import queue_admin_notice
+from bot.people import Group, Groups, queue_admin_notice
 from bot.reports import Part, delivered_parts, record_part, render_parts
 from storage.db import Database, iso
 from storage.photos import PhotoStore

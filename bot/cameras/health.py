@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.cameras.registry import Camera
-from bot.geo.points import Point, distance_km
+from bot.geo import Point, distance_km
 from storage.db import Database, iso, parse_iso, utcnow
 
 __all__ = [

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.alerts.routing import UNKNOWN_CAMERA
-from bot.geo.points import Point
-from bot.intake.placing import Place, give_place
-from bot.places.stations import Station, normalize_code
+from bot.alerts import UNKNOWN_CAMERA
+from bot.geo import Point
+from bot.intake import Place, give_place
+from bot.places import Station, normalize_code
 from storage.db import Database, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)

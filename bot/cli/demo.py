@@ -17,12 +17,11 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application, running
-from bot.cameras.mail.intake import MailOutcome
-from bot.cameras.mail.ledger import MessageRef
+from bot.cameras.mail import MailOutcome, MessageRef
 from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
-from bot.geo.points import Point
+from bot.geo import Point
 from bot.services import services
 from emulator import BotApiEmulator
 

@@ -9,13 +9,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.cameras.mail.accounts import MailAccount, accounts
-from bot.cameras.mail.client import MailError, check_login
-from bot.cameras.mail.poller import advice
+from bot.cameras.mail import MailAccount, MailError, accounts, advice, check_login
 from bot.config import Settings
+from bot.detection import ModelError
 from bot.detection.model import OnnxLeopardDetector
-from bot.detection.types import ModelError
-from bot.people.notices import undelivered_admin_notices
+from bot.people import undelivered_admin_notices
 from storage.db import Database
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "leo_005_serengeti_night.jpg"

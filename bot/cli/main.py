@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 
-from bot.cameras.mail.accounts import MailboxesError, accounts
+from bot.cameras.mail import MailboxesError, accounts
 from bot.cli import export as export_cli
 from bot.cli import sd_import as import_cli
 from bot.config import ConfigError, Settings
+from bot.detection import ModelError
 from bot.detection.model import OnnxLeopardDetector, UnreadableImage
-from bot.detection.types import ModelError
-from bot.media.folders import iter_images
+from bot.media import iter_images
 
 
 def main(argv: Sequence[str] | None = None) -> int:

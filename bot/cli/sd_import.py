@@ -10,9 +10,9 @@ from tqdm import tqdm
 
 from bot.config import Settings
 from bot.detection.pool import DetectorPool, available_cores
+from bot.intake import Ranger, SightingError
 from bot.intake.sd_card import IMPORT_RANGER, ImportReport, import_folder
-from bot.intake.types import Ranger, SightingError
-from bot.media.folders import scan
+from bot.media import scan
 from bot.services import Services
 from storage.db import utcnow
 

@@ -32,7 +32,7 @@ from bot.detection.types import (
     Detector,
     ModelError,
 )
-from bot.media.images import UnreadableImage
+from bot.media import UnreadableImage
 
 MODEL_DIR = Path(__file__).parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "efficientnet_lite2.onnx"

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.detection.model import OnnxLeopardDetector
 from bot.detection.precision import choose
 from bot.detection.types import DEFAULT_THRESHOLD, Detection, ModelError
-from bot.media.images import UnreadableImage
+from bot.media import UnreadableImage
 
 _worker: OnnxLeopardDetector | None = None
 

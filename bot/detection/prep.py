@@ -15,7 +15,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from bot.media.images import open_image
+from bot.media import open_image
 
 INPUT_SIZE = 260
 # Windows are squares of the short side (plus the whole frame), so a decoded short side of

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
-from bot.media.capture_time import CaptureTime
-from bot.media.exif import DEFAULT_ZONE
+from bot.media import DEFAULT_ZONE, CaptureTime
 
 # A few clockless photos can be files a ranger copied in by hand; this share of a card is the camera.
 CLOCKLESS_WARN_SHARE = 0.10

@@ -13,10 +13,9 @@ from enum import Enum
 
 import aiosqlite
 
-from bot.alerts.routing import enqueue_for_event
-from bot.geo.coordinates import parse_coordinates
-from bot.geo.points import CoordinateError, Point
-from bot.places.stations import Station, Stations, codes_in
+from bot.alerts import enqueue_for_event
+from bot.geo import CoordinateError, Point, parse_coordinates
+from bot.places import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso
 
 # Where a sighting's place came from, most trustworthy first: a surveyed station, the camera's own

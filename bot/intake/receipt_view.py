@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import html
 
-from bot.geo.points import format_point
+from bot.geo import format_point
 from bot.intake.types import Receipt
-from bot.media.exif import DEFAULT_ZONE
-from bot.media.time_text import clock_warning
-from bot.text.i18n import t
+from bot.media import DEFAULT_ZONE, clock_warning
+from bot.text import t
 
 
 def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True) -> str:

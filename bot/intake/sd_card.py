@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.config import Settings
+from bot.detection import Detector
 from bot.detection.pool import DetectorPool
-from bot.detection.types import Detector
 from bot.intake.card_clocks import ClockTally
 from bot.intake.sightings import Sightings
 from bot.intake.types import PhotoIntake, Ranger, Receipt, SightingError
 from bot.intake.videos import Clip, VideoIntake
-from bot.media.folders import HIDDEN, FolderScan, Skipped, scan
-from bot.places.stations import Stations
+from bot.media import HIDDEN, FolderScan, Skipped, scan
+from bot.places import Stations
 from storage.db import Database, utcnow
 
 IMPORT_RANGER = Ranger(0, "SD-card import")

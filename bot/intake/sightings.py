@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts.routing import enqueue_for_event, find_burst_event
-from bot.detection.types import Detection, Detector
+from bot.alerts import enqueue_for_event, find_burst_event
+from bot.detection import Detection, Detector
 from bot.intake.placing import Place, PlaceUpdates, best_place
 from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
-from bot.media.capture_time import CaptureTime, capture_time
-from bot.media.exif import PhotoMeta, read_meta
-from bot.media.images import UnreadableImage
-from bot.places.stations import Stations
+from bot.media import CaptureTime, PhotoMeta, UnreadableImage, capture_time, read_meta
+from bot.places import Stations
 from storage.db import Database, iso, parse_iso, utcnow
 from storage.photos import PhotoStore
 

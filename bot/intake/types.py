@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.detection.types import Detection
-from bot.geo.points import Point
-from bot.media.capture_time import CaptureTime, MailTimes, Row, of_row
+from bot.detection import Detection
+from bot.geo import Point
+from bot.media import CaptureTime, MailTimes, Row, of_row
 from storage.errors import StorageUnavailable
 
 __all__ = [

@@ -19,11 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.detection.types import Detection, Detector
+from bot.detection import Detection, Detector
 from bot.intake.sightings import Sightings
 from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
-from bot.media.capture_time import CaptureTime, TimeSource, capture_time, from_camera
-from bot.media.images import UnreadableImage
+from bot.media import CaptureTime, TimeSource, UnreadableImage, capture_time, from_camera
 from bot.media.video import Frame, FrameSampler, UnreadableVideo, VideoInfo
 from storage.db import Database, iso, utcnow
 from storage.photos import StoredPhoto, VideoStore

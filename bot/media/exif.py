@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pillow_heif
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from bot.geo.points import CoordinateError, Point
+from bot.geo import CoordinateError, Point
 
 # One exception type for "not a usable image" across intake, detector and metadata, so callers
 # catch it once; it carries a ``reason`` code (empty, not_image, too_large, corrupt).

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
 from bot.media.capture_time import CaptureTime, TimeSource
-from bot.text.i18n import t
+from bot.text import t
 
 __all__ = ["by_receipt_note", "clock_warning", "time_line"]
 

@@ -1,1 +1,28 @@
-"""TODO face."""
+"""Everyone the bot knows: roles and invites, coordinator groups, who may see what (the audience gate),
+notices to a person."""
+
+from bot.people.access import Access, Role, invite_needs
+from bot.people.audience import Audience, StationWords, audience_for, group_audience
+from bot.people.groups import Group, Groups
+from bot.people.notices import (
+    queue_admin_notice,
+    queue_notice,
+    reopen_refused_notices,
+    undelivered_admin_notices,
+)
+
+__all__ = [
+    "Access",
+    "Audience",
+    "Group",
+    "Groups",
+    "Role",
+    "StationWords",
+    "audience_for",
+    "group_audience",
+    "invite_needs",
+    "queue_admin_notice",
+    "queue_notice",
+    "reopen_refused_notices",
+    "undelivered_admin_notices",
+]

@@ -19,8 +19,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.geo.points import Point, round_point
-from bot.geo.redaction import redact_coordinates, redact_stations
+from bot.geo import Point, redact_coordinates, redact_stations, round_point
 from bot.people.access import Access, Role
 from bot.people.groups import Group, Groups
 

@@ -1,1 +1,16 @@
 """Places: the camera stations and the areas they make up (which area a point is in)."""
+
+from bot.places.areas import AreaFinder, StationInfo, area_names, area_of, load_stations
+from bot.places.stations import Station, Stations, codes_in, normalize_code
+
+__all__ = [
+    "AreaFinder",
+    "Station",
+    "StationInfo",
+    "Stations",
+    "area_names",
+    "area_of",
+    "codes_in",
+    "load_stations",
+    "normalize_code",
+]

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.geo.points import Point
+from bot.geo import Point
 from storage.db import Database, parse_iso
 
 # A point with no station takes the area of the nearest station within this distance.

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.geo.points import Point
+from bot.geo import Point
 from storage.db import Database, iso, utcnow
 
 # Codes are registered in Latin ("UST-04"), but rangers type them on Russian and Kazakh keyboards. Each

@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import ImageDraw
 
-from bot.geo.points import Movement, Point, movement, round_point, rounded_movement
+from bot.geo import Movement, Point, movement, round_point, rounded_movement
 
 BASEMAP = Path(__file__).parent / "basemap" / "mangystau.geojson"
 SEA, LAND, COAST = (168, 204, 232), (243, 239, 226), (96, 140, 180)

@@ -17,10 +17,10 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.geo.points import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
-from bot.media.images import UnreadableImage, open_image
+from bot.geo import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
+from bot.media import UnreadableImage, open_image
 from bot.reports.map_layers import ONE_ANIMAL, TWO_ANIMALS, Canvas, MapMove, Shape, move_between, points_of
-from bot.text.i18n import t
+from bot.text import t
 
 # Mangystau region with a margin: what the map shows when there is nothing to show.
 FALLBACK_BBOX = (41.0, 50.0, 46.0, 57.0)  # south, west, north, east

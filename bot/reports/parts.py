@@ -14,16 +14,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import Settings
-from bot.geo.points import round_point
-from bot.people.groups import Group
-from bot.places.areas import area_names, load_stations
-from bot.reports.exports.records import ExportOptions, export_rows
-from bot.reports.exports.tables import to_csv
+from bot.geo import round_point
+from bot.people import Group
+from bot.places import area_names, load_stations
+from bot.reports.exports import ExportOptions, export_rows, to_csv
 from bot.reports.map_layers import MapMove, ProtectedAreasError, Shape, load_protected_areas
 from bot.reports.maps import MapArea, MapPoint, MapStation, area_labels, contact_sheet, render_map
 from bot.reports.summary import build_summary, status_class
 from bot.reports.summary_view import render_summary
-from bot.text.i18n import t
+from bot.text import t
 from storage.db import Database
 from storage.photos import PhotoStore
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.cameras.health import SilentCamera, silent_cameras
+from bot.cameras import SilentCamera, silent_cameras
 from bot.config import Settings
-from bot.geo.points import Movement, Point, movement
-from bot.media.capture_time import RECEIPT_SOURCES
-from bot.people.groups import Group
-from bot.places.areas import AreaFinder, StationInfo, load_stations
+from bot.geo import Movement, Point, movement
+from bot.media import RECEIPT_SOURCES
+from bot.people import Group
+from bot.places import AreaFinder, StationInfo, load_stations
 from storage.db import Database, iso, parse_iso
 
 LEOPARD_LABELS = ("leopard", "snow leopard")

@@ -13,13 +13,12 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts.movement import rounding_note
-from bot.cameras.health import camera_status
-from bot.geo.points import format_point, format_speed, rounded_movement
-from bot.media.time_text import by_receipt_note
+from bot.alerts import rounding_note
+from bot.cameras import camera_status
+from bot.geo import format_point, format_speed, rounded_movement
+from bot.media import by_receipt_note
 from bot.reports.summary import LeopardEvent, MoveRow, PlaceCount, Summary
-from bot.text.i18n import t
-from bot.text.tg_text import MESSAGE_LIMIT, visible_length
+from bot.text import MESSAGE_LIMIT, t, visible_length
 
 # Rendering. Telegram's message limit is 4096 UTF-16 units of the parsed text (bot.text.tg_text); each
 # section shows its top rows and a count of the rest, and _fit() drops trailing rows if a long tail

@@ -1,10 +1,28 @@
-"""Cellular trail cameras that e-mail their photos: which mailboxes (`accounts`), the IMAP client
-(`client`), MIME parsing (`parse`), which camera sent a message (`match`), turning a message into
-sightings (`intake`), polling a mailbox (`poller`, one per mailbox; the jobs that run them are
-handlers/mailboxes.py), and camera-like messages for the demo, tests and bench (`sample`).
+"""Cellular trail cameras that e-mail their photos: which mailboxes (`accounts`), the IMAP client (`client`),
+MIME parsing (`parse`), which camera sent a message (`match`), turning a message into sightings (`intake`),
+polling a mailbox (`poller`, one per mailbox; the jobs that run them are handlers/mailboxes.py), and
+camera-like messages for the demo, tests and bench (`sample`). Mail is a new trust boundary: anyone who learns
+the mailbox address can write to it, and a From header is trivially forged. So nothing in a message is trusted
+beyond "these bytes may be a photo": messages are parsed defensively (size limits, no archives opened), and
+only mail from a registered camera's address or an allow-listed one may alert (docs/THREAT_MODEL.md)."""
 
-Mail is a new trust boundary: anyone who learns the mailbox address can write to it, and a From header
-is trivially forged. So nothing in a message is trusted beyond "these bytes may be a photo": messages
-are parsed defensively (size limits, no archives opened), and only mail from a registered camera's
-address or an allow-listed one may alert (docs/THREAT_MODEL.md).
-"""
+from bot.cameras.mail.accounts import MailAccount, MailboxesError, accounts
+from bot.cameras.mail.client import MailError, check_login
+from bot.cameras.mail.idle import IdleWatcher
+from bot.cameras.mail.intake import MailIntake, MailOutcome
+from bot.cameras.mail.ledger import MessageRef
+from bot.cameras.mail.poller import MailPoller, advice
+
+__all__ = [
+    "IdleWatcher",
+    "MailAccount",
+    "MailError",
+    "MailIntake",
+    "MailOutcome",
+    "MailPoller",
+    "MailboxesError",
+    "MessageRef",
+    "accounts",
+    "advice",
+    "check_login",
+]

@@ -19,22 +19,19 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from bot.alerts.routing import UNKNOWN_CAMERA
+from bot.alerts import UNKNOWN_CAMERA
 from bot.cameras.health import check_moved, record_mail, record_photo_time
 from bot.cameras.mail.ledger import MAX_ATTEMPTS, Entry, Ledger, MessageRef
 from bot.cameras.mail.match import CameraMatch, match_camera
 from bot.cameras.mail.parse import Attachment, ParsedMail, parse_mail
 from bot.cameras.registry import Camera, Cameras, coordinators
 from bot.config import Settings
-from bot.geo.points import Point, distance_km
-from bot.intake.sightings import Sightings
-from bot.intake.types import PhotoIntake, Ranger, Receipt, SightingError
-from bot.media.capture_time import MailTimes
-from bot.media.exif import PhotoMeta, read_meta
-from bot.media.images import UnreadableImage
-from bot.people.notices import queue_admin_notice, queue_notice
-from bot.places.stations import Station, Stations
-from bot.text.i18n import t
+from bot.geo import Point, distance_km
+from bot.intake import PhotoIntake, Ranger, Receipt, SightingError, Sightings
+from bot.media import MailTimes, PhotoMeta, UnreadableImage, read_meta
+from bot.people import queue_admin_notice, queue_notice
+from bot.places import Station, Stations
+from bot.text import t
 from storage.db import Database, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)

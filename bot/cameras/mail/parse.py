@@ -25,7 +25,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
-from bot.media.capture_time import MailTimes
+from bot.media import MailTimes
 
 IMAGE, VIDEO, ARCHIVE, OTHER = "image", "video", "archive", "other"
 MAX_PARTS = 64  # leaf parts looked at per message; cameras send one to five

@@ -26,7 +26,7 @@ from bot.cameras.mail.intake import MailIntake
 from bot.cameras.mail.ledger import Ledger, MessageRef
 from bot.cameras.mail.match import allowed
 from bot.config import Settings
-from bot.people.notices import queue_admin_notice
+from bot.people import queue_admin_notice
 from storage.db import utcnow
 from storage.errors import StorageUnavailable
 

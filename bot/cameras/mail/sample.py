@@ -16,7 +16,7 @@ from email.utils import format_datetime, make_msgid
 
 from PIL import Image
 
-from bot.geo.points import Point
+from bot.geo import Point
 
 
 def camera_jpeg(

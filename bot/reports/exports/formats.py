@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.reports.exports.camtrapdp.datapackage import package
+from bot.reports.exports.camtrapdp import package
 from bot.reports.exports.gis import to_geojson, to_kml
 from bot.reports.exports.records import ExportError, ExportOptions, Precision, export_rows
 from bot.reports.exports.tables import to_csv, to_xlsx

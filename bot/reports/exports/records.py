@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.geo.points import Point, round_point
-from bot.media.capture_time import CAMERA_SOURCES
-from bot.places.areas import AreaFinder, load_stations
+from bot.geo import Point, round_point
+from bot.media import CAMERA_SOURCES
+from bot.places import AreaFinder, load_stations
 from storage.db import Database, iso, parse_iso
 
 # Columns that later migrations add (0008: where the capture time came from; 0009: videos). Exports

@@ -27,8 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.geo.points import Point
-from bot.places.areas import load_stations
+from bot.geo import Point
+from bot.places import load_stations
 from bot.reports.exports.camtrapdp.tables import Tables, build, z
 from bot.reports.exports.records import ExportOptions, Precision, station_ids
 from bot.reports.exports.taxa import TAXA

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.geo.points import Point, round_point
-from bot.places.areas import StationInfo
+from bot.geo import Point, round_point
+from bot.places import StationInfo
 from bot.reports.exports.records import Precision, time_issue
 from bot.reports.exports.taxa import Classification, classify
 from storage.db import parse_iso
