@@ -44,8 +44,8 @@ from bot.intake.types import PhotoIntake, Ranger  # noqa: E402
 from bot.intake.videos import Clip  # noqa: E402
 from bot.media.video import FrameSampler  # noqa: E402
 from bot.services import Services  # noqa: E402
-from tests.support.clips import LEOPARD, make_clip  # noqa: E402
 from tests.conftest import leopard_variants  # noqa: E402
+from tests.support.clips import LEOPARD, make_clip  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "samples" / "videos"
 

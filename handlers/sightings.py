@@ -57,12 +57,19 @@ async def sighting_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     here = in_group and await alerted_in(svc.db, sid, chat.id)
     keyboard = review_keyboard(view.lang, view.event_id) if here else None
     try:
-        photo = await asyncio.to_thread(photo_with_boxes, svc.photos, view.photo_sha256, view.boxes)
+        photo = await asyncio.to_thread(
+            photo_with_boxes, svc.photos, view.photo_sha256, view.boxes, blank=not view.exact
+        )
     except (OSError, ValueError):  # the photo file is gone (disk trouble): the record still answers
         await msg.reply_text(view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     else:
         await msg.reply_photo(photo, caption=view.caption, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    await send_clip(msg, svc, sid, audience.lang)
+    if audience.exact:
+        await send_clip(msg, svc, sid, audience.lang)
+    elif await clip_of(svc.db, svc.videos.store, sid) is not None:
+        # A clip's frames carry the camera's strip (its name, on some models its GPS) and are not
+        # re-encoded here: the clip goes only to readers who may see the place anyway.
+        await msg.reply_text(t(audience.lang, "sighting.clip_withheld", id=sid))
 
 
 async def send_clip(msg: Message, svc: Services, sid: int, lang: str) -> None:

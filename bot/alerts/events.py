@@ -16,7 +16,7 @@ from bot.alerts.view import AlertView, ShownEvent, render
 from bot.config import Settings
 from bot.geo import Point, rounded_movement
 from bot.media import of_row
-from bot.people import Audience, Groups, StationWords, group_audience
+from bot.people import Audience, Groups, group_audience
 from storage.db import Database
 
 _SIGHTING = """
@@ -30,18 +30,12 @@ _SIGHTING = """
     WHERE s.id = ?"""
 
 
-async def station_words(db: Database) -> StationWords:
-    rows = await db.fetchall("SELECT code, name FROM stations")
-    return StationWords.of((r["code"], r["name"]) for r in rows)
-
-
 async def load_event(
     db: Database, settings: Settings, sighting_id: int, audience: Audience
 ) -> ShownEvent | None:
     row = await db.fetchone(_SIGHTING, (sighting_id,))
     if row is None:
         return None
-    words = StationWords((), ()) if audience.exact or not row["caption"] else await station_words(db)
     stamp = of_row(row)
     moves: list[Move] = []
     hint: Move | None = None
@@ -54,7 +48,7 @@ async def load_event(
         if not audience.exact:
             moves = [_coarse(mv, point, taken, audience, limit) for mv in moves]
             hint = _coarse(hint, point, taken, audience, limit) if hint is not None else None
-    return ShownEvent(audience.sighting(dict(row), words), stamp, moves, hint)
+    return ShownEvent(audience.sighting(dict(row)), stamp, moves, hint)
 
 
 def _coarse(mv: Move, point: Point, taken: datetime, audience: Audience, limit: float) -> Move:

@@ -18,7 +18,7 @@ from PIL import ImageDraw
 from bot.alerts.movement import Move, rounding_note
 from bot.config import Settings
 from bot.geo import Point, format_point, format_speed, google_maps_url, osm_url
-from bot.media import CaptureTime, by_receipt_note, local_time, open_image, time_line
+from bot.media import CaptureTime, blank_imprint, by_receipt_note, local_time, open_image, time_line
 from bot.people import Audience
 from bot.text import CAPTION_LIMIT, KEEP, Line, fit, shorten, t
 from storage.db import parse_iso
@@ -32,6 +32,7 @@ CAPTION_EXCERPT = 200  # UTF-16 units
 class AlertView:
     caption: str
     lang: str  # the reader's, for the buttons the sender puts under it
+    exact: bool  # the reader sees everything; otherwise the photo goes out with its camera strip blanked
     event_id: int  # what the review buttons under it decide
     photo_sha256: str
     boxes: str  # the detector's boxes as stored (JSON), for photo_with_boxes
@@ -109,9 +110,11 @@ def render(event: ShownEvent, audience: Audience, settings: Settings) -> AlertVi
         if not exact:
             # Ranked above the moves so that it goes only after all of them.
             lines.append(Line.of(rounding_note(lang, audience.grid_km), 31))
-    if s["caption"]:  # as the gate shaped it: positions and station words blanked for non-exact readers
+    if s["caption"]:  # only an exact reader has it (bot/people/audience.py: free_text)
         excerpt = shorten(s["caption"], CAPTION_EXCERPT)
         lines.append(Line(lambda text: t(lang, "alert.caption", text=text), {"text": excerpt}, 40))
+    elif s["caption_withheld"]:
+        lines.append(Line.of(t(lang, "alert.caption_withheld"), 40))
     if s["status"] != "unreviewed":
         status_key = f"alert.status.{s['status']}"
         when = local_time(parse_iso(s["reviewed_at"]), zone)
@@ -123,7 +126,7 @@ def render(event: ShownEvent, audience: Audience, settings: Settings) -> AlertVi
             )
         )
     caption = fit(lines, CAPTION_LIMIT)
-    return AlertView(caption, lang, s["id"], s["photo_sha256"], s["boxes"])
+    return AlertView(caption, lang, exact, s["id"], s["photo_sha256"], s["boxes"])
 
 
 def _move_line(lang: str, mv: Move, key: str, settings: Settings, exact: bool) -> str:
@@ -140,11 +143,14 @@ def _move_line(lang: str, mv: Move, key: str, settings: Settings, exact: bool) -
     )
 
 
-def photo_with_boxes(photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600) -> bytes:
-    """The stored photo, upright, scaled for Telegram, with the detector's box drawn in."""
+def photo_with_boxes(
+    photos: PhotoStore, sha256: str, boxes_json: str, max_side: int = 1600, *, blank: bool = False
+) -> bytes:
+    """The stored photo, upright, scaled for Telegram, with the detector's box drawn in; with `blank`,
+    the camera's burned-in strip (its name or GPS on some models) blanked first."""
     # max_side: a 200 MP phone original is decoded at a reduced size (bot.media.images), never in full.
     image, (width, height) = open_image(photos.read(sha256), max_side=max_side)
-    image = image.convert("RGB")
+    image = blank_imprint(image) if blank else image.convert("RGB")
     # Never above what was decoded: a thumbnail stands in for a 200 MP original and is not blown up.
     scale = min(1.0, max_side / max(width, height), image.size[0] / width)
     if scale < 1.0 or image.size != (width, height):

@@ -228,7 +228,9 @@ class OutboxSender:
 
                 return send_text
             try:
-                photo = await asyncio.to_thread(photo_with_boxes, self.photos, view.photo_sha256, view.boxes)
+                photo = await asyncio.to_thread(
+                    photo_with_boxes, self.photos, view.photo_sha256, view.boxes, blank=not view.exact
+                )
             except (OSError, ValueError) as exc:
                 # The stored photo is gone or unreadable (disk trouble): the alert must still go out
                 # now, as text; waiting cannot bring the file back.

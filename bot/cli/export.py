@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.people import cli_audience
 from bot.reports.exports import FORMATS, ExportOptions, export
 from storage.db import Database
 
@@ -58,8 +59,10 @@ async def _export(settings: Settings, args: argparse.Namespace) -> bytes:
         raise ValueError("--since is after --until")
     async with Database(settings.database) as db:
         opts = ExportOptions.from_settings(settings, delimiter=args.delimiter)
-        grid = settings.untrusted_grid_km
-        return await export(db, args.format, start, end, exact=args.exact, grid_km=grid, options=opts)
+        # Whoever runs the command can read the database; --exact says the file is not for passing on.
+        reader = cli_audience(args.exact, settings.zone, settings.untrusted_grid_km)
+        exact, grid = reader.exact, reader.grid_km
+        return await export(db, args.format, start, end, exact=exact, grid_km=grid, options=opts)
 
 
 def run(args: argparse.Namespace) -> int:

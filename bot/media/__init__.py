@@ -16,6 +16,7 @@ from bot.media.capture_time import (
 from bot.media.exif import DEFAULT_ZONE, PhotoMeta, read_meta
 from bot.media.folders import HIDDEN, VIDEO_SUFFIXES, FolderScan, Skipped, iter_images, scan
 from bot.media.images import UnreadableImage, open_image
+from bot.media.imprint import blank_imprint
 from bot.media.time_text import by_receipt_note, clock_warning, local_time, time_line
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Skipped",
     "TimeSource",
     "UnreadableImage",
+    "blank_imprint",
     "by_receipt_note",
     "capture_time",
     "clock_warning",

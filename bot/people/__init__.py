@@ -2,7 +2,7 @@
 notices to a person."""
 
 from bot.people.access import Access, Role, invite_needs
-from bot.people.audience import Audience, StationWords, audience_for, group_audience
+from bot.people.audience import Audience, Reader, audience_for, cli_audience, group_audience
 from bot.people.groups import Group, Groups
 from bot.people.notices import (
     queue_admin_notice,
@@ -16,9 +16,10 @@ __all__ = [
     "Audience",
     "Group",
     "Groups",
+    "Reader",
     "Role",
-    "StationWords",
     "audience_for",
+    "cli_audience",
     "group_audience",
     "invite_needs",
     "queue_admin_notice",

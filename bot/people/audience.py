@@ -13,13 +13,13 @@ Leopard locations attract poachers; docs/THREAT_MODEL.md says who may see what a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.geo import Point, redact_coordinates, redact_stations, round_point
+from bot.geo import Point, round_point
 from bot.people.access import Access, Role
 from bot.people.groups import Group, Groups
 
@@ -74,10 +74,10 @@ class Audience:
         anyone holding the station list)."""
         return (station or area) if self.exact else area
 
-    def sighting(self, row: Mapping[str, Any], words: StationWords) -> dict[str, Any]:
+    def sighting(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A sighting's fields as this reader may have them, picked from OPEN_FIELDS and PLACE_FIELDS:
         a column not named there never reaches a view. Non-exact readers get the grid cell for the
-        place, no station code or name, and the caption as free_text shapes it."""
+        place, no station code or name, and no caption (`caption_withheld` says one was there)."""
         keys = set(row.keys())
         shown: dict[str, Any] = {k: row[k] for k in OPEN_FIELDS & keys}
         point = Point(row["lat"], row["lon"]) if row["lat"] is not None else None
@@ -86,7 +86,8 @@ class Audience:
         station = self.station(row["station_code"], row["station_name"], row["station_area"])
         shown["station_code"] = station.code if station else None
         shown["station_name"] = station.name if station else None
-        shown["caption"] = self.free_text(row["caption"], words)
+        shown["caption"] = self.free_text(row["caption"])
+        shown["caption_withheld"] = bool(row["caption"]) and shown["caption"] is None
         return shown
 
     def station(self, code: str | None, name: str | None, area: str | None) -> ShownStation | None:
@@ -96,14 +97,14 @@ class Audience:
             return ShownStation(code=code, name=name or None, area=area)
         return ShownStation(code=None, name=None, area=area)
 
-    def free_text(self, text: str | None, station_words: StationWords) -> str | None:
-        """What a person or camera wrote. Exact readers get it as written; the rest get it with
-        positions and station codes and names blanked."""
-        if not text:
+    def free_text(self, text: str | None) -> str | None:
+        """What a person or camera wrote (a caption, an SD card's file name, a mail subject): exact
+        readers get it as written, nobody else gets it at all. Filters that blank positions and station
+        words only know the spellings someone thought of (a code with a soft hyphen inside, a name in
+        Cyrillic look-alikes, a Russian case ending); a caption withheld costs a note, a miss a leopard."""
+        if not text or not self.exact:
             return None
-        if self.exact:
-            return text
-        return redact_stations(redact_coordinates(text), station_words.codes, station_words.names)
+        return text
 
 
 @dataclass(frozen=True)
@@ -113,19 +114,6 @@ class ShownStation:
     code: str | None
     name: str | None
     area: str | None
-
-
-@dataclass(frozen=True)
-class StationWords:
-    """The station codes and names, which free text shown to a non-exact reader must not carry."""
-
-    codes: tuple[str, ...]
-    names: tuple[str, ...]
-
-    @classmethod
-    def of(cls, stations: Iterable[tuple[str, str | None]]) -> StationWords:
-        pairs = list(stations)
-        return cls(tuple(c for c, _ in pairs), tuple(n for _, n in pairs if n))
 
 
 def group_audience(group: Group | None, default_zone: ZoneInfo, grid_km: float, lang: str = "ru") -> Audience:

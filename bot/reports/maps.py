@@ -18,7 +18,7 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.geo import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
-from bot.media import UnreadableImage, open_image
+from bot.media import UnreadableImage, blank_imprint, open_image
 from bot.reports.map_layers import ONE_ANIMAL, TWO_ANIMALS, Canvas, MapMove, Shape, move_between, points_of
 from bot.text import t
 
@@ -358,9 +358,10 @@ def _scale(draw: ImageDraw.ImageDraw, proj: Projection, left: bool = False) -> N
 
 
 def contact_sheet(
-    images: list[bytes], captions: list[str], thumb: int = 240, columns: int = 4
+    images: list[bytes], captions: list[str], thumb: int = 240, columns: int = 4, *, blank: bool = False
 ) -> bytes | None:
-    """A JPEG grid of thumbnails with a caption under each; None when there is nothing to show."""
+    """A JPEG grid of thumbnails with a caption under each; None when there is nothing to show. With
+    `blank`, each photo's burned-in camera strip is blanked first (bot.media.imprint)."""
     if not images:
         return None
     columns = max(1, min(columns, len(images)))
@@ -374,7 +375,7 @@ def contact_sheet(
         x0, y0 = pad + (i % columns) * cell_w, pad + (i // columns) * cell_h
         try:
             img, _ = open_image(data, max_side=thumb * 2)
-            img = img.convert("RGB")
+            img = blank_imprint(img) if blank else img.convert("RGB")
             img.thumbnail((thumb, thumb))
             sheet.paste(img, (x0 + (thumb - img.width) // 2, y0 + thumb - img.height))  # on its caption
         except UnreadableImage:

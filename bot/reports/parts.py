@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.geo import round_point
-from bot.people import Group
+from bot.people import Group, group_audience
 from bot.places import area_names, load_stations
 from bot.reports.exports import ExportOptions, export_rows, to_csv
 from bot.reports.map_layers import MapMove, ProtectedAreasError, Shape, load_protected_areas
@@ -52,7 +52,7 @@ def protected_areas(path: Path | None) -> list[Shape]:
         return []
 
 
-def _sheet(photos: PhotoStore, items: list[tuple[str, str]]) -> bytes | None:
+def _sheet(photos: PhotoStore, items: list[tuple[str, str]], blank: bool) -> bytes | None:
     images, captions = [], []
     for sha, caption in items:
         try:
@@ -60,7 +60,7 @@ def _sheet(photos: PhotoStore, items: list[tuple[str, str]]) -> bytes | None:
         except (OSError, ValueError):  # a photo file lost or never stored: the sheet goes on without it
             continue
         captions.append(caption)
-    return contact_sheet(images, captions)
+    return contact_sheet(images, captions, blank=blank)
 
 
 async def render_parts(
@@ -75,7 +75,9 @@ async def render_parts(
     """The parts in sending order, without those in `skip` (already delivered: not even rendered)
     and without a sheet or CSV when the period has nothing for them."""
     summary = await build_summary(db, group, start, end, settings=settings)
-    lang, zone = group.language, group.zone
+    # What this group may see is the audience gate's to say (bot/people/audience.py), for every part.
+    audience = group_audience(group, settings.zone, settings.untrusted_grid_km)
+    lang, zone, exact = audience.lang, audience.zone, audience.exact
     first, last = (d.astimezone(zone).strftime("%Y-%m-%d") for d in (start, end - timedelta(seconds=1)))
     parts: list[Part] = []
     if "map" not in skip:
@@ -84,7 +86,7 @@ async def render_parts(
         ]
         points = [MapPoint(e.point, status_class(e.status)) for e in summary.events if e.point is not None]
         names = await area_names(db)
-        grid = None if group.trusted else settings.untrusted_grid_km
+        grid = None if exact else audience.grid_km
         labels: list[MapArea] = []
         # The summary's moves between leopard events, as arrows (bot.reports.map_layers).
         moves = [
@@ -112,12 +114,13 @@ async def render_parts(
     if "sheet" not in skip:
         shots = [e for e in summary.events if e.status in ("confirmed", "unreviewed")][-SHEET_MAX:]
         # Under each photo an untrusted group reads the area, never the station code.
-        where = [(e.station if group.trusted else None) or e.area or "" for e in shots]
+        where = [audience.where(e.station, e.area) or "" for e in shots]
         items = [
             (e.photo_sha256, f"#{e.id} {w} {e.taken_at.astimezone(zone):%m-%d %H:%M}")
             for e, w in zip(shots, where, strict=True)
         ]
-        sheet = await asyncio.to_thread(_sheet, photos, items)
+        # The photos too: some cameras burn their name or GPS into a strip, blanked for this reader.
+        sheet = await asyncio.to_thread(_sheet, photos, items, not exact)
         if sheet is not None:
             caption = t(lang, "summary.sheet_caption", start=first, end=last, count=len(items))
             parts.append(Part("sheet", "photo", caption, sheet, "leopards.jpg"))
@@ -125,10 +128,9 @@ async def render_parts(
         # The period's photos in the group's areas as CSV, for its spreadsheet; rounded unless trusted.
         csv_rows = [r for r in await export_rows(db, start, end) if group.follows(r["area"])]
         if csv_rows:
-            grid_km = settings.untrusted_grid_km
+            grid_km = audience.grid_km
             opts = ExportOptions.from_settings(settings)
-            data = await asyncio.to_thread(to_csv, csv_rows, group.trusted, grid_km, options=opts)
-            exact = group.trusted
+            data = await asyncio.to_thread(to_csv, csv_rows, exact, grid_km, options=opts)
             precision = t(lang, "export.exact") if exact else t(lang, "export.rounded", grid=f"{grid_km:g}")
             caption = t(
                 lang, "summary.csv_caption", start=first, end=last, rows=len(csv_rows), precision=precision

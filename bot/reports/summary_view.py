@@ -17,6 +17,7 @@ from bot.alerts import rounding_note
 from bot.cameras import camera_status
 from bot.geo import format_point, format_speed, rounded_movement
 from bot.media import by_receipt_note
+from bot.people import group_audience
 from bot.reports.summary import LeopardEvent, MoveRow, PlaceCount, Summary
 from bot.text import MESSAGE_LIMIT, t, visible_length
 
@@ -44,8 +45,13 @@ def _where(ev: LeopardEvent, trusted: bool, lang: str) -> str:
     return html.escape(ev.area) if ev.area else t(lang, "summary.no_place")
 
 
+def _exact(s: Summary) -> bool:
+    """May this summary's group see stations and exact places? The audience gate says (one rule)."""
+    return group_audience(s.group, s.group.zone, s.grid_km).exact
+
+
 def _move(m: MoveRow, s: Summary, lang: str) -> str:
-    trusted, mv, approx = s.group.trusted, m.move, ""
+    trusted, mv, approx = _exact(s), m.move, ""
     if not trusted and m.a.point is not None and m.b.point is not None:
         mv = rounded_movement(m.a.point, m.a.taken_at, m.b.point, m.b.taken_at, s.grid_km, s.max_km_per_day)
         approx = "≈"
@@ -110,7 +116,7 @@ def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
                  unconfirmed=pc.unconfirmed, rejected=pc.rejected)  # fmt: skip
 
     lines += _section(t(lang, "summary.by_area"), [place(a, "summary.no_area") for a in s.by_area], lang)
-    trusted = s.group.trusted
+    trusted = _exact(s)
     if trusted:
         lines += _section(
             t(lang, "summary.by_station"), [place(x, "summary.no_place") for x in s.by_station], lang
@@ -141,7 +147,7 @@ def _silent_cameras(s: Summary, lang: str, zone: ZoneInfo) -> list[str]:
     """Cellular cameras that stopped writing (a flat battery, no signal, a stolen camera). Untrusted
     groups get counts by area: a camera code leads to its station as surely as a station code."""
     header = t(lang, "summary.cameras_silent", days=s.camera_silent_days)
-    if not s.group.trusted:
+    if not _exact(s):
         areas = Counter(c.area or "" for c in s.silent_cameras)
         no_area = t(lang, "summary.no_area")
         rows = [

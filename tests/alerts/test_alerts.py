@@ -112,6 +112,7 @@ async def test_buttons_in_unregistered_group_do_nothing(team: Team, leopard_jpeg
 
 
 async def test_html_in_caption_is_shown_not_interpreted(team: Team, leopard_jpeg: bytes) -> None:
+    await team.say(team.admin, "/trusted on", team.group)  # only trusted readers get the caption at all
     await team.photo(team.ranger, leopard_jpeg, caption="<b>UST</b> & <script>x</script>")
     await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
     alert = team.alerts()[0]
@@ -188,13 +189,15 @@ async def test_a_group_cannot_decide_on_an_event_it_was_not_shown(team: Team, le
 async def test_untrusted_group_does_not_see_coordinates_typed_in_the_caption(
     team: Team, leopard_jpeg: bytes
 ) -> None:
-    # The place is rounded for an untrusted group; the ranger's caption must not undo that.
+    # The place is rounded for an untrusted group; the ranger's caption must not undo that: an
+    # untrusted reader gets no free text at all, only a note that there was some.
     caption = "43.21234, 51.87654 near the spring https://maps.google.com/?q=43.21234,51.87654"
     await team.photo(team.ranger, leopard_jpeg, caption=caption)
     await team.emu.wait_for(lambda: len(team.alerts()) == 1, timeout=20)
     shown = team.alerts()[0]["caption"]
-    assert "rounded to 10 km" in shown and "near the spring" in shown
+    assert "rounded to 10 km" in shown and "note is shown to trusted groups only" in shown
     assert "21234" not in shown and "87654" not in shown and "maps.google" not in shown
+    assert "spring" not in shown
     # A trusted group sees the caption as the ranger wrote it.
     await team.say(team.admin, "/trusted on", team.group)
     assert "43.21234, 51.87654" in (await team.say(team.admin, "/sighting 1", team.group))["caption"]

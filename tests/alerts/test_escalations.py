@@ -14,7 +14,7 @@ from bot.reports.exports import export
 from bot.reports.summary import build_summary
 from emulator import BotApiEmulator
 from tests.conftest import GROUP, RANGER, Team, eventually
-from tests.reports.test_exports import validate_camtrapdp
+from tests.support.validators import validate_camtrapdp
 
 
 def _escalate_button(receipt: dict) -> str:

@@ -16,7 +16,7 @@ from bot.config import Settings
 from emulator import BotApiEmulator
 from storage.db import iso
 from tests.conftest import ADMIN, GROUP, RANGER, Team
-from tests.reports.test_summaries import AQTAU, NoDetector, seed_recent
+from tests.support.sightings_world import AQTAU, NoDetector, seed_recent
 
 Message = dict[str, Any]
 

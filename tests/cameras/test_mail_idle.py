@@ -30,8 +30,8 @@ from bot.cameras.mail.sample import camera_email, camera_jpeg
 from bot.cli.main import load_settings
 from bot.config import ConfigError, Settings
 from handlers.runtime import Runtime
-from tests.cameras.test_mailboxes import mailboxes_file
 from tests.conftest import ADMIN, GROUP, RANGER, Team, eventually, leopard_variants, start_team
+from tests.support.mailboxes import mailboxes_file
 from tests.support.mailserver import PASSWORD, USER, ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
 
 SLOW_POLL = 300.0  # the interval alone would take minutes: anything sooner is IDLE's doing

@@ -16,16 +16,10 @@ from bot.cli.doctor import _camera_mail
 from bot.cli.main import load_settings
 from bot.config import ConfigError, Settings
 from tests.conftest import ADMIN, Team, eventually, leopard_variants, start_team
+from tests.support.mailboxes import mailboxes_file
 from tests.support.mailserver import ImapServer, imap_fixture, imap_server  # noqa: F401 - the fixture
 
 SECOND_USER, SECOND_PASSWORD = "park-cameras@mail.example", "Kyzyl$ai-2"
-
-
-def mailboxes_file(folder: Path, body: str, mode: int = 0o600) -> Path:
-    path = folder / "mailboxes.toml"
-    path.write_text(body, encoding="utf-8")
-    path.chmod(mode)
-    return path
 
 
 def second_box(server: ImapServer, name: str = "park", password: str | None = None) -> str:

@@ -29,7 +29,7 @@ from bot.detection.model import OnnxLeopardDetector
 from emulator import BotApiEmulator
 from storage.photos import PhotoStore, StoredPhoto
 from tests.conftest import ADMIN, SAMPLES, Team, eventually, start_team
-from tests.e2e.test_crash import RANGER_ID, count, seed, start_bot, wait_until
+from tests.support.bot_process import RANGER_ID, count, seed, start_bot, wait_until
 
 LOCK_SECONDS = 8.0
 

@@ -24,8 +24,8 @@ from bot.geo import Point, distance_km, round_point
 from emulator import EmulatedUser
 from storage.db import iso
 from tests.conftest import GROUP, SAMPLES, Team, eventually, leopard_variants
-from tests.reports.test_exports import table, validate_camtrapdp
-from tests.reports.test_summaries import seed
+from tests.support.sightings_world import seed
+from tests.support.validators import table, validate_camtrapdp
 
 GRID = 10.0
 # Each seeded station gets a name that is a place on its own (what a station list would tell a poacher).
@@ -88,7 +88,9 @@ async def test_untrusted_alert_names_the_area_and_rounds_the_move(
     await team.emu.wait_for(lambda: len(team.alerts()) == 1 and len(team.alerts(TRUSTED)) == 1, timeout=30)
     untrusted_alert, trusted_alert = team.alerts()[0]["caption"], team.alerts(TRUSTED)[0]["caption"]
     assert not LEAK.search(untrusted_alert), untrusted_alert
-    assert "📍 Area UST" in untrusted_alert and "💬 [station hidden], [station hidden]" in untrusted_alert
+    assert "📍 Area UST" in untrusted_alert
+    assert "💬 The ranger's note is shown to trusted groups only." in untrusted_alert
+    assert "Kazakh spring" in trusted_alert  # the trusted group reads the ranger's caption as written
     assert "Station UST-04 Kazakh spring · UST" in trusted_alert
     assert "💬 UST-04, Kazakh spring" in trusted_alert
 
@@ -116,7 +118,7 @@ async def test_untrusted_alert_hides_station_codes_and_names_typed_in_full_width
     caption = team.alerts()[0]["caption"]
     said = next(line for line in caption.splitlines() if line.startswith("💬"))
     assert not LEAK.search(unicodedata.normalize("NFKC", said)), said
-    assert said.count("[station hidden]") == 3 and "near" in said
+    assert said == "💬 The ranger's note is shown to trusted groups only."
 
 
 # --- /week: text, map, contact sheet, CSV ----------------------------------------------------------------
@@ -138,9 +140,12 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
         maps.append((args, kwargs))
         return real_map(*args, **kwargs)
 
-    def record_sheet(images: list[bytes], captions: list[str]) -> bytes | None:
+    blanked: list[bool] = []
+
+    def record_sheet(images: list[bytes], captions: list[str], *, blank: bool = False) -> bytes | None:
         sheets.append(captions)
-        return real_sheet(images, captions)
+        blanked.append(blank)
+        return real_sheet(images, captions, blank=blank)
 
     monkeypatch.setattr(summary_parts, "render_map", record_map)
     monkeypatch.setattr(summary_parts, "contact_sheet", record_sheet)
@@ -164,6 +169,7 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
     assert kwargs["moves"] and all(on_grid(p.lat, p.lon) for m in kwargs["moves"] for p in (m.a, m.b))
     assert all(on_grid(a.point.lat, a.point.lon) for a in kwargs["labels"])
     assert sheets[-1] and not any(LEAK.search(c) for c in sheets[-1]) and "UST" in sheets[-1][0]
+    assert blanked[-1] is True  # the cameras' burned-in strips are blanked on the untrusted sheet
     data = team.emu.file_bytes(sent[3]["document"]["file_id"]).decode("utf-8-sig")
     assert not LEAK.search(data)
     rows = list(csv.DictReader(io.StringIO(data)))

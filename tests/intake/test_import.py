@@ -15,7 +15,7 @@ from bot.places import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP
-from tests.intake.test_intake import exif_jpeg
+from tests.support.photo_files import exif_jpeg, value
 
 
 @pytest.fixture
@@ -75,8 +75,3 @@ def test_import_needs_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str
         == 2
     )
     assert "is not a folder" in capsys.readouterr().out
-
-
-def value(table: str, name: str) -> int:
-    line = next(line for line in table.splitlines() if line.startswith(name))
-    return int(line.rsplit(maxsplit=1)[-1])

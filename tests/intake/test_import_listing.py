@@ -17,7 +17,7 @@ from bot.media import Skipped
 from bot.places import Stations
 from emulator import BotApiEmulator
 from storage.db import Database
-from tests.intake.test_import import value
+from tests.support.photo_files import value
 
 BROKEN, VIDEOS = 25, ("CLIP0001.MP4", "CLIP0002.AVI")
 

@@ -20,7 +20,7 @@ from bot.places import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP, leopard_variants
-from tests.intake.test_import import value
+from tests.support.photo_files import value
 
 
 @pytest.fixture

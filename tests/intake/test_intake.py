@@ -14,40 +14,13 @@ from PIL import Image
 from bot.alerts import photo_with_boxes
 from storage.photos import PhotoStore
 from tests.conftest import Team
-
-
-def exif_jpeg(base: bytes, *, taken: str | None = None, gps: tuple[float, float] | None = None) -> bytes:
-    """A camera original: the sample re-saved with DateTimeOriginal and GPS written by Pillow."""
-    image = Image.open(io.BytesIO(base)).convert("RGB")
-    exif = Image.Exif()
-    if taken:
-        exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal, camera local time
-    if gps:
-        lat, lon = gps
-
-        def dms(value: float) -> tuple[float, float, float]:
-            d = int(abs(value))
-            m = int((abs(value) - d) * 60)
-            return (float(d), float(m), round((abs(value) - d - m / 60) * 3600, 4))
-
-        exif.get_ifd(0x8825).update(
-            {1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)}
-        )
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif, quality=92)
-    return out.getvalue()
+from tests.support.photo_files import exif_jpeg, send_doc
 
 
 async def sighting(team: Team, sid: int = 1) -> dict:
     row = await team.services.db.fetchone("SELECT * FROM sightings WHERE id = ?", (sid,))
     assert row is not None, f"sighting #{sid} missing"
     return dict(row)
-
-
-async def send_doc(team: Team, data: bytes, name: str, mime: str, caption: str | None = None) -> dict:
-    before = len(team.emu.sent(team.ranger.id))
-    await team.emu.send_document(team.ranger, data, name, mime, caption=caption)
-    return (await team.emu.wait_sent(team.ranger.id, before + 1, timeout=30))[-1]
 
 
 async def test_document_keeps_exif_time_and_gps(team: Team, leopard_jpeg: bytes) -> None:

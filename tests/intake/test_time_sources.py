@@ -20,9 +20,7 @@ from bot.places import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, migrations, utcnow
 from tests.conftest import GROUP, Team, leopard_variants
-from tests.intake.test_import import value
-from tests.intake.test_intake import send_doc
-from tests.media.test_capture_time import HC500, HC600, SHARED_FILES, hyperfire_note, with_exif
+from tests.support.photo_files import HC500, HC600, SHARED_FILES, hyperfire_note, send_doc, value, with_exif
 
 AQTAU_OFFSET = timedelta(hours=5)  # Asia/Aqtau, no summer time
 UST, KZS = Point(43.21, 51.87), Point(43.40, 54.45)  # ~210 km apart

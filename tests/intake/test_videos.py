@@ -25,9 +25,9 @@ from bot.places import Stations
 from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP, Team
-from tests.intake.test_import import value
 from tests.support.clips import JACKAL, LEOPARD, jackal_clip, leopard_clip, make_clip
 from tests.support.paths import DATA, SHARED
+from tests.support.photo_files import value
 
 DATA = DATA / "videos"
 SHARED_VIDEOS = SHARED / "samples" / "videos"

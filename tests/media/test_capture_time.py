@@ -3,7 +3,6 @@ wrong, and oversized phone photos decoded at a reduced size."""
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -11,41 +10,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import ExifTags, Image
 
 from bot.detection.model import OnnxLeopardDetector
 from bot.media import UnreadableImage, open_image, read_meta
 from bot.media.capture_time import ClockIssue, TimeSource, capture_time, from_camera
 from bot.media.makernotes import maker_note_time
-from tests.support.paths import DATA, SHARED
+from tests.support.photo_files import HC500, HC600, SHARED_FILES, hyperfire_note, with_exif
 
-CAMERA_FILES = DATA / "camera-files"
-SHARED_FILES = SHARED / "samples" / "camera-files"
-HC500, HC600 = CAMERA_FILES / "reconyx_hc500_hyperfire.jpg", CAMERA_FILES / "reconyx_hc600_IMG_0164.jpg"
 AQTAU = ZoneInfo("Asia/Aqtau")
-B = ExifTags.Base
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
-
-
-def hyperfire_note(when: datetime) -> bytes:
-    """The HC500's own maker note with its date words (bytes 22-33) set to `when`."""
-    note = bytearray(Image.open(HC500).getexif().get_ifd(0x8769)[0x927C])
-    note[22:34] = struct.pack("<6H", when.second, when.minute, when.hour, when.month, when.day, when.year)
-    return bytes(note)
-
-
-def with_exif(base: bytes, *, note: bytes | None = None, **tags: str) -> bytes:
-    """`base` re-saved with a maker note and EXIF date tags (DateTimeOriginal=..., DateTime=...)."""
-    image = Image.open(io.BytesIO(base)).convert("RGB")
-    exif = Image.Exif()
-    sub = exif.get_ifd(ExifTags.IFD.Exif)
-    if note is not None:
-        sub[0x927C] = note
-    for name, value in tags.items():
-        (exif if name == "DateTime" else sub)[getattr(B, name)] = value
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif, quality=90)
-    return out.getvalue()
 
 
 # --- maker notes ------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from bot.geo import Point, round_point
 from bot.reports.exports import ExportOptions, export
 from bot.reports.exports.camtrapdp.datapackage import TABLES
 from storage.db import Database
-from tests.reports.test_exports import GRID, MONTH
-from tests.reports.test_summaries import BASE, STATIONS, seed, sha_for
+from tests.support.exports import GRID, MONTH
+from tests.support.sightings_world import BASE, STATIONS, seed, sha_for
 from tests.support.validators import (
     EXAMPLE,
     frictionless_report,

