@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -122,8 +123,14 @@ async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Appl
         if app.post_init:
             await app.post_init(app)
         assert app.updater is not None
+        def polling_failed(exc: TelegramError) -> None:  # to the error handler, as run_polling does
+            app.create_task(app.process_error(update=None, error=exc))
+
         await app.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            error_callback=polling_failed,
         )
         await app.start()
         try:

@@ -10,8 +10,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.botapi import InboxBot
 from bot.intake import PhotoIntake, Ranger
 from bot.people import Audience, Role, audience_for
 from bot.services import services
@@ -149,11 +151,14 @@ def registered_group(func: Handler) -> Handler:
 
 def final(func: Handler) -> Handler:
     """End the update's processing once `func` has answered: handlers in later groups (the catch-alls,
-    e.g. "unknown command" in private chats) must not answer too."""
+    e.g. "unknown command" in private chats) must not answer too. ApplicationHandlerStop skips the
+    done-marker's group as well, so the update is marked done here: otherwise a restart would replay
+    it (a /week or an /export sent twice)."""
 
     @functools.wraps(func)
     async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await func(update, context)
+        await Runtime.of(context).inbox.mark_done(update, context)
         raise ApplicationHandlerStop
 
     return run
@@ -166,7 +171,12 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The error handler: logged, and a user in a private chat is told something went wrong."""
+    """The error handler: logged, and a user in a private chat is told something went wrong. A failed
+    poll (no update: the network, Telegram itself) is the connection's state, not an error of ours:
+    one line when it starts and one when it ends (bot/botapi/polling.py)."""
+    if update is None and isinstance(context.error, TelegramError) and isinstance(context.bot, InboxBot):
+        context.bot.health.failed(context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
         if update.effective_chat.type == "private":

@@ -21,6 +21,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 
+from bot.botapi.polling import PollingHealth
 from storage.db import Database, iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -123,14 +124,20 @@ class Inbox:
 class InboxBot(ExtBot):
     """ExtBot that records updates in the inbox before the Updater can confirm them."""
 
-    def __init__(self, *args: Any, inbox: Inbox, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, inbox: Inbox, health: PollingHealth | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._inbox = inbox
+        self._health = health or PollingHealth()
+
+    @property
+    def health(self) -> PollingHealth:
+        return self._health
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         while True:
             try:
                 updates = await super().get_updates(*args, **kwargs)
+                self._health.answered()
             except (TelegramError, asyncio.CancelledError):
                 raise
             except Exception as exc:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from bot.cameras.mail import MailboxesError, accounts
 from bot.cli import export as export_cli
+from bot.cli import logs
 from bot.cli import sd_import as import_cli
 from bot.config import ConfigError, Settings
 from bot.detection import ModelError
 from bot.detection.model import OnnxLeopardDetector, UnreadableImage
 from bot.media import iter_images
+from storage.lock import AlreadyRunning, RunLock
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,7 +92,13 @@ def run_command(settings: Settings) -> int:
 
     if not settings.token:
         raise ConfigError("LW_TOKEN is not set: put the token from @BotFather in .env (see .env.example)")
-    logging.getLogger().setLevel(settings.log_level.upper())
+    # Before anything can log: whoever reads the journal must not read the token or a mail password.
+    logs.configure(settings.log_level, [settings.token, *(a.password for a in accounts(settings))])
+    try:  # one bot per database: two would fight over the outbox and, on one token, over the updates
+        lock = RunLock(settings.database).acquire()
+    except AlreadyRunning as exc:
+        print(f"leopard-watch: {exc}", file=sys.stderr)
+        return 2
     detector = OnnxLeopardDetector(
         threshold=settings.threshold, threads=settings.threads, precision=settings.detector_precision
     )
@@ -103,6 +111,8 @@ def run_command(settings: Settings) -> int:
     except NetworkError as exc:
         print(f"leopard-watch: cannot reach the Bot API at {settings.base_url}: {exc}", file=sys.stderr)
         return 3
+    finally:
+        lock.release()
     return 0
 
 
