@@ -3,19 +3,22 @@ handlers and jobs (handlers/__init__.py), the commands menu, and the lifecycle a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Updater
 from telegram.request import HTTPXRequest
 
 import handlers
 from bot.botapi import Inbox, InboxBot
+from bot.botapi.polling import PollingHealth
 from bot.config import Settings
 from bot.detection import Detector
+from bot.people import queue_admin_notice
 from bot.services import Services
 from bot.text import LANGUAGES, t
 from handlers import mailboxes
@@ -47,22 +50,23 @@ GROUP_COMMANDS = (
 def build_application(settings: Settings, detector: Detector) -> Application:
     """The detector is loaded by the caller, before anything else, so a broken model stops start-up."""
     inbox = Inbox()
+    health = PollingHealth(settings.conflict_minutes)
+    bot = InboxBot(
+        settings.token,
+        base_url=settings.base_url,
+        base_file_url=settings.base_file_url,
+        local_mode=settings.local_mode,
+        request=HTTPXRequest(connection_pool_size=64),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # Flood limits per chat (PTB's limiter); a 429 is not retried here: the outbox
+        # and the handlers' callers own retries.
+        rate_limiter=AIORateLimiter(max_retries=0),
+        inbox=inbox,
+        health=health,
+    )
     app = (
         ApplicationBuilder()
-        .bot(
-            InboxBot(
-                settings.token,
-                base_url=settings.base_url,
-                base_file_url=settings.base_file_url,
-                local_mode=settings.local_mode,
-                request=HTTPXRequest(connection_pool_size=64),
-                get_updates_request=HTTPXRequest(connection_pool_size=1),
-                # Flood limits per chat (PTB's limiter); a 429 is not retried here: the outbox
-                # and the handlers' callers own retries.
-                rate_limiter=AIORateLimiter(max_retries=0),
-                inbox=inbox,
-            )
-        )
+        .updater(_Updater(bot=bot, update_queue=asyncio.Queue()))
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -71,9 +75,48 @@ def build_application(settings: Settings, detector: Detector) -> Application:
     )
     # The settings and the detector wait here for post_init, where the services are made from them.
     app.bot_data[RUNTIME] = Runtime(settings, detector, inbox)
+    # Polling that cannot go on (a revoked token, minutes of conflict) ends run_polling, which then
+    # stops, shuts down and closes the services as after SIGTERM; `run` exits with health.exit_code.
+    health.stop = app.stop_running
+
+    async def notify(text: str, key: str) -> None:
+        services: Services | None = app.bot_data.get("services")
+        if services is not None and await queue_admin_notice(
+            services.db, services.settings.admin_ids, text, dedup_key=key
+        ):
+            await services.notices.drain(app.bot)  # sending works while getUpdates conflicts
+
+    health.notify = notify
     handlers.register(app)
     handlers.schedule_jobs(app)
     return app
+
+
+class _Updater(Updater):
+    """PTB's Updater, except that stop() does not re-raise the InvalidToken that ended polling: raised
+    there, it made run_polling skip Application.stop and shutdown, so the services were never closed
+    and aiosqlite's thread kept the process alive until SIGKILL."""
+
+    async def stop(self) -> None:
+        # Its last getUpdates (confirming the offset) meets the same 401 or 409: one line, no traceback.
+        quiet = _NoTraceback()
+        logging.getLogger("telegram.ext.Updater").addFilter(quiet)
+        try:
+            await super().stop()
+        except InvalidToken:
+            log.debug("polling had ended on a refused token (bot/botapi/polling.py said so)")
+        finally:
+            logging.getLogger("telegram.ext.Updater").removeFilter(quiet)
+
+
+class _NoTraceback(logging.Filter):
+    """What polling ended on was already said in one line (bot/botapi/polling.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], (InvalidToken, Conflict)):
+            record.msg, record.args = f"{record.getMessage()} ({record.exc_info[1]})", ()
+            record.exc_info = None
+        return True
 
 
 async def _post_init(app: Application) -> None:
@@ -118,6 +161,9 @@ async def _post_shutdown(app: Application) -> None:
 async def running(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:
     """Run the application inside an existing event loop (tests, demo, import); run_polling owns
     the loop itself, so this does the same steps by hand, post_init/post_stop/post_shutdown included."""
+    if isinstance(app.bot, InboxBot):
+        # stop_running would stop the caller's event loop: here the caller reads health.exit_code.
+        app.bot.health.stop = None
     await app.initialize()
     try:
         if app.post_init:

@@ -24,6 +24,9 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     token: str = ""
+    # One folder for what the bot keeps (bot.config.data_dir_for): the database, photos and backups, unless
+    # LW_DATABASE or LW_PHOTO_DIR set them apart. Settings.load makes all three absolute.
+    data_dir: Path = Path("data")
     database: Path = Path("data/leopard-watch.sqlite3")
     photo_dir: Path = Path("data/photos")
     admin_ids: frozenset[int] = field(default_factory=frozenset)
@@ -51,6 +54,9 @@ class Settings:
     summary_weekday: int = 0  # Monday
     summary_hour: int = 9
     log_level: str = "INFO"
+    # Another process polling this token (409 Conflict) or a webhook set for it, this many minutes on end:
+    # the bot exits with code 4 (bot/botapi/polling.py), so systemd and the admins see it.
+    conflict_minutes: float = 5.0
     # "south,west,north,east": typed coordinates outside it are questioned (swapped?) or flagged.
     region: str = DEFAULT_REGION
     # Exports for scientists (Camtrap DP, Darwin Core CSV): SPDX licence ids for the data and the photos,
@@ -80,10 +86,20 @@ class Settings:
     cameras_file: str = ""  # TOML list of cameras, read at start (bot/cameras/registry.py load_file)
     camera_silent_days: int = 3  # the weekly summary lists cameras that sent nothing for this long
     camera_moved_m: float = 300.0  # a camera's own GPS this far from its station: reported as moved
+    # ... and this far (or outside LW_REGION) it is not believed at all: the station's place stands.
+    camera_gps_max_km: float = 50.0
+    # The authserv-id the mailbox's provider writes in Authentication-Results (mx.google.com, or a domain):
+    # set, only mail that provider found DMARC- (or SPF/DKIM-) aligned with its From may alert.
+    mail_auth_server: str = ""
 
     @property
     def mail_allow_list(self) -> frozenset[str]:
         return frozenset(a.strip().lower() for a in self.mail_allow.replace(";", ",").split(",") if a.strip())
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where `leopard-watch backup` writes when given no file."""
+        return self.data_dir / "backups"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -102,10 +118,13 @@ class Settings:
 
     @classmethod
     def load(cls, env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
-        """Environment variables win over the .env file; unknown LW_ variables are an error."""
+        """Environment variables win over the .env file; unknown LW_ variables are an error. Paths are made
+        absolute here, never left to the current folder (see data_dir_for)."""
         values: dict[str, str] = {}
+        base: Path | None = None  # the folder of the settings file read, if one was
         if env_file and Path(env_file).is_file():
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+            base = Path(env_file).resolve().parent
         values.update(os.environ if environ is None else environ)
         known = {f.name for f in fields(cls)}
         kwargs: dict[str, object] = {}
@@ -116,6 +135,7 @@ class Settings:
             if name not in known:
                 raise ConfigError(f"unknown setting {key}; see .env.example")
             kwargs[name] = _convert(key, name, raw)
+        kwargs.update(_placed(kwargs, base))
         settings = cls(**kwargs)  # type: ignore[arg-type]
         settings.validate()
         return settings
@@ -133,6 +153,8 @@ class Settings:
             raise ConfigError("LW_DETECTOR_WORKERS must be >= 1 and LW_DETECTOR_THREADS >= 0")
         if self.detector_precision not in PRECISIONS:
             raise ConfigError(f"LW_DETECTOR_PRECISION is one of {', '.join(PRECISIONS)}")
+        if self.conflict_minutes <= 0:
+            raise ConfigError("LW_CONFLICT_MINUTES must be > 0")
         if self.pairing_minutes < 0 or self.burst_minutes < 0 or self.movement_days < 1:
             raise ConfigError("LW_PAIRING_MINUTES, LW_BURST_MINUTES >= 0 and LW_MOVEMENT_DAYS >= 1")
         try:
@@ -142,6 +164,40 @@ class Settings:
         if self.contact_email and "@" not in self.contact_email:
             raise ConfigError("LW_CONTACT_EMAIL must be an e-mail address")
         _validate_mail(self)
+
+
+def data_dir_for(raw: Path | None, base: Path | None) -> Path:
+    """LW_DATA_DIR, absolute. Unset: `data` beside the settings file (where a deployment run from its
+    folder has always kept it, so nothing moves), else, with no settings file at all, the XDG data folder
+    (~/.local/share/leopard-watch). A relative value is read against the settings file's folder."""
+    if raw is None:
+        if base is not None:
+            return base / "data"
+        xdg = Path(os.environ.get("XDG_DATA_HOME") or "~/.local/share").expanduser()
+        return xdg.resolve() / "leopard-watch"
+    return raw if raw.is_absolute() else (base or Path.cwd()).resolve() / raw
+
+
+def _placed(kwargs: dict[str, object], base: Path | None) -> dict[str, Path]:
+    """The data folder, and the database and photo folder under it unless given as absolute paths."""
+    raw = kwargs.get("data_dir")
+    data_dir = data_dir_for(raw if isinstance(raw, Path) else None, base)
+    out = {"data_dir": data_dir}
+    for name, key, default in (("database", "LW_DATABASE", "leopard-watch.sqlite3"),
+                               ("photo_dir", "LW_PHOTO_DIR", "photos")):  # fmt: skip
+        given = kwargs.get(name)
+        path = data_dir / (given if isinstance(given, Path) else default)
+        old = (base / given) if isinstance(given, Path) and not given.is_absolute() and base else None
+        if old is not None and old != path and old.exists() and not path.exists():
+            # Before LW_DATA_DIR a relative path was read against the current folder (the settings file's,
+            # as docs/DEPLOY.md runs it): say where the data is rather than start an empty database.
+            raise ConfigError(
+                f"{key}={given} now means {path} (relative paths are under LW_DATA_DIR, {data_dir}), "
+                f"but the data is at {old}: delete the {key} line (the default is {data_dir / default}) "
+                f"or write {old}"
+            )
+        out[name] = path
+    return out
 
 
 def _convert(key: str, name: str, raw: str) -> object:
@@ -166,6 +222,8 @@ def _convert(key: str, name: str, raw: str) -> object:
 def _validate_mail(s: Settings) -> None:
     if s.camera_silent_days < 1 or s.camera_moved_m <= 0:
         raise ConfigError("LW_CAMERA_SILENT_DAYS must be >= 1 and LW_CAMERA_MOVED_M > 0")
+    if s.camera_gps_max_km * 1000 <= s.camera_moved_m:
+        raise ConfigError("LW_CAMERA_GPS_MAX_KM must be more than LW_CAMERA_MOVED_M (in metres)")
     if s.mail_max_mb <= 0:
         raise ConfigError("LW_MAIL_MAX_MB must be > 0")
     # The mailboxes these settings name (LW_MAIL_*, LW_MAILBOXES_FILE) are checked by the command that

@@ -35,6 +35,7 @@ _CONFLICT_HOOK = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
 )
+_CONFLICT_SET_HOOK = "Conflict: terminated by setWebhook request"  # telegram-bot-api, to a waiting poll
 
 
 @api_method("getMe")
@@ -61,12 +62,17 @@ async def get_updates(world: World, params: dict[str, Any]) -> list[dict[str, An
     world.confirm(offset if isinstance(offset, int) else None)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    token = world.token
     async with world.update_cond:
         # A newer poll ends this one with 409, as Telegram does when two bot instances compete.
         world.poll_generation += 1
         generation = world.poll_generation
         world.update_cond.notify_all()
         while True:
+            if world.token != token:  # revoked in @BotFather while this poll waited
+                raise ApiError(401)
+            if world.webhook_url:
+                raise ApiError(409, _CONFLICT_SET_HOOK)
             if generation != world.poll_generation:
                 raise ApiError(409, _CONFLICT_POLL)
             batch = world.take_deliverable(limit)
@@ -85,6 +91,8 @@ async def set_webhook(world: World, params: dict[str, Any]) -> bool:
     world.webhook_url = optional_str(params, "url") or ""
     if params.get("drop_pending_updates"):
         world.drop_pending()
+    async with world.update_cond:
+        world.update_cond.notify_all()  # a waiting poll ends: "terminated by setWebhook request"
     return True
 
 

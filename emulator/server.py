@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -175,6 +177,53 @@ class BotApiEmulator(GroupLifeMixin):
     def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
         """The next `times` calls of `method` take effect at once but answer `seconds` late."""
         self._world.slow.setdefault(method.lower(), []).extend([seconds] * times)
+
+    async def revoke_token(self) -> str:
+        """The owner revokes the token in @BotFather: every call with the old one, a long poll waiting on
+        it and file downloads included, answers 401 "Unauthorized" (PTB raises InvalidToken). Returns
+        the new token, which is also `emu.token` from now on."""
+        world = self._world
+        self.token = world.token = f"{world.bot_user['id']}:REVOKED{len(world.calls)}"
+        async with world.update_cond:
+            world.update_cond.notify_all()
+        return self.token
+
+    async def set_webhook(self, url: str = "https://elsewhere.example/hook") -> None:
+        """Someone else (another deployment) sets a webhook for this token: a waiting getUpdates ends with
+        409 "terminated by setWebhook request", and every later one with 409 "can't use getUpdates method
+        while webhook is active" until deleteWebhook (PTB calls it when polling starts)."""
+        await api_misc.set_webhook(self._world, {"url": url})
+
+    @asynccontextmanager
+    async def other_instance(self, poll_timeout: float = 1.0) -> AsyncIterator[list[dict[str, Any]]]:
+        """A second process polling this token (a copy of .env on another machine) while the block runs.
+        Like any client it long-polls and asks again after a 409, so each of its polls ends the bot's
+        waiting one with 409 "terminated by other getUpdates request" (and the bot's end its own). It
+        takes and confirms the updates Telegram hands it, which the bot then never sees; the list
+        yielded fills with them."""
+        taken: list[dict[str, Any]] = []
+
+        async def poll() -> None:
+            offset: int | None = None
+            while True:
+                try:
+                    params = {"timeout": poll_timeout, "offset": offset}
+                    batch = await api_misc.get_updates(self._world, params)
+                except ApiError:
+                    await asyncio.sleep(0.2)  # as a client's retry after an error
+                    continue
+                if batch:
+                    taken.extend(batch)
+                    offset = batch[-1]["update_id"] + 1
+                    self._world.confirm(offset)
+
+        task = asyncio.create_task(poll())
+        try:
+            yield taken
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def set_chat_member(self, chat_id: int, user_id: int, status: str, **fields: Any) -> None:
         """What getChatMember returns for this pair; status is a Bot API ChatMember status."""

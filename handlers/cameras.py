@@ -14,8 +14,21 @@ from bot.cameras import Assigned, Camera, CameraError, Cameras, camera_status, p
 from bot.media import local_time
 from bot.people import Role
 from bot.services import services
-from bot.text import split, t
+from bot.text import looks_numeric, parse_id, shorten, split, t
 from handlers.common import language_of, require
+
+ECHO = 64  # what typed words are quoted back at most: a 4000-character "code" must not fill the answer
+
+
+def _reference(text: str) -> str:
+    """A camera code, or the number /camera list shows in ASCII ("#3", "3"); "²", "٣" or a number past
+    any id is the usage, not a lookup (the registry's int() refuses what isdigit() accepts)."""
+    if not looks_numeric(text):
+        return text
+    number = parse_id(text)
+    if number is None:
+        raise CameraError("not a camera number", "usage")
+    return str(number)
 
 
 @require(Role.COORDINATOR)
@@ -33,7 +46,7 @@ async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _list(update, context, cameras, lang)
             return
         if verb == "remove" and len(args) == 2:
-            gone = await cameras.remove(args[1], by=user.id)
+            gone = await cameras.remove(_reference(args[1]), by=user.id)
             await msg.reply_text(_removed(lang, gone), parse_mode=ParseMode.HTML)
             return
         if verb == "add" and len(args) >= 3:
@@ -43,13 +56,17 @@ async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             rules = [parse_rule(v) for m in matches for v in m.split(",") if v.strip()]
             done = await cameras.add(args[1], args[2], rules, by=user.id)
         elif verb == "assign" and len(args) in (3, 4):
-            done = await cameras.assign(args[1], args[2], args[3] if len(args) == 4 else None, by=user.id)
+            number = parse_id(args[1])
+            if number is None:  # an unknown camera has no code yet: only its number from /camera list
+                raise CameraError("not a camera number", "usage")
+            done = await cameras.assign(str(number), args[2], args[3] if len(args) == 4 else None, by=user.id)
         else:
             raise CameraError("usage", "usage")
     except CameraError as exc:
         key = exc.reason if exc.reason != "bad_file" else "usage"
         await msg.reply_text(
-            t(lang, f"camera.error.{key}", value=html.escape(exc.value)), parse_mode=ParseMode.HTML
+            t(lang, f"camera.error.{key}", value=html.escape(shorten(exc.value, ECHO))),
+            parse_mode=ParseMode.HTML,
         )
         return
     await msg.reply_text(_added(lang, done), parse_mode=ParseMode.HTML)
@@ -57,7 +74,7 @@ async def camera(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _added(lang: str, done: Assigned) -> str:
     c = done.camera
-    rules = ", ".join(html.escape(str(r)) for r in c.rules) or "—"
+    rules = ", ".join(html.escape(shorten(str(r), ECHO)) for r in c.rules) or "—"
     lines = [
         t(lang, "camera.added", code=html.escape(c.label), station=html.escape(c.station or "—"), rules=rules)
     ]

@@ -13,7 +13,7 @@ from bot.intake import OwnSighting
 from bot.media import local_time
 from bot.people import Role, invite_needs, reopen_refused_notices
 from bot.services import services
-from bot.text import LANGUAGES, parse_id, split, t
+from bot.text import LANGUAGES, parse_code, parse_id, split, t
 from handlers.common import kick_outbox, language_of, reader, require
 
 
@@ -75,8 +75,11 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert msg is not None and user is not None
     svc = services(context)
     lang = language_of(update, context)
-    wanted = (context.args or ["ranger"])[0].lower()
-    role = "coordinator" if wanted == "coordinator" else "ranger"
+    args = [a.lower() for a in context.args or []]
+    if args not in ([], ["ranger"], ["coordinator"]):
+        await msg.reply_text(t(lang, "invite.usage"))
+        return
+    role = args[0] if args else "ranger"
     if await svc.access.role(user.id) < invite_needs(role):
         await msg.reply_text(t(lang, "access.admin_only"))
         return
@@ -171,6 +174,9 @@ async def _set_status(
     await msg.reply_text(t(lang, f"rangers.{status}" if change.done else "rangers.unknown", id=user_id))
 
 
+MAX_NAME = 100  # characters of a station's name
+
+
 @require(Role.COORDINATOR)
 async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/station add CODE LAT LON [name…] [area=AREA] · /station list · /station area CODE AREA"""
@@ -196,7 +202,7 @@ async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         for chunk in split(lines):
             await msg.reply_text(chunk, parse_mode=ParseMode.HTML)
         return
-    if args[:1] == ["area"] and len(args) == 3:
+    if args[:1] == ["area"] and len(args) == 3 and parse_code(args[1]) and parse_code(args[2]):
         ok = await svc.stations.set_area(args[1], args[2])
         await msg.reply_text(
             t(
@@ -207,11 +213,16 @@ async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         )
         return
-    if args[:1] != ["add"] or len(args) < 4:
+    areas = [a.split("=", 1)[1] for a in args[4:] if a.lower().startswith("area=")]
+    name = " ".join(a for a in args[4:] if not a.lower().startswith("area="))
+    # Codes are short words and names a few words: what would not fit a line of /station list is no name.
+    if args[:1] != ["add"] or len(args) < 4 or len(areas) > 1 or len(name) > MAX_NAME:
         await msg.reply_text(t(lang, "station.usage"))
         return
-    area = next((a.split("=", 1)[1] for a in args[4:] if a.lower().startswith("area=")), None)
-    name = " ".join(a for a in args[4:] if not a.lower().startswith("area="))
+    area = parse_code(areas[0]) if areas else None
+    if areas and area is None:
+        await msg.reply_text(t(lang, "station.usage"))
+        return
     try:
         point = Point(float(args[2].replace(",", ".")), float(args[3].replace(",", ".")))
         st = await svc.stations.add(args[1], point, name, area, by=user.id)

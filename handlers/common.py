@@ -175,7 +175,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     poll (no update: the network, Telegram itself) is the connection's state, not an error of ours:
     one line when it starts and one when it ends (bot/botapi/polling.py)."""
     if update is None and isinstance(context.error, TelegramError) and isinstance(context.bot, InboxBot):
-        context.bot.health.failed(context.error)
+        await context.bot.health.failed(context.error)
         return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_chat:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import functools
+from zoneinfo import available_timezones
 
 from telegram import ChatMember, Message, Update, User
 from telegram.ext import ContextTypes
 
 from bot.people import Role, queue_admin_notice
 from bot.services import services
-from bot.text import LANGUAGES, pick_language, t
+from bot.text import LANGUAGES, parse_code, pick_language, t
 from handlers.common import group_language, kick_outbox, registered_group, require
 from handlers.summaries import reschedule
+
+MAX_AREAS = 20  # a group follows a few areas; more words than that is not a list of areas
+# The IANA names the system knows: ZoneInfo() itself also opens "Asia" (a directory: IsADirectoryError),
+# "posixrules" and long paths (OSError), so a name is looked up here instead of tried.
+time_zones = functools.cache(available_timezones)
 
 
 async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -26,10 +32,12 @@ async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, chat = update.effective_message, update.effective_chat
     assert msg is not None and chat is not None
-    lang = pick_language(
-        context.args[0] if context.args else None,
-        update.effective_user.language_code if update.effective_user else None,
-    )
+    args = context.args or []
+    asked = args[0].lower() if args else None
+    lang = pick_language(asked, update.effective_user.language_code if update.effective_user else None)
+    if len(args) > 1 or (asked is not None and asked not in LANGUAGES):
+        await msg.reply_text(t(lang, "group.register_usage"))
+        return
     # Registered in a forum topic: alerts and summaries go to that topic, not to General.
     thread = msg.message_thread_id if msg.is_topic_message else None
     group = await services(context).groups.register(chat.id, chat.title or "", lang, thread)
@@ -85,7 +93,8 @@ async def trusted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, chat = update.effective_message, update.effective_chat
     assert msg is not None and chat is not None
     lang = await group_language(update, context)
-    value = (context.args or [""])[0].lower()
+    args = context.args or []
+    value = args[0].lower() if len(args) == 1 else ""
     if value not in ("on", "off"):
         await msg.reply_text(t(lang, "group.trusted_usage"))
         return
@@ -100,10 +109,13 @@ async def areas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert msg is not None and chat is not None
     lang = await group_language(update, context)
     args = context.args or []
-    if not args:
+    codes = list(dict.fromkeys(parse_code(a) for a in args))
+    words = [a.lower() for a in args]
+    every = words == ["all"]
+    if not every and (not args or "all" in words or None in codes or len(codes) > MAX_AREAS):
         await msg.reply_text(t(lang, "group.areas_usage"))
         return
-    chosen = None if args[0].lower() == "all" else [a.upper() for a in args]
+    chosen = None if every else [c for c in codes if c is not None]
     await services(context).groups.set_areas(chat.id, chosen)
     await msg.reply_text(
         t(lang, "group.areas_set", areas=", ".join(chosen) if chosen else t(lang, "group.all_areas"))
@@ -119,18 +131,14 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     lang = await group_language(update, context)
     args = context.args or []
-    try:
-        if len(args) == 2 and args[0] == "lang" and args[1] in LANGUAGES:
-            await svc.groups.update(chat.id, language=args[1])
-            lang = args[1]
-        elif len(args) == 2 and args[0] == "tz":
-            ZoneInfo(args[1])
-            await svc.groups.update(chat.id, timezone=args[1])
-        elif len(args) == 3 and args[0] == "summary" and _in(args[1], 0, 6) and _in(args[2], 0, 23):
-            await svc.groups.update(chat.id, summary_weekday=int(args[1]), summary_hour=int(args[2]))
-        else:
-            raise ValueError(args)
-    except (ValueError, ZoneInfoNotFoundError):
+    if len(args) == 2 and args[0] == "lang" and args[1] in LANGUAGES:
+        await svc.groups.update(chat.id, language=args[1])
+        lang = args[1]
+    elif len(args) == 2 and args[0] == "tz" and args[1] in time_zones():
+        await svc.groups.update(chat.id, timezone=args[1])
+    elif len(args) == 3 and args[0] == "summary" and _in(args[1], 0, 6) and _in(args[2], 0, 23):
+        await svc.groups.update(chat.id, summary_weekday=int(args[1]), summary_hour=int(args[2]))
+    else:
         await msg.reply_text(t(lang, "group.settings_usage"))
         return
     group = await svc.groups.get(chat.id)

@@ -1,9 +1,10 @@
 """/compare 12 15: could one leopard have made the move between two sightings? (Any two, any age.)
 
 The answer follows the asker's precision, as /sighting and /export do: exact in a trusted group or for
-an admin in a private chat; anywhere else worked out from the grid cells alone, with areas instead of
-station codes. An exact distance between two sightings is a place: a ranger who knows where his own
-photos were taken can locate anyone's leopard from three of them.
+an admin in a private chat; anywhere else the distance and speed are worked out from the grid cells, with
+areas instead of station codes, and the verdict is the exact one (one verdict per move, whoever asks).
+An exact distance between two sightings is a place: a ranger who knows where his own photos were taken
+can locate anyone's leopard from three of them.
 """
 
 from __future__ import annotations

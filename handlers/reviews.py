@@ -21,7 +21,7 @@ from bot.alerts import DECISIONS, decide, may_decide, record_refusal, review_sta
 from bot.people import Role
 from bot.services import services
 from bot.text import t
-from handlers.common import kick_outbox, language_of, registered_group
+from handlers.common import kick_outbox, language_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ def parse_review(data: str | None) -> tuple[int, str] | None:
     return (event, match.group(2)) if 0 < event <= SQLITE_MAX_INTEGER else None
 
 
-@registered_group
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.message is None:
@@ -48,7 +47,9 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = language_of(update, context)
     chat_id = query.message.chat.id
     svc = services(context)
-    parsed = parse_review(query.data)
+    # Only in a registered group; a forged press anywhere else (a private chat) still gets its answer.
+    group = await svc.groups.get(chat_id)
+    parsed = parse_review(query.data) if group is not None and group.active else None
     status = await review_status(svc.db, parsed[0], chat_id) if parsed else None
     if parsed is None or status is None:
         await _answer(query, t(lang, "review.invalid"), show_alert=True)

@@ -75,9 +75,16 @@ def _on_demand(days: int) -> Handler:
 week_command, month_command = _on_demand(WEEK), _on_demand(MONTH)
 
 
+FIRST_DAY = date(2000, 1, 1)  # before any camera trap of the project; far dates overflow datetime sums
+AHEAD = timedelta(days=366)  # "until" may run a little into the future (a planned season's end)
+
+
 def parse_export_args(args: list[str], zone: ZoneInfo, now: datetime) -> tuple[str, date, date] | None:
     """[format] [since DATE] [until DATE]; bare dates fill since then until; both days inclusive.
-    "csv;" (or "csv ;") asks for the ";"-separated CSV that Excel expects under Russian/Kazakh settings."""
+    "csv;" (or "csv ;") asks for the ";"-separated CSV that Excel expects under Russian/Kazakh settings.
+    None (the usage) for anything else: an unknown word, a date outside FIRST_DAY .. today + a year
+    (0001-01-01 and 9999-12-31 overflow the period's arithmetic), a word given twice, since after until."""
+    today = now.astimezone(zone).date()
     fmt, found, pending = "csv", {}, None
     for arg in args:
         word = arg.lower()
@@ -85,18 +92,31 @@ def parse_export_args(args: list[str], zone: ZoneInfo, now: datetime) -> tuple[s
             fmt = "csv;"
         elif word in FORMATS:
             fmt = word
-        elif word in ("since", "from", "until", "to"):
+        elif word in ("since", "from", "until", "to") and pending is None:
             pending = "since" if word in ("since", "from") else "until"
         else:
-            try:
-                day = date.fromisoformat(arg)
-            except ValueError:
+            day = _day(arg, today)
+            slot = pending or ("until" if "since" in found else "since")
+            if day is None or slot in found:
                 return None
-            found[pending or ("until" if "since" in found else "since")] = day
+            found[slot] = day
             pending = None
-    until = found.get("until", now.astimezone(zone).date())
-    since = found.get("since", until - timedelta(days=EXPORT_DAYS - 1))
+    if pending is not None:  # "since" with no date after it
+        return None
+    until = found.get("until", today)
+    since = found.get("since", max(FIRST_DAY, until - timedelta(days=EXPORT_DAYS - 1)))
     return (fmt, since, until) if since <= until else None
+
+
+def _day(text: str, today: date) -> date | None:
+    """An ISO date (YYYY-MM-DD, ASCII digits) within FIRST_DAY .. today + AHEAD, else None."""
+    if not text.isascii():  # a date people type is ASCII; anything else is not worth parsing
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= today + AHEAD else None
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

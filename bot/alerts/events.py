@@ -2,8 +2,9 @@
 
 The database work of an alert lives here, the words in view.py. What the reader may have of the
 sighting comes from the audience gate (bot/people/audience.py): the row handed to the view holds only
-those fields, and the moves to earlier sightings are worked out from grid cells for a reader who may
-only see cells (an exact distance from a known place puts this one on a circle around it).
+those fields, and the moves to earlier sightings are shown between grid cells to a reader who may only
+see cells (an exact distance from a known place puts this one on a circle around it), with the verdict
+made on the exact points: one verdict per move, whoever reads it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ async def load_event(
 
 
 def _coarse(mv: Move, point: Point, taken: datetime, audience: Audience, limit: float) -> Move:
-    """The move between the two grid cells, with the other end known only by its cell and area."""
+    """The move between the two grid cells, with the other end known only by its cell and area; the
+    verdict stays the exact move's (bot.geo.points.rounded_movement)."""
     cells = rounded_movement(mv.other_point, mv.other_taken, point, taken, audience.grid_km, limit)
     shown = audience.point(mv.other_point)
     assert shown is not None

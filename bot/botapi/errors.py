@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 
@@ -26,6 +26,9 @@ class Fate(Enum):
     CHAT_GONE = "chat_gone"  # kicked, left, chat deleted or not found: deactivate the group
     NOT_MODIFIED = "not_modified"  # an edit that changes nothing: done
     REFUSED = "refused"  # any other 400: retrying the same request cannot succeed
+    # 401: the token was revoked or changed. Nothing can be sent with it, and the process is stopping
+    # (bot/botapi/polling.py): stop sending and keep the message pending for the next start.
+    STOP = "stop"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def classify(exc: TelegramError, *, in_topic: bool = False) -> Failure:
     if isinstance(exc, RetryAfter):
         wait = retry_seconds(exc)
         return Failure(Fate.WAIT, f"429 retry after {wait:g}", wait=wait)
+    if isinstance(exc, InvalidToken):
+        return Failure(Fate.STOP, f"401 {exc.message}")
     message = exc.message.lower()
     if isinstance(exc, Forbidden):
         # Every 403 to a group means the bot cannot write there until someone acts.

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot.botapi.polling import PollingHealth
@@ -138,6 +138,9 @@ class InboxBot(ExtBot):
             try:
                 updates = await super().get_updates(*args, **kwargs)
                 self._health.answered()
+            except InvalidToken as exc:
+                self._health.revoked(exc)  # PTB's polling loop ends on it: the application must too
+                raise
             except (TelegramError, asyncio.CancelledError):
                 raise
             except Exception as exc:

@@ -5,7 +5,8 @@ network errors and 5xx back off exponentially; a group upgraded to a supergroup 
 sent to its new id at once; a closed or deleted topic falls back to General; a group that forbids the
 bot photos gets the alert as text; a group the bot was removed from (403, "chat not found") is
 switched off with one admin notice; any other 400 gives up (logged, admins told), since the same
-request cannot succeed later. A row is marked 'sending' before the API call, so after a
+request cannot succeed later; a 401 (the token revoked) stops the drain and leaves the alert pending, as
+the process is stopping.  A row is marked 'sending' before the API call, so after a
 crash a row left in 'sending' may or may not have arrived: it is not sent again (an alert must
 never arrive twice) and the admins are told to check that chat.
 """
@@ -53,6 +54,7 @@ class OutboxSender:
         self.settings = settings
         self.groups = Groups(db, settings.timezone)
         self._lock = asyncio.Lock()
+        self._token_refused = False  # a 401 in this drain: nothing more can be sent with the token
 
     async def recover(self, bot: Bot) -> int:
         """At start-up: rows interrupted mid-delivery are not resent (see module doc)."""
@@ -74,8 +76,8 @@ class OutboxSender:
     async def drain(self, bot: Bot) -> int:
         """Deliver every due row; returns how many were delivered. Safe to call concurrently."""
         async with self._lock:
-            delivered = 0
-            while True:
+            delivered, self._token_refused = 0, False
+            while not self._token_refused:
                 # Rows for a group the bot was removed from wait: a new /register there resumes them.
                 row = await self.db.fetchone(
                     "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
@@ -86,6 +88,7 @@ class OutboxSender:
                 if row is None:
                     return delivered
                 delivered += await self._deliver(bot, dict(row))
+            return delivered
 
     async def _deliver(self, bot: Bot, row: dict[str, Any]) -> int:
         oid, chat_id, event_id = int(row["id"]), int(row["chat_id"]), int(row["event_id"])
@@ -127,6 +130,16 @@ class OutboxSender:
         if fate is Fate.NOT_MODIFIED:
             await self._finish(oid, "sent")
             return 1
+        if fate is Fate.STOP:
+            # Not sent, and not an attempt: pending and due, for the next start with a valid token.
+            log.error("outbox %s: %s; the token was refused, alerts wait for the next start", oid, detail)
+            self._token_refused = True
+            await self.db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), last_error = ? "
+                "WHERE id = ?",
+                (detail, oid),
+            )
+            return 0
         if fate is Fate.WAIT:
             await self._retry(oid, timedelta(seconds=failure.wait), detail)
         elif fate is Fate.MIGRATED and failure.new_chat_id is not None:

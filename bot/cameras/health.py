@@ -1,5 +1,6 @@
 """How each cellular camera is doing: when it last wrote and sent a photo, its battery and signal, whether
-it has moved from its station, and which cameras have gone quiet (the weekly summary's list).
+it has moved from its station (and whether its GPS fix can be believed at all), and which cameras have gone
+quiet (the weekly summary's list).
 
 Kept apart from bot/cameras/registry.py, the registry (which cameras there are and how their mail is known):
 this is what the cameras' own mail keeps telling us, written on every message by bot/cameras/mail/intake.py.
@@ -13,13 +14,14 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.cameras.registry import Camera
-from bot.geo import Point, distance_km
+from bot.geo import Point, Region, distance_km
 from storage.db import Database, iso, parse_iso, utcnow
 
 __all__ = [
     "SilentCamera",
     "camera_status",
     "check_moved",
+    "doubtful_fix",
     "record_mail",
     "record_photo_time",
     "silent_cameras",
@@ -112,3 +114,21 @@ async def check_moved(
         (gps.lat, gps.lon, iso(utcnow()), camera_id),
     )
     return away
+
+
+OUTSIDE, FAR = "outside", "far"
+
+
+def doubtful_fix(gps: Point, station: Point | None, region: Region, max_km: float) -> str | None:
+    """Why a camera's own GPS fix must not replace its station's place, or None when it may.
+
+    A fix is only believed inside the deployment's region (LW_REGION) and, for a camera at a station,
+    within max_km of it (LW_CAMERA_GPS_MAX_KM): a camera carried a few kilometres is "moved"
+    (check_moved), one 400 km away or in the other hemisphere is a receiver that has no fix yet, a
+    factory default, or a sign flipped in the firmware. Such a fix is kept with the photo as evidence
+    (sightings.exif_lat/exif_lon) and the station's place stands."""
+    if not region.contains(gps):
+        return OUTSIDE
+    if station is not None and distance_km(gps, station) > max_km:
+        return FAR
+    return None

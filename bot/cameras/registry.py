@@ -358,17 +358,17 @@ async def _absorb(
     return len(unplaced), tuple(leopards)
 
 
-async def coordinators(conn: aiosqlite.Connection, admin_ids: frozenset[int]) -> list[tuple[int, str | None]]:
+async def coordinators(db: Database, admin_ids: frozenset[int]) -> list[tuple[int, str | None]]:
     """Who is asked about cameras: every admin and active coordinator, with their language."""
-    cur = await conn.execute(
+    rows = await db.fetchall(
         "SELECT user_id, language FROM rangers WHERE role = 'coordinator' AND status = 'active'"
     )
-    people = {int(r["user_id"]): r["language"] for r in await cur.fetchall()}
+    people = {int(r["user_id"]): r["language"] for r in rows}
     if admin_ids:
         marks = ",".join("?" * len(admin_ids))
-        cur = await conn.execute(
+        rows = await db.fetchall(
             f"SELECT user_id, language FROM rangers WHERE user_id IN ({marks})", tuple(admin_ids)
         )
-        langs = {int(r["user_id"]): r["language"] for r in await cur.fetchall()}
+        langs = {int(r["user_id"]): r["language"] for r in rows}
         people.update({a: langs.get(a) for a in admin_ids})
     return sorted(people.items())

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot.cameras.mail import MailAccount, MailError, accounts, advice, check_login
 from bot.config import Settings
@@ -15,11 +17,13 @@ from bot.detection import ModelError
 from bot.detection.model import OnnxLeopardDetector
 from bot.people import undelivered_admin_notices
 from storage.db import Database
+from storage.lock import AlreadyRunning, RunLock
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "leo_005_serengeti_night.jpg"
 MIN_FREE_BYTES = 1 << 30  # photos arrive all year; warn below 1 GiB free
 MIN_FREE_SHARE = 0.05  # or below 5 % of the disk
 SHOWN_NOTICES, NOTICE_CHARS = 3, 120
+SHORT_POLL = 3  # seconds of getUpdates: another poller retries within them (PTB after 1 s)
 
 
 @dataclass
@@ -132,18 +136,55 @@ async def _bot_api(settings: Settings) -> Check:
             "bot api", True, "LW_TOKEN not set: skipped (needed for `leopard-watch run`)", warning=True
         )
     from telegram import Bot
-    from telegram.error import InvalidToken, NetworkError
+    from telegram.error import Conflict, InvalidToken, NetworkError
 
     try:
         async with Bot(
             settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url
         ) as bot:
             me = await bot.get_me()
+            # "connected" is not "hearing": a webhook, or another process polling, takes the updates.
+            hook = await bot.get_webhook_info()
+            if hook.url:
+                return Check("bot api", False, f"connected as @{me.username}, but {_webhook(hook.url)}")
+            polled = await _short_poll(bot, settings)
+    except Conflict as exc:
+        return Check("bot api", False, f"connected, but {_conflict(exc.message)}")
     except InvalidToken:
         return Check("bot api", False, "Telegram refused the token: check LW_TOKEN (from @BotFather)")
     except NetworkError as exc:
         return Check("bot api", False, f"cannot reach {settings.base_url}: {exc}")
-    return Check("bot api", True, f"connected as @{me.username}")
+    return Check("bot api", True, f"connected as @{me.username}, no webhook; {polled}")
+
+
+async def _short_poll(bot: Any, settings: Settings) -> str:
+    """A getUpdates of a few seconds, without an offset (it confirms nothing): a poller elsewhere asks
+    again within them and ends it with 409. Skipped while the bot runs here: it would only end the
+    bot's own poll (which the bot shrugs off once)."""
+    try:
+        with RunLock(settings.database):
+            await bot.get_updates(timeout=SHORT_POLL, limit=1, allowed_updates=[])
+    except AlreadyRunning as exc:
+        return f"polled by the bot running here ({exc.holder})"
+    return f"no other process polled the token within {SHORT_POLL} s"
+
+
+def _webhook(url: str) -> str:
+    host = urlsplit(url).hostname  # only the host: a webhook's path often holds a secret
+    to = f" (to {host})" if host else ""
+    return (
+        f"a webhook is set for the token{to}: getUpdates cannot work and the bot hears nothing. "
+        "Whoever set it should delete it (deleteWebhook); `leopard-watch run` deletes it when it starts"
+    )
+
+
+def _conflict(message: str) -> str:
+    if "webhook" in message.lower():
+        return _webhook("")
+    return (
+        f"another process polls this token ({message}): stop the other copy of the bot (an old server, "
+        "a laptop with a copy of .env), or revoke the token in @BotFather and put the new one in LW_TOKEN"
+    )
 
 
 async def _admin_notices(settings: Settings) -> Check:

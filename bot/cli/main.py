@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 from bot.cameras.mail import MailboxesError, accounts
@@ -25,7 +26,8 @@ from storage.lock import AlreadyRunning, RunLock
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="leopard-watch", description=__doc__)
-    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    env_help = "settings file (default: .env in the current folder, if any); before or after a command"
+    parser.add_argument("--env-file", default=None, help=env_help)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot against Telegram (needs LW_TOKEN)")
     sub.add_parser("demo", help="run the whole bot offline against the built-in Bot API emulator")
@@ -35,8 +37,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_cli.add_parser(sub)
     sub.add_parser("doctor", help="check settings, database, model and the Bot API connection")
     p_backup = sub.add_parser("backup", help="consistent copy of the database while the bot runs")
-    p_backup.add_argument("dest", type=Path, help="file to write, e.g. backups/lw-2026-11-25.sqlite3")
+    p_backup.add_argument(
+        "dest", type=Path, nargs="?", help="file to write (default: a dated file in LW_DATA_DIR/backups)"
+    )
+    # Global options work after the subcommand too: each subparser knows them, without a default of its own
+    # that would overwrite the one given before the subcommand.
+    for subparser in sub.choices.values():
+        subparser.add_argument("--env-file", default=argparse.SUPPRESS, help=env_help)
     args = parser.parse_args(argv)
+    if args.env_file is None:
+        args.env_file = ".env"  # read if it is there: the environment alone may hold every setting
+    elif not Path(args.env_file).exists():  # /dev/null: explicitly no file
+        print(f"leopard-watch: no settings file at {args.env_file} (--env-file); give the path of your .env "
+              "or leave --env-file out", file=sys.stderr)  # fmt: skip
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "demo":
@@ -44,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "detect":
             return detect_command(args.paths, load_settings(args.env_file))
         if args.command == "backup":
-            return backup_command(load_settings(args.env_file), args.dest)
+            settings = load_settings(args.env_file)
+            return backup_command(settings, args.dest or _dated_backup(settings))
         if args.command == "doctor":
             from bot.cli.doctor import doctor
 
@@ -78,6 +93,10 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
     return settings
 
 
+def _dated_backup(settings: Settings) -> Path:
+    return settings.backup_dir / f"leopard-watch-{datetime.now():%Y-%m-%d-%H%M%S}.sqlite3"
+
+
 async def _demo() -> int:
     from bot.cli.demo import run_demo
 
@@ -89,6 +108,8 @@ def run_command(settings: Settings) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.botapi import InboxBot
+    from bot.botapi.polling import EXIT_CONFLICT, EXIT_TOKEN
 
     if not settings.token:
         raise ConfigError("LW_TOKEN is not set: put the token from @BotFather in .env (see .env.example)")
@@ -107,13 +128,21 @@ def run_command(settings: Settings) -> int:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         print("leopard-watch: Telegram refused the token; check LW_TOKEN (from @BotFather)", file=sys.stderr)
-        return 3
+        return EXIT_TOKEN
     except NetworkError as exc:
         print(f"leopard-watch: cannot reach the Bot API at {settings.base_url}: {exc}", file=sys.stderr)
         return 3
     finally:
         lock.release()
-    return 0
+    # Polling that could not go on stopped the application (bot/botapi/polling.py); shut down cleanly.
+    code = app.bot.health.exit_code if isinstance(app.bot, InboxBot) else 0
+    if code == EXIT_TOKEN:
+        print("leopard-watch: Telegram refused the token while running (revoked in @BotFather?); put the "
+              "new one in LW_TOKEN", file=sys.stderr)  # fmt: skip
+    elif code == EXIT_CONFLICT:
+        print(f"leopard-watch: another process or a webhook took this token's updates for "
+              f"{settings.conflict_minutes:g} min; see the admin notice", file=sys.stderr)  # fmt: skip
+    return code
 
 
 def backup_command(settings: Settings, dest: Path) -> int:

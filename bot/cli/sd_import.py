@@ -16,6 +16,8 @@ from bot.media import scan
 from bot.services import Services
 from storage.db import utcnow
 
+STOPPED = 3  # exit status of an import that storage stopped (a full disk): run it again later
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="import a camera-trap folder (SD card) for one station; resumable")
@@ -82,7 +84,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         elif report.leopards:
             print("No LW_TOKEN: leopard alerts stay queued and go out at the bot's next start.")
         print(report.table(full_list=_write_full_list(report, settings)))
-        return 0
+        return STOPPED if report.stopped else 0
     finally:
         await services.close()
         if pool is not None:
@@ -91,13 +93,19 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _write_full_list(report: ImportReport, settings: Settings) -> Path | None:
     """A card with thousands of bad files would bury the summary, so the terminal shows the first
-    lines of each list and the complete lists go next to the database, where the summary points."""
+    lines of each list and the complete lists go next to the database, where the summary points.
+    On a full disk the list may not fit either: then the summary is all there is, and says so."""
     if not report.truncated():
         return None
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     path = settings.database.parent / "imports" / f"import-{report.station}-{stamp}.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.table(limit=None) + "\n", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report.table(limit=None) + "\n", encoding="utf-8")
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        print(f"The complete lists could not be written to {path}: {exc}")
+        return None
     return path
 
 

@@ -138,22 +138,18 @@ def rounded_movement(
     grid_km: float,
     max_km_per_day: float = DEFAULT_MAX_KM_PER_DAY,
 ) -> Movement:
-    """movement() as a reader who may only see grid cells can work it out, so it tells them nothing more.
+    """movement() as a reader who may only see grid cells is shown it: the distance and speed between the
+    snapped points, with the verdict made on the exact points.
 
-    The distance is between the snapped points. The verdict takes the shortest distance the two cells
-    allow: judging on the exact distance would leak one bit of it per comparison, and "could one animal
-    have done it" is still answered honestly (never "two" where the cells allow one).
+    One verdict per move: every reader of the same two sightings reads "one animal" or "two" alike, so a
+    trusted and an untrusted group never contradict each other. The verdict is one bit about the exact
+    distance (over or under the limit times the days); the distance itself, which locates a sighting
+    from a known place, stays the cells'.
     """
-    if t_a.utcoffset() is None or t_b.utcoffset() is None:
-        raise ValueError("rounded_movement() needs timezone-aware datetimes")
-    if not max_km_per_day > 0:
-        raise ValueError("max_km_per_day must be positive")
+    exact = movement(a, t_a, b, t_b, max_km_per_day)
     dist = distance_km(round_point(a, grid_km), round_point(b, grid_km))
-    hours = abs((t_b - t_a).total_seconds()) / 3600
-    speed = dist / (hours / 24) if hours > 0 else (0.0 if dist == 0 else None)
-    shortest = max(0.0, dist - rounding_slack_km(grid_km))
-    plausible = shortest < _GPS_NOISE_KM or (hours > 0 and shortest / (hours / 24) <= max_km_per_day)
-    return Movement(distance_km=dist, hours=hours, km_per_day=speed, plausible=plausible)
+    speed = dist / (exact.hours / 24) if exact.hours > 0 else (0.0 if dist == 0 else None)
+    return Movement(distance_km=dist, hours=exact.hours, km_per_day=speed, plausible=exact.plausible)
 
 
 _KM_PER_DEGREE = 111.32

@@ -1,7 +1,10 @@
 """SD-card import: a camera-trap folder becomes sightings of one station, resumably.
 
 Resumable for free: photos are keyed by SHA-256, so a second run finds every finished file already
-recorded and skips it before running the detector.
+recorded and skips it before running the detector. That is also what a full disk (or a failing one, or
+a database another program holds) costs: the import stops at the first file storage refuses, since
+every later one would fail the same way, and its summary names the files not imported yet and says to
+run the same command again once the disk has room.
 """
 
 from __future__ import annotations
@@ -25,10 +28,17 @@ from bot.intake.videos import Clip, VideoIntake
 from bot.media import HIDDEN, FolderScan, Skipped, scan
 from bot.places import Stations
 from storage.db import Database, utcnow
+from storage.errors import Reason, StorageUnavailable
 
 IMPORT_RANGER = Ranger(0, "SD-card import")
 # The terminal summary shows this many lines of each list; the complete lists go to a file.
 LIST_LIMIT = 20
+# Why storage refused a file, and what the operator does before running the same command again.
+STOPPED = {
+    "disk_full": ("disk full", "free space on the disk"),
+    "io": ("disk failing", "check the disk (dmesg, the system log)"),
+    "database": ("database busy", "let the program that holds the database finish (a backup?)"),
+}
 
 
 class ImportServices(Protocol):
@@ -61,6 +71,17 @@ class ImportReport:
     leopards: list[int] = field(default_factory=list)
     alerts_sent: int = 0
     clocks: ClockTally = field(default_factory=ClockTally)  # wrong and missing camera clocks, per station
+    stopped: StorageUnavailable | None = None  # storage refused a file: the import ended there
+    not_stored: list[str] = field(default_factory=list)  # that file and every one after it
+
+    def stop(self, exc: StorageUnavailable, rest: Sequence[Path]) -> None:
+        self.stopped, self.not_stored = exc, [str(p) for p in rest]
+
+    @property
+    def why(self) -> tuple[str, str]:
+        """(what happened, what to do) when the import stopped early."""
+        reason: Reason = self.stopped.reason if self.stopped else "io"
+        return STOPPED[reason]
 
     def table(self, limit: int | None = LIST_LIMIT, full_list: Path | None = None) -> str:
         """Counts, then every list of files, each cut at `limit` lines with "…and N more"."""
@@ -74,6 +95,8 @@ class ImportReport:
             ("leopard sightings", len(self.leopards)),
             ("alerts delivered", self.alerts_sent),
         ]
+        if self.stopped:
+            rows.insert(5, (f"not imported ({self.why[0]})", len(self.not_stored)))
         rows += self.clocks.rows()
         rows += [(f"  label: {label}", n) for label, n in self.labels.most_common(8)]
         width = max(len(name) for name, _ in rows)
@@ -88,6 +111,13 @@ class ImportReport:
             if len(shown) < len(items):
                 where = f" (all of them in {full_list})" if full_list else ""
                 lines.append(f"  …and {len(items) - len(shown)} more{where}")
+        if self.stopped:
+            what, todo = self.why
+            lines.append(f"IMPORT STOPPED, {what}: {self.stopped.detail}")
+            lines.append(
+                f"{len(self.not_stored)} file(s) not imported yet: {todo}, then run the same command again "
+                "(files already imported are skipped)."
+            )
         return "\n".join(lines)
 
     def truncated(self, limit: int = LIST_LIMIT) -> bool:
@@ -96,6 +126,8 @@ class ImportReport:
     def lists(self) -> list[tuple[str, list[str]]]:
         """(title, lines) of every non-empty list: unreadable photos and videos, then other files by kind."""
         out = [("unreadable photos and videos", self.unreadable)]
+        if self.stopped:
+            out.append((f"not imported yet ({self.why[0]})", self.not_stored))
         kinds = sorted({s.kind for s in self.left_out})
         for kind in kinds:
             title = {HIDDEN: "skipped hidden files", "": "skipped files without an extension"}.get(
@@ -150,6 +182,11 @@ async def import_folder(
                         report.leopards.append(receipt.sighting_id)
         except (OSError, SightingError) as exc:
             report.unreadable.append(f"{path}: {exc}")
+        except StorageUnavailable as exc:  # nothing of this file was recorded; the rest would fail too
+            report.stop(exc, [p for p, _ in files_in_order[i:]])
+            if ahead:
+                ahead.drop()
+            break
         if on_file:
             on_file(path)
     return report
@@ -199,6 +236,12 @@ class ReadAhead:
     def of(cls, detector: object, paths: Sequence[Path], db: Database) -> ReadAhead | None:
         """A read-ahead when `detector` is a pool (a single in-process session gains nothing)."""
         return cls(detector, paths, db) if isinstance(detector, DetectorPool) else None
+
+    def drop(self) -> None:
+        """The import ended early: detections started for files it will not record are cancelled."""
+        for data in self._started.values():
+            self.pool.discard(data)
+        self._started.clear()
 
     def reader(self, i: int) -> Callable[[], Awaitable[bytes]]:
         return lambda: self.take(i)

@@ -140,17 +140,18 @@ class Sightings(PlaceUpdates):
     async def _place(self, intake: PhotoIntake, meta: PhotoMeta) -> tuple[Place | None, list[str]]:
         notes: list[str] = []
         candidates: list[Place] = []
+        gps = meta.gps if intake.use_gps else None
         if intake.station_code:
             station = await self.stations.get(intake.station_code)
             if station is None:
                 raise SightingError(f"unknown station {intake.station_code}", "unknown_station")
-            if intake.gps_first and meta.gps:
-                candidates.append(Place(meta.gps, "exif", station))  # still that station's photo
+            if intake.gps_first and gps:
+                candidates.append(Place(gps, "exif", station))  # still that station's photo
             else:
                 candidates.append(Place(station.point, "station", station))
         candidates += await self._caption_places(intake.caption, notes, stations=not intake.station_code)
-        if meta.gps:
-            candidates.append(Place(meta.gps, "exif"))
+        if gps:
+            candidates.append(Place(gps, "exif"))
         recent = await self._recent_location(intake.ranger.user_id, intake.received_at)
         if recent:
             candidates.append(recent)

@@ -53,6 +53,9 @@ class PhotoIntake:
     # and mail from a sender nobody vouched for is recorded and detected but never alerted.
     gps_first: bool = False
     may_alert: bool = True
+    # False: the file's own GPS fix is kept (exif_lat/exif_lon) but places nothing; a camera's fix that
+    # failed bot.cameras.health.doubtful_fix (outside LW_REGION, or impossibly far from its station).
+    use_gps: bool = True
     # Camera e-mail again: when its message travelled, which dates a photo or clip with no shot time.
     mailed: MailTimes | None = None
 

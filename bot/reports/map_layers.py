@@ -13,7 +13,7 @@ import itertools
 import json
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -49,13 +49,15 @@ class Town:
 
 @dataclass(frozen=True)
 class MapMove:
-    """Two leopard events in time order; the map works out the km, days and verdict itself, so an
-    untrusted group's arrow cannot carry more than its grid cells."""
+    """Two leopard events in time order; the map works out the km and days itself, so an untrusted
+    group's arrow cannot carry more than its grid cells. `plausible` is the verdict made on the exact
+    points by whoever had them (one verdict per move): the arrow's colour, when the ends are cells."""
 
     a: Point
     t_a: datetime
     b: Point
     t_b: datetime
+    plausible: bool | None = None
 
 
 def _parts(geometry: dict[str, Any]) -> tuple[tuple[Ring, ...], ...]:
@@ -116,8 +118,10 @@ def load_protected_areas(path: Path) -> list[Shape]:
 def move_between(m: MapMove, grid_km: float | None, max_km_per_day: float) -> tuple[Point, Point, Movement]:
     if grid_km:
         a, b = round_point(m.a, grid_km), round_point(m.b, grid_km)
-        return a, b, rounded_movement(m.a, m.t_a, m.b, m.t_b, grid_km, max_km_per_day)
-    return m.a, m.b, movement(m.a, m.t_a, m.b, m.t_b, max_km_per_day)
+        mv = rounded_movement(m.a, m.t_a, m.b, m.t_b, grid_km, max_km_per_day)
+    else:
+        a, b, mv = m.a, m.b, movement(m.a, m.t_a, m.b, m.t_b, max_km_per_day)
+    return a, b, mv if m.plausible is None else replace(mv, plausible=m.plausible)
 
 
 class Canvas:

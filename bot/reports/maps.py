@@ -281,8 +281,9 @@ def render_map(
     sightings by status and the moves between leopard events.
 
     With grid_km (untrusted groups) sightings and move ends are snapped to that grid first, and each
-    move's km, days and verdict are worked out from the grid cells (bot.geo.points.rounded_movement), so the
-    picture holds no more precision than the group may see; stations are not drawn at all: a station is
+    move's km and days are worked out from the grid cells (bot.geo.points.rounded_movement), so the picture
+    holds no more precision than the group may see; the arrow's colour is the verdict made on the exact
+    points (MapMove.plausible), the one every group reads; stations are not drawn at all: a station is
     an exact point, its code and its hull corners lead back to it; `labels` (see area_labels) name the
     areas instead, at grid nodes.
     """

@@ -88,9 +88,10 @@ async def render_parts(
         names = await area_names(db)
         grid = None if exact else audience.grid_km
         labels: list[MapArea] = []
-        # The summary's moves between leopard events, as arrows (bot.reports.map_layers).
+        # The summary's moves between leopard events, as arrows (bot.reports.map_layers), each with the
+        # verdict made here on the exact points: the one every reader of the move reads.
         moves = [
-            MapMove(m.a.point, m.a.taken_at, m.b.point, m.b.taken_at)
+            MapMove(m.a.point, m.a.taken_at, m.b.point, m.b.taken_at, m.move.plausible)
             for m in summary.moves
             if m.a.point is not None and m.b.point is not None
         ]
@@ -98,7 +99,10 @@ async def render_parts(
             # Snapped here, not only inside render_map: exact places never leave this function for an
             # untrusted group; stations (exact points, with codes) give way to area names.
             points = [MapPoint(round_point(p.point, grid), p.status) for p in points]
-            moves = [MapMove(round_point(m.a, grid), m.t_a, round_point(m.b, grid), m.t_b) for m in moves]
+            moves = [
+                MapMove(round_point(m.a, grid), m.t_a, round_point(m.b, grid), m.t_b, m.plausible)
+                for m in moves
+            ]
             labels = area_labels(stations, names, grid)
             stations = []
         title = f"{group.title}: {first} – {last}"

@@ -1,9 +1,9 @@
 """What a coordinator group reads for a summary: short HTML, phone-sized, in the group's language.
 
 Untrusted groups see areas only: no coordinates, and no station codes or names either, which anyone
-with the station list turns back into exact places (poaching risk); their moves are worked out from
-grid cells (bot.geo.points.rounded_movement). Trusted groups see station codes, and the coordinates of
-sightings made away from any station.
+with the station list turns back into exact places (poaching risk); their moves' km and speed are worked
+out from grid cells, the verdict from the exact points (bot.geo.points.rounded_movement). Trusted groups
+see station codes, and the coordinates of sightings made away from any station.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -126,5 +127,5 @@ def test_run_explains_an_unreachable_bot_api(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_run_needs_a_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--env-file", str(tmp_path / "none.env"), "run"]) == 2
+    assert main(["--env-file", os.devnull, "run"]) == 2
     assert "LW_TOKEN is not set" in capsys.readouterr().err

@@ -32,7 +32,7 @@ def env_for(emu: BotApiEmulator, tmp: Path, level: str) -> dict[str, str]:
 
 def run(emu: BotApiEmulator, tmp: Path, level: str = "WARNING") -> subprocess.Popen[bytes]:
     log = (tmp / "bot.log").open("ab")
-    cmd = [sys.executable, "-m", "bot.cli", "--env-file", str(tmp / "none.env"), "run"]
+    cmd = [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "run"]
     return subprocess.Popen(cmd, env=env_for(emu, tmp, level), stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -50,7 +50,7 @@ async def test_a_second_run_on_the_same_database_is_refused_and_names_the_first(
     first = run(emu, tmp_path)
     try:
         await wait_until(lambda: len(emu.calls_of("getUpdates")) > 0, 60, "the first bot polling")
-        cmd = [sys.executable, "-m", "bot.cli", "--env-file", str(tmp_path / "none.env"), "run"]
+        cmd = [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "run"]
         second = subprocess.run(  # noqa: ASYNC221 - the second start must block: it is refused at once
             cmd, env=env_for(emu, tmp_path, "WARNING"), capture_output=True, text=True, timeout=120
         )

@@ -45,7 +45,7 @@ def start_bot(emu: BotApiEmulator, tmp: Path) -> subprocess.Popen[bytes]:
     }
     log = (tmp / "bot.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--env-file", str(tmp / "none.env"), "run"],
+        [sys.executable, "-m", "bot.cli", "--env-file", os.devnull, "run"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -5,6 +5,12 @@ a message built in memory: ledger row 'processing', camera matched, each image t
 Sightings.record_photo (EXIF time and GPS, detection, SHA-256 dedup, bursts, alert rows in the outbox),
 camera bookkeeping and notices, ledger row 'done'. Flagging the message on the server is the caller's
 last step.
+
+A message over one of the caps in bot/cameras/mail/limits.py is 'quarantined' instead: nothing is read
+from it, the admins are told once, and it stays unread in the mailbox (the poller never flags it). A
+camera's GPS fix replaces its station's place only when bot.cameras.health.doubtful_fix finds nothing
+wrong with it; otherwise it is kept with the photo and the coordinators are asked once per camera. Every
+notice is written per reader through the audience gate (bot/cameras/mail/asking.py).
 """
 
 from __future__ import annotations
@@ -12,35 +18,37 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any, Protocol
 
-import aiosqlite
-
 from bot.alerts import UNKNOWN_CAMERA
-from bot.cameras.health import check_moved, record_mail, record_photo_time
+from bot.cameras.health import check_moved, doubtful_fix, record_mail, record_photo_time
+from bot.cameras.mail.asking import (
+    QUARANTINE_NOTICES_PER_DAY,
+    Asker,
+    Recipient,
+    doubtful_fix_text,
+    subject_for,
+    subject_line,
+)
 from bot.cameras.mail.ledger import MAX_ATTEMPTS, Entry, Ledger, MessageRef
-from bot.cameras.mail.match import CameraMatch, match_camera
+from bot.cameras.mail.match import match_camera
 from bot.cameras.mail.parse import Attachment, ParsedMail, parse_mail
-from bot.cameras.registry import Camera, Cameras, coordinators
+from bot.cameras.registry import Camera, Cameras
 from bot.config import Settings
 from bot.geo import Point, distance_km
 from bot.intake import PhotoIntake, Ranger, Receipt, SightingError, Sightings
 from bot.media import MailTimes, PhotoMeta, UnreadableImage, read_meta
-from bot.people import queue_admin_notice, queue_notice
+from bot.people import queue_admin_notice
 from bot.places import Station, Stations
-from bot.text import t
-from storage.db import Database, iso, parse_iso, utcnow
+from bot.text import plain, t
+from storage.db import Database, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
 # Camera photos are nobody's report: one pseudo-ranger, as the SD-card import has (bot/intake/sd_card.py).
 # Negative, so that it can never be a Telegram user.
 CAMERA_RANGER = Ranger(-1, "📡 camera e-mail")
-# Unknown senders are asked about at most this many times a day: spam comes from ever new addresses.
-UNKNOWN_NOTICES_PER_DAY = 5
 
 
 class Videos(Protocol):
@@ -51,7 +59,7 @@ class Videos(Protocol):
 
 @dataclass
 class MailOutcome:
-    status: str  # done / rejected / failed, or the finished status found when already handled
+    status: str  # done / rejected / failed / quarantined, or the finished status found when already handled
     already: bool = False  # handled before (a replay or a re-delivery): nothing was done now
     camera: str | None = None
     trusted: bool = False
@@ -81,6 +89,7 @@ class MailIntake:
         self.cameras = cameras
         self.settings = settings
         self.ledger = Ledger(db)
+        self.asker = Asker(db, settings)
 
     async def handle(self, raw: bytes, ref: MessageRef) -> MailOutcome:
         """Raises StorageUnavailable (disk, database): the message stays 'processing' for the next try."""
@@ -95,6 +104,8 @@ class MailIntake:
             return MailOutcome(entry.status, already=True)
         if entry.attempts > MAX_ATTEMPTS:
             return await self._give_up(entry, ref, mail)
+        if mail.quarantine is not None:
+            return await self._quarantine(entry, ref, mail)
         if mail.error:
             await self.ledger.finish(entry, "rejected", reason=f"unreadable: {mail.error}")
             return MailOutcome("rejected", reason="unreadable")
@@ -104,8 +115,41 @@ class MailIntake:
         earlier = await self.ledger.same_message(ref, mail.message_id, entry.id)
         return await self._take(entry, mail, earlier)
 
+    async def _quarantine(self, entry: Entry, ref: MessageRef, mail: ParsedMail) -> MailOutcome:
+        """Over a cap: written down with the cap, the admins told once (and not without end in a flood),
+        left unread in the mailbox for a person and never fetched again."""
+        why = mail.quarantine or "?"
+        await self.ledger.finish(entry, "quarantined", reason=why[:300])
+        recipients = await self.asker.recipients()
+        out = MailOutcome("quarantined", reason=why)
+        async with self.db.transaction() as conn:
+            if await self.asker.told_today(conn, "mail-quarantined:%") >= QUARANTINE_NOTICES_PER_DAY:
+                log.warning(
+                    "camera e-mail UID %s quarantined (%s); daily limit of notices reached", ref.uid, why
+                )
+                return out
+            out.deliver = await self.asker.tell(
+                conn,
+                recipients,
+                f"mail-quarantined:{entry.id}",
+                lambda a: t(
+                    a.lang,
+                    "mail.notice_quarantined",
+                    why=why,
+                    uid=ref.uid,
+                    mailbox=ref.mailbox,
+                    sender=mail.sender or "?",
+                    subject=subject_for(a, subject_line(mail.subject)) or "—",
+                ),
+                admins_only=True,
+            )
+        log.warning("camera e-mail UID %s of %s quarantined: %s", ref.uid, ref.mailbox, why)
+        return out
+
     async def _take(self, entry: Entry, mail: ParsedMail, earlier: int | None = None) -> MailOutcome:
-        match = match_camera(await self.cameras.all(), mail, self.settings.mail_allow_list)
+        match = match_camera(
+            await self.cameras.all(), mail, self.settings.mail_allow_list, self.settings.mail_auth_server
+        )
         out = MailOutcome("done", trusted=match.trusted)
         out.skipped = [f"{a.filename or '(no name)'}: {a.skipped}" for a in mail.attachments if a.skipped]
         readable: list[tuple[Attachment, PhotoMeta]] = []
@@ -125,13 +169,17 @@ class MailIntake:
         station = await self.stations.get(camera.station) if camera and camera.station else None
         out.camera = camera.label if camera else None
         media: list[tuple[Attachment, PhotoMeta | None]] = [*readable, *((v, None) for v in videos)]
+        # Who is asked, and what each may read: looked up before the transactions that queue notices.
+        readers = await self.asker.recipients() if camera is not None and media else []
         for attachment, meta in media:
-            await self._media(entry, attachment, meta, camera, station, match.trusted, out, mail.times)
+            await self._media(
+                entry, attachment, meta, camera, station, match.trusted, out, mail.times, readers
+            )
         async with self.db.transaction() as conn:
             if camera is not None:
                 await record_mail(conn, camera, utcnow(), mail.battery, mail.signal)
             if camera is not None and out.sightings:
-                await self._ask(conn, camera, match, mail, out)
+                out.deliver |= await self.asker.ask(conn, readers, camera, match, mail, len(out.sightings))
         if not out.sightings:
             out.reason = "no_media" if not mail.attachments else "no_photo"
             if out.copies:
@@ -151,16 +199,20 @@ class MailIntake:
         trusted: bool,
         out: MailOutcome,
         mailed: MailTimes,
+        readers: list[Recipient],
     ) -> None:
         name = attachment.filename or "(no name)"
         sha = hashlib.sha256(attachment.data).hexdigest()
         own = await self._claim(entry, sha, camera, name, video=meta is None)
-        gps = meta.gps if meta is not None else None
-        moved = (
-            station is not None
-            and gps is not None
-            and self._away(station, gps) > self.settings.camera_moved_m
+        fix = meta.gps if meta is not None else None
+        s = self.settings
+        doubt = (
+            doubtful_fix(fix, station.point if station else None, s.bounds, s.camera_gps_max_km)
+            if fix
+            else None
         )
+        gps = fix if doubt is None else None  # a doubtful fix is evidence (exif_lat/lon), never the place
+        moved = station is not None and gps is not None and self._away(station, gps) > s.camera_moved_m
         intake = PhotoIntake(
             data=attachment.data,
             ranger=CAMERA_RANGER,
@@ -170,6 +222,7 @@ class MailIntake:
             # A camera away from its station is where its GPS says, not at the station.
             station_code=station.code if station and not moved else None,
             gps_first=True,
+            use_gps=doubt is None,
             may_alert=trusted,
             # Not the fetch time: a mailbox out of reach for two days would date its backlog all "now".
             mailed=mailed,
@@ -204,16 +257,38 @@ class MailIntake:
             if camera is not None and station is not None and gps is not None:
                 away = await check_moved(conn, camera.id, station.point, gps, self.settings.camera_moved_m)
                 if away is not None:
-                    await self._tell(
+                    out.deliver |= await self.asker.tell(
                         conn,
-                        out,
-                        "camera.notice_moved",
+                        readers,
                         f"camera-moved:{camera.id}:{receipt.sighting_id}",
-                        code=camera.label,
-                        station=station.code,
-                        km=f"{away / 1000:.1f}",
-                        id=receipt.sighting_id,
+                        lambda a: t(
+                            a.lang,
+                            "camera.notice_moved",
+                            code=camera.label,
+                            station=station.code,
+                            km=f"{away / 1000:.1f}",
+                            id=receipt.sighting_id,
+                        ),
                     )
+            if camera is not None and fix is not None and doubt is not None:
+                km = distance_km(fix, station.point) if station else None
+                place = (station.code, station.area) if station else None
+                out.deliver |= await self.asker.tell(
+                    conn,
+                    readers,
+                    f"camera-gps:{camera.id}",  # asked once per camera, not once per photo
+                    lambda a: doubtful_fix_text(
+                        a,
+                        doubt,
+                        code=camera.label,
+                        number=camera.id,
+                        fix=fix,
+                        sighting=receipt.sighting_id,
+                        station=place,
+                        km=km,
+                        settings=self.settings,
+                    ),
+                )
 
     async def _claim(self, entry: Entry, sha: str, camera: Camera | None, name: str, *, video: bool) -> bool:
         """Write the photo down for this message before recording it; True if it is (or will be) this
@@ -245,74 +320,15 @@ class MailIntake:
     def _away(station: Station, gps: Point) -> float:
         return distance_km(gps, station.point) * 1000
 
-    async def _ask(
-        self,
-        conn: aiosqlite.Connection,
-        camera: Camera,
-        match: CameraMatch,
-        mail: ParsedMail,
-        out: MailOutcome,
-    ) -> None:
-        """Coordinators are asked once about a camera nobody registered, and once about a registered
-        camera's name arriving from an address that may not alert."""
-        sender = mail.sender or "?"
-        if camera.code is None:
-            key = f"camera-unknown:{camera.id}"
-            if await self._asked_today(conn) >= UNKNOWN_NOTICES_PER_DAY and not await self._asked(conn, key):
-                log.warning("unknown camera #%s (%s): daily limit of notices reached", camera.id, sender)
-                return
-            which = "camera.notice_unknown" if match.trusted else "camera.notice_unknown_held"
-            subject = _subject(mail.subject)
-            count = len(out.sightings)
-            await self._tell(
-                conn, out, which, key, number=camera.id, sender=sender, subject=subject, count=count
-            )
-        elif not match.trusted:
-            await self._tell(
-                conn,
-                out,
-                "camera.notice_untrusted",
-                f"camera-sender:{camera.id}:{sender}",
-                code=camera.label,
-                sender=sender,
-                station=camera.station or "—",
-            )
-
-    async def _asked(self, conn: aiosqlite.Connection, key: str) -> bool:
-        cur = await conn.execute("SELECT 1 FROM notices WHERE dedup_key = ? LIMIT 1", (key,))
-        return await cur.fetchone() is not None
-
-    async def _asked_today(self, conn: aiosqlite.Connection) -> int:
-        cur = await conn.execute(
-            "SELECT COUNT(DISTINCT dedup_key) FROM notices "
-            "WHERE dedup_key LIKE 'camera-unknown:%' AND created_at >= ?",
-            (iso(utcnow() - timedelta(days=1)),),
-        )
-        row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
-    async def _tell(
-        self, conn: aiosqlite.Connection, out: MailOutcome, key: str, dedup: str, **params: object
-    ) -> None:
-        for chat_id, lang in await coordinators(conn, self.settings.admin_ids):
-            out.deliver |= await queue_notice(
-                conn, chat_id, "camera", t(lang, key, **params), dedup_key=dedup
-            )
-
     async def _give_up(self, entry: Entry, ref: MessageRef, mail: ParsedMail) -> MailOutcome:
         await self.ledger.finish(entry, "failed", reason=f"gave up after {MAX_ATTEMPTS} attempts")
         await queue_admin_notice(
             self.db,
             self.settings.admin_ids,
             f"A camera e-mail could not be handled after {MAX_ATTEMPTS} attempts and was left unread in "
-            f"the mailbox (from {mail.sender or '?'}, subject {_subject(mail.subject)!r}, UID {ref.uid}); "
+            f"the mailbox (from {plain(mail.sender or '?', 120)}, subject {subject_line(mail.subject)!r}, "
+            f"UID {ref.uid}); "
             "see the log.",
             dedup_key=f"mail-failed:{entry.id}",
         )
         return MailOutcome("failed", reason="gave_up")
-
-
-def _subject(subject: str) -> str:
-    """A subject shown to coordinators: short, and without the links spam puts there."""
-    text = re.sub(r"\S*(?:://|www\.)\S*", "[link]", subject)
-    return text if len(text) <= 60 else text[:59] + "…"

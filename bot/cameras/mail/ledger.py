@@ -5,6 +5,10 @@ anything is made from it, marked 'done' after its sightings are committed, and f
 (\\Seen, or moved) only after that. A crash anywhere leaves a row that says what is left to do: a
 'processing' row is fetched and handled again (photos are recognised by SHA-256, so nothing doubles),
 a finished row not yet flagged is only flagged.
+
+A message over one of the intake's caps (bot/cameras/mail/limits.py) is 'quarantined': finished, like a
+'failed' one never flagged (it stays unread in the mailbox for a person to look at) and never fetched
+again (migration 0013).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 from storage.db import Database, iso, utcnow
 
-FINISHED = ("done", "rejected", "failed")
+FINISHED = ("done", "rejected", "failed", "quarantined")
 MAX_ATTEMPTS = 5  # a message that kills the bot or fails this often is given up (and the admins told)
 
 
@@ -139,7 +143,8 @@ class Ledger:
         return [int(r["uid"]) for r in rows]
 
     async def unflagged(self, mailbox: str, uidvalidity: int) -> list[int]:
-        """Finished ('failed' ones excepted: they stay unread on the server for a person to look at)."""
+        """Finished ('failed' and 'quarantined' ones excepted: they stay unread on the server for a person
+        to look at)."""
         rows = await self.db.fetchall(
             "SELECT uid FROM mail_messages WHERE mailbox = ? AND uidvalidity = ? "
             "AND status IN ('done', 'rejected') AND flagged_at IS NULL ORDER BY uid",

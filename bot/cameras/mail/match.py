@@ -7,7 +7,9 @@ then only their names tell them apart. Two cameras named at the same step is no 
 Trust is a separate question, answered by the address alone: a message may alert only when its From
 is a registered camera's address or matches LW_MAIL_ALLOW. A name in the subject is no credential
 (anyone can write "CAM-17"), and neither, strictly, is From; but spam that forges the address of one
-of the project's cameras is targeted, and a coordinator can still reject what it causes.
+of the project's cameras is targeted, and a coordinator can still reject what it causes. The address is
+From's addr-spec, never its display name (bot/cameras/mail/sender.py); and where the provider's
+Authentication-Results are read (LW_MAIL_AUTH_SERVER), the address must also have passed them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.cameras.mail.parse import ParsedMail
+from bot.cameras.mail.sender import vouched
 from bot.cameras.registry import FILE, SENDER, Camera
 
 
@@ -25,6 +28,7 @@ class CameraMatch:
     camera: Camera | None
     via: str | None  # "file", "subject", "body", "sender"; None: no registered camera
     trusted: bool
+    unvouched: bool = False  # the address would do, but the provider's Authentication-Results did not pass
 
 
 def allowed(sender: str | None, allow: Iterable[str]) -> bool:
@@ -53,10 +57,14 @@ def _only(found: list[Camera]) -> Camera | None:
     return next(iter(unique.values())) if len(unique) == 1 else None
 
 
-def match_camera(cameras: list[Camera], mail: ParsedMail, allow: Iterable[str]) -> CameraMatch:
+def match_camera(
+    cameras: list[Camera], mail: ParsedMail, allow: Iterable[str], auth_server: str = ""
+) -> CameraMatch:
     registered = [c for c in cameras if c.code is not None]
     senders = {r.value for c in registered for r in c.rules if r.kind == SENDER}
-    trusted = bool(mail.sender) and (mail.sender in senders or allowed(mail.sender, allow))
+    known = bool(mail.sender) and (mail.sender in senders or allowed(mail.sender, allow))
+    unvouched = known and bool(auth_server) and not vouched(mail.auth_results, auth_server, mail.sender)
+    trusted = known and not unvouched
     names = [a.filename.lower() for a in mail.images if a.filename]
 
     def has(c: Camera, kind: str, test: Callable[[str], bool]) -> bool:
@@ -71,5 +79,5 @@ def match_camera(cameras: list[Camera], mail: ParsedMail, allow: Iterable[str]) 
     for via, found in steps:
         camera = _only(found)
         if camera is not None:
-            return CameraMatch(camera, via, trusted)
-    return CameraMatch(None, None, trusted)
+            return CameraMatch(camera, via, trusted, unvouched)
+    return CameraMatch(None, None, trusted, unvouched)

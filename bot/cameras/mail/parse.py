@@ -7,6 +7,12 @@ Attachments are classified by their bytes, not by what the sender says they are 
 application/octet-stream, spam labels executables image/jpeg). Archives are never opened: no camera
 zips its photos, and a zip is how a 1 KB message becomes gigabytes.
 
+Before any of that, limits.scan refuses a message whose shape would make the parser itself slow (deep or
+wide MIME, huge headers or lines) and the parse runs under limits.Budget: such a message comes back with
+`quarantine` set and nothing read from it but its top header fields. Who sent it is sender.author's
+reading of From: the address, never the display name. Every string a person may be shown (subject, file
+names) is bot.text.plain's one clean line: no control, format or bidi characters.
+
 Its times (ParsedMail.times) date photos whose camera wrote no shot time (bot.media.capture_time.from_mail):
 only the topmost Received header is read, the one our own mail server added on delivery; every header
 below it is whatever the sender wrote, and so is Date.
@@ -14,22 +20,28 @@ below it is whatever the sender wrote, and so is Date.
 
 from __future__ import annotations
 
-import email
+import codecs
 import email.policy
 import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.message import Message
+from email.parser import BytesFeedParser
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
+from bot.cameras.mail.limits import FEED_CHUNK, MAX_HEADER_SECTION, Budget, OverBudget, scan
+from bot.cameras.mail.sender import MAX_HEADER, author, decoded
 from bot.media import MailTimes
+from bot.text import plain
 
 IMAGE, VIDEO, ARCHIVE, OTHER = "image", "video", "archive", "other"
 MAX_PARTS = 64  # leaf parts looked at per message; cameras send one to five
 TEXT_LIMIT = 20_000  # characters of body text kept for camera names and battery/signal lines
+# Codecs that are no text encoding, or raise on errors="replace": a text part declaring one is read as UTF-8.
+_NOT_TEXT = frozenset({"idna", "punycode", "undefined", "raw_unicode_escape", "unicode_escape"})
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
 _BATTERY_RE = re.compile(
     r"\b(?:battery|batt|bat|power|заряд|батарея)\s*(?:level)?\s*[:=]?\s*(\d{1,3})\s*%", re.I
@@ -52,7 +64,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class ParsedMail:
-    sender: str | None  # the From address, lower case; forgeable, so it is only a hint
+    sender: str | None  # the From address (sender.author), lower case; forgeable, so it is only a hint
     subject: str
     message_id: str | None
     text: str  # the plain body, or the HTML body reduced to text
@@ -62,6 +74,9 @@ class ParsedMail:
     signal: str | None = None
     error: str | None = None  # nothing could be read from it at all
     times: MailTimes = field(default_factory=MailTimes)  # the receiving server's stamp and Date, UTC
+    quarantine: str | None = None  # over a cap or the parse budget (limits.py): kept, reported, not read
+    forged: str | None = None  # another address its From header's display name showed
+    auth_results: str | None = None  # the topmost Authentication-Results header (sender.vouched reads it)
 
     @property
     def images(self) -> list[Attachment]:
@@ -101,21 +116,61 @@ def media_kind(data: bytes, content_type: str = "", filename: str = "") -> str:
 
 
 def parse_mail(raw: bytes, *, max_part_bytes: int) -> ParsedMail:
-    """Never raises: a message nothing can be read from comes back with `error` set."""
+    """Never raises: a message over a cap comes back with `quarantine` set, one nothing can be read from
+    with `error`."""
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        return _read(msg, max_part_bytes)
-    except Exception as exc:  # RecursionError on absurd nesting, parser bugs on hostile input
+        over = scan(raw)
+        if over is not None:
+            return _quarantined(raw, over)
+        budget = Budget.start(len(raw))
+        parser = BytesFeedParser(policy=email.policy.default)
+        for start in range(0, len(raw), FEED_CHUNK):
+            parser.feed(raw[start : start + FEED_CHUNK])
+            budget.check()
+        return _read(parser.close(), max_part_bytes, budget, _author_fields(raw))
+    except OverBudget as exc:
+        return _quarantined(raw, str(exc))
+    except Exception as exc:  # parser bugs on hostile input
         return ParsedMail(None, "", None, "", (), error=f"{type(exc).__name__}: {exc}"[:300])
 
 
-def _read(msg: Message, max_part_bytes: int) -> ParsedMail:
+def _quarantined(raw: bytes, reason: str) -> ParsedMail:
+    """Only what the report needs, read from the top header section without the parser."""
+    fields = _author_fields(raw)
+    subject = " ".join(decoded(v) for v in fields.get("subject", [])[:1])
+    message_id = plain(" ".join(fields.get("message-id", [])[:1]), 250)
+    who = author(fields.get("from", []))
+    return ParsedMail(who.address, plain(subject, 300), message_id or None, "", (), quarantine=reason)
+
+
+def _author_fields(raw: bytes) -> dict[str, list[str]]:
+    """From, Subject, Message-ID and Authentication-Results of the top header section as written
+    (unfolded, each cut a little past sender.MAX_HEADER, so that a longer one is refused there rather
+    than read short)."""
+    top = raw[:MAX_HEADER_SECTION].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    fields: dict[str, list[str]] = {}
+    name = ""
+    for line in top.decode("utf-8", errors="replace").split("\n"):
+        if line[:1] in (" ", "\t") and name:
+            fields[name][-1] = (fields[name][-1] + line)[: MAX_HEADER + 1]
+            continue
+        key, colon, value = line.partition(":")
+        name = key.strip().lower() if colon else ""
+        if name in ("from", "subject", "message-id", "authentication-results"):
+            fields.setdefault(name, []).append(value.strip()[: MAX_HEADER + 1])
+        else:
+            name = ""
+    return fields
+
+
+def _read(msg: Message, max_part_bytes: int, budget: Budget, fields: dict[str, list[str]]) -> ParsedMail:
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[Attachment] = []
     defects = len(msg.defects)
     leaves = 0
     for part in msg.walk():
+        budget.check()
         if part.is_multipart():
             defects += len(part.defects)
             continue
@@ -124,29 +179,35 @@ def _read(msg: Message, max_part_bytes: int) -> ParsedMail:
             attachments.append(Attachment("", "", OTHER, 0, skipped="too_many_parts"))
             break
         defects += len(part.defects)
-        item = _leaf(part, max_part_bytes, texts, htmls)
+        item = _leaf(part, max_part_bytes, texts, htmls, budget)
         if item is not None:
             attachments.append(item)
     text = "\n".join(texts) if texts else "\n".join(_html_text(h) for h in htmls)
-    text = text[:TEXT_LIMIT]
-    subject = _header(msg, "subject")
+    # Not shown to anyone, but read for names and battery lines: controls and bidi go here too.
+    text = "\n".join(plain(line, TEXT_LIMIT) for line in text[:TEXT_LIMIT].splitlines())
+    subject = plain(_header(msg, "subject"), 300)
     status = f"{subject}\n{text}"
     battery = _BATTERY_RE.search(status)
     signal = _SIGNAL_RE.search(status)
+    who = author(fields.get("from", []))
     return ParsedMail(
-        sender=_sender(msg),
-        subject=subject[:500],
-        message_id=_header(msg, "message-id")[:250] or None,
+        sender=who.address,
+        subject=subject,
+        message_id=plain(_header(msg, "message-id"), 250) or None,
         text=text,
         attachments=tuple(attachments),
         defects=defects,
         battery=f"{battery.group(1)}%" if battery else None,
         signal=" ".join(signal.group(1).split())[:16] if signal else None,
         times=MailTimes(_received(msg), _date(_header(msg, "date"))),
+        forged=who.forged,
+        auth_results=next(iter(fields.get("authentication-results", [])), None),
     )
 
 
-def _leaf(part: Message, max_part_bytes: int, texts: list[str], htmls: list[str]) -> Attachment | None:
+def _leaf(
+    part: Message, max_part_bytes: int, texts: list[str], htmls: list[str], budget: Budget
+) -> Attachment | None:
     """A body text goes to texts/htmls (None returned); anything else is an attachment."""
     try:
         ctype = part.get_content_type()
@@ -156,9 +217,9 @@ def _leaf(part: Message, max_part_bytes: int, texts: list[str], htmls: list[str]
         data = payload if isinstance(payload, bytes) else b""
     except Exception:
         return Attachment("", "", OTHER, 0, skipped="malformed")
+    budget.spend(len(data))
     if ctype in ("text/plain", "text/html") and not filename and disposition != "attachment":
-        body = _decode_text(part, data)
-        (texts if ctype == "text/plain" else htmls).append(body[:TEXT_LIMIT])
+        (texts if ctype == "text/plain" else htmls).append(_decode_text(part, data)[:TEXT_LIMIT])
         return None
     kind = media_kind(data, ctype, filename)
     if not data:
@@ -176,15 +237,22 @@ def _filename(part: Message) -> str:
     except Exception:
         name = ""
     # A path in a file name ("../../x.jpg") means nothing here: only the last component is kept.
-    return re.split(r"[\\/]", str(name))[-1].strip()[:200]
+    return plain(re.split(r"[\\/]", str(name)[:1000])[-1], 200)
 
 
 def _decode_text(part: Message, data: bytes) -> str:
-    charset = part.get_content_charset() or "utf-8"
+    """The text of a body part; a charset Python does not know, or no text encoding at all ("hex",
+    "idna"), is read as UTF-8, and a part that cannot be read at all costs only itself."""
+    data = data[: TEXT_LIMIT * 4]  # no character takes more than four bytes in any charset read here
     try:
-        return data.decode(charset, errors="replace")
-    except LookupError:  # a charset Python does not know
+        info = codecs.lookup(part.get_content_charset() or "utf-8")
+        if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_TEXT:
+            raise LookupError(info.name)
+        return data.decode(info.name, errors="replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):
         return data.decode("utf-8", errors="replace")
+    except Exception:
+        return ""
 
 
 def _header(msg: Message, name: str) -> str:
@@ -227,22 +295,6 @@ def _date(text: str) -> datetime | None:
         return when.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError):  # garbage, year 0, offsets out of range
         return None
-
-
-def _sender(msg: Message) -> str | None:
-    if isinstance(msg, EmailMessage):
-        try:
-            header = msg.get("from")
-            addresses = getattr(header, "addresses", ())
-            for address in addresses:
-                if "@" in address.addr_spec:
-                    return str(address.addr_spec).lower()
-        except Exception:
-            pass
-    for _, addr in getaddresses([_header(msg, "from")]):
-        if "@" in addr:
-            return addr.strip().lower()[:250]
-    return None
 
 
 class _Text(HTMLParser):

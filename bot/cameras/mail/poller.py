@@ -27,6 +27,7 @@ from bot.cameras.mail.ledger import Ledger, MessageRef
 from bot.cameras.mail.match import allowed
 from bot.config import Settings
 from bot.people import queue_admin_notice
+from bot.text import plain
 from storage.db import utcnow
 from storage.errors import StorageUnavailable
 
@@ -41,6 +42,7 @@ class PollReport:
     photos: int = 0  # new sightings
     alerts: int = 0
     rejected: int = 0
+    quarantined: int = 0  # over a cap (bot/cameras/mail/limits.py): left unread in the mailbox
     flagged: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: bool = False  # storage trouble or shutdown: the rest waits for the next poll
@@ -197,6 +199,8 @@ class MailPoller:
             if raw is None:
                 return
             outcome = await self.intake.handle(raw, ref)
+            # 'quarantined' (and 'failed') stay unread on the server for a person: never flagged.
+            report.quarantined += outcome.status == "quarantined" and not outcome.already
             if outcome.status in ("done", "rejected"):
                 report.handled += not outcome.already
                 report.rejected += outcome.status == "rejected"
@@ -250,7 +254,7 @@ class MailPoller:
             await queue_admin_notice(
                 self.intake.db,
                 self.settings.admin_ids,
-                f"A camera e-mail from {envelope.sender} is {mb:.0f} MB, over LW_MAIL_MAX_MB="
+                f"A camera e-mail from {plain(envelope.sender, 120)} is {mb:.0f} MB, over LW_MAIL_MAX_MB="
                 f"{self.settings.mail_max_mb:g}: it was not downloaded and stays in {self.account.label}.",
                 dedup_key=f"mail-too-large:{ref.mailbox}:{ref.uidvalidity}:{ref.uid}",
             )

@@ -35,8 +35,19 @@ CAMERA_TIME_SOURCES = frozenset(source.value for source in CAMERA_SOURCES)
 _KM_PER_DEGREE = 111.32
 
 
+# OWASP's list for CSV injection: what Excel, LibreOffice and Google Sheets start a formula with.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 class ExportError(ValueError):
     pass
+
+
+def neutralise(text: str) -> str:
+    """Text a person wrote (a name, a station's name, a comment), made safe for a CSV cell: one that a
+    spreadsheet would run as a formula gets a leading apostrophe, which Excel and LibreOffice hide. The
+    one rule of every CSV the bot writes (the Darwin Core table and Camtrap DP's three tables)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)

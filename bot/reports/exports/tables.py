@@ -22,14 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from bot.reports.exports.occurrence import columns, occurrences
-from bot.reports.exports.records import ExportOptions, Precision, station_ids
-
-# OWASP's list for CSV injection: what Excel, LibreOffice and Google Sheets start a formula with.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+from bot.reports.exports.records import ExportOptions, Precision, neutralise, station_ids
 
 
 def _number(value: float) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 from bot.geo import Point
 from bot.places import load_stations
 from bot.reports.exports.camtrapdp.tables import Tables, build, z
-from bot.reports.exports.records import ExportOptions, Precision, station_ids
+from bot.reports.exports.records import ExportOptions, Precision, neutralise, station_ids
 from bot.reports.exports.taxa import TAXA
 from storage.db import Database
 
@@ -58,12 +58,22 @@ def columns(name: str) -> list[str]:
     return [f["name"] for f in table_schema(name)["fields"]]
 
 
+@cache
+def text_columns(name: str) -> frozenset[str]:
+    """The table's string fields: names, comments and tags people wrote are among them; numbers, dates
+    and booleans (a negative latitude starts with "-") are not."""
+    return frozenset(f["name"] for f in table_schema(name)["fields"] if f["type"] == "string")
+
+
 def _csv(name: str, records: Iterable[dict[str, Any]]) -> bytes:
+    """One table; text cells a spreadsheet would run as a formula are neutralised (records.neutralise)."""
+    text = text_columns(name)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns(name), lineterminator="\r\n", extrasaction="raise")
     writer.writeheader()
     for rec in records:
-        writer.writerow({k: v for k, v in rec.items() if v is not None})
+        cells = {k: v for k, v in rec.items() if v is not None}
+        writer.writerow({k: neutralise(str(v)) if k in text else v for k, v in cells.items()})
     return buf.getvalue().encode("utf-8")
 
 
