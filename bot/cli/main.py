@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.cameras.mail import MailboxesError, accounts
+from bot.cli import cameras as cameras_cli
 from bot.cli import export as export_cli
 from bot.cli import logs
 from bot.cli import sd_import as import_cli
+from bot.cli import stations as stations_cli
 from bot.config import ConfigError, Settings
 from bot.detection import ModelError
 from bot.detection.model import OnnxLeopardDetector, UnreadableImage
@@ -35,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_detect.add_argument("paths", nargs="+", type=Path)
     import_cli.add_parser(sub)
     export_cli.add_parser(sub)
+    stations_cli.add_parser(sub)
+    cameras_cli.add_parser(sub)
     sub.add_parser("doctor", help="check settings, database, model and the Bot API connection")
     p_backup = sub.add_parser("backup", help="consistent copy of the database while the bot runs")
     p_backup.add_argument(
@@ -72,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             load_settings(args.env_file)
             return import_cli.run(args)
+        if args.command == "station":
+            load_settings(args.env_file)
+            return stations_cli.run(args)
+        if args.command == "camera":
+            load_settings(args.env_file)
+            return cameras_cli.run(args)
         if args.command == "run":
             return run_command(load_settings(args.env_file))
     except (ConfigError, ModelError) as exc:

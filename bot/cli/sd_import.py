@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from tqdm import tqdm
@@ -13,8 +14,9 @@ from bot.detection.pool import DetectorPool, available_cores
 from bot.intake import Ranger, SightingError
 from bot.intake.sd_card import IMPORT_RANGER, ImportReport, import_folder
 from bot.media import scan
+from bot.places import Stations
 from bot.services import Services
-from storage.db import utcnow
+from storage.db import Database, utcnow
 
 STOPPED = 3  # exit status of an import that storage stopped (a full disk): run it again later
 
@@ -42,7 +44,21 @@ def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         print(f"leopard-watch import: {args.folder} is not a folder")
         return 2
-    return asyncio.run(_run(args, Settings.load(args.env_file)))
+    settings = Settings.load(args.env_file)
+    # Before the model loads (tens of seconds) and before a database is created for a station it lacks.
+    if not asyncio.run(_registered(settings, args.station)):
+        print(f"leopard-watch import: unknown station {args.station} in {settings.database}: register it "
+              f"first with `leopard-watch station add {args.station} LAT LON` (or /station add in Telegram)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    return asyncio.run(_run(args, settings))
+
+
+async def _registered(settings: Settings, station: str) -> bool:
+    if not settings.database.is_file():
+        return False
+    async with Database(settings.database) as db:
+        return await Stations(db).get(station) is not None
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

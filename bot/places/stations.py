@@ -44,6 +44,16 @@ class Station:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """What Stations.remove did: station None (no such station), removed, or kept for what names it."""
+
+    station: Station | None
+    removed: bool = False
+    sightings: int = 0
+    cameras: int = 0
+
+
+@dataclass(frozen=True)
 class CodeToken:
     """Something in a text that may be a station code, as typed (letters upper-cased)."""
 
@@ -150,23 +160,52 @@ class Stations:
     async def add(
         self, code: str, point: Point, name: str = "", area: str | None = None, by: int | None = None
     ) -> Station:
-        norm = normalize_code(code)
-        if norm is None:
-            raise ValueError(f"bad station code {code!r}: use letters-digits, e.g. UST-04")
-        area = area.upper() if area else None
-        async with self.db.transaction() as conn:
-            if area:
-                await conn.execute("INSERT OR IGNORE INTO areas (code, name) VALUES (?, ?)", (area, area))
-            await conn.execute(
-                """INSERT INTO stations (code, name, lat, lon, area, created_by, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (code) DO UPDATE SET name = excluded.name, lat = excluded.lat,
-                       lon = excluded.lon, area = COALESCE(excluded.area, stations.area)""",
-                (norm, name, point.lat, point.lon, area, by, iso(utcnow())),
-            )
-        found = await self.get(norm)
-        assert found is not None
+        (found,) = await self.add_all([Station(code, name, point, area)], by=by)
         return found
+
+    async def add_all(self, stations: Iterable[Station], by: int | None = None) -> list[Station]:
+        """Add (or update) every station in one transaction: a bad code stops them all, before any is
+        written, so an imported file is never half loaded."""
+        rows = []
+        for s in stations:
+            norm = normalize_code(s.code)
+            if norm is None:
+                raise ValueError(f"bad station code {s.code!r}: use letters-digits, e.g. UST-04")
+            rows.append((norm, s.name, s.point, s.area.upper() if s.area else None))
+        async with self.db.transaction() as conn:
+            for norm, name, point, area in rows:
+                if area:
+                    await conn.execute("INSERT OR IGNORE INTO areas (code, name) VALUES (?, ?)", (area, area))
+                await conn.execute(
+                    """INSERT INTO stations (code, name, lat, lon, area, created_by, created_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (code) DO UPDATE SET name = excluded.name, lat = excluded.lat,
+                           lon = excluded.lon, area = COALESCE(excluded.area, stations.area)""",
+                    (norm, name, point.lat, point.lon, area, by, iso(utcnow())),
+                )
+        found = [await self.get(norm) for norm, *_ in rows]
+        assert all(found)
+        return [s for s in found if s is not None]
+
+    async def remove(self, code: str) -> Removal:
+        """Delete a station registered by mistake. One that sightings or cameras name is kept (deleting it
+        would leave them pointing at nothing) and the counts say why; a ranger's remembered place at it
+        keeps its coordinates and loses only the code."""
+        found = await self.get(code)
+        if found is None:
+            return Removal(None)
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("SELECT COUNT(*) FROM sightings WHERE station_code = ?", (found.code,))
+            sightings = (await cur.fetchone() or (0,))[0]
+            cur = await conn.execute("SELECT COUNT(*) FROM cameras WHERE station_code = ?", (found.code,))
+            cameras = (await cur.fetchone() or (0,))[0]
+            if sightings or cameras:
+                return Removal(found, sightings=sightings, cameras=cameras)
+            await conn.execute(
+                "UPDATE ranger_locations SET station_code = NULL WHERE station_code = ?", (found.code,)
+            )
+            await conn.execute("DELETE FROM stations WHERE code = ?", (found.code,))
+        return Removal(found, removed=True)
 
     async def get(self, code: str) -> Station | None:
         """The station with exactly this code (a stored code as it is, or a typed one made canonical)."""
