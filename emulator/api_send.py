@@ -16,7 +16,6 @@ from .textfmt import format_text, utf16_len
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-MAX_UPLOAD = 50 * 1024 * 1024
 MAX_PHOTO = 10 * 1024 * 1024  # sendPhoto's own limit; bigger images must go as documents
 _MEDIA_GROUP_IDS = itertools.count(13_000_000_000_000_001)
 _KIND_NAMES = {
@@ -100,7 +99,7 @@ def resolve_file(world: World, value: Any, kind: str, params: dict[str, Any]) ->
     if isinstance(value, Upload):
         if not value.data:
             raise bad_request("file must be non-empty")
-        if len(value.data) > MAX_UPLOAD:
+        if len(value.data) > world.upload_limit:
             raise ApiError(413)
         if kind == "photo":
             if len(value.data) > MAX_PHOTO:
@@ -188,7 +187,7 @@ def _video_content(world: World, params: dict[str, Any]) -> dict[str, Any]:
         return {"video": resolve_file(world, value, "video", params)}
     if not value.data:
         raise bad_request("file must be non-empty")
-    if len(value.data) > MAX_UPLOAD:
+    if len(value.data) > world.upload_limit:
         raise ApiError(413)
     probed = video_props(value.data)
     if probed is None or not probed[3]:

@@ -237,14 +237,20 @@ class UserInputMixin:
         live_period: int | None = None,
         horizontal_accuracy: float | None = None,
         *,
+        reply_to_message_id: int | None = None,
         date: int | None = None,
     ) -> dict[str, Any]:
+        """A pin (or a live location, with live_period). reply_to_message_id: sent as a reply to that
+        message of the chat (the user's photo, the bot's receipt): the update then carries a copy of it
+        in `reply_to_message`, as Telegram does, which is how a user says which message they mean."""
         location: dict[str, Any] = {"latitude": float(lat), "longitude": float(lon)}
         if horizontal_accuracy is not None:
             location["horizontal_accuracy"] = float(horizontal_accuracy)
         if live_period is not None:
             location["live_period"] = int(live_period)
-        return await self._post(user, chat, {"location": location}, date=date)
+        return await self._post(
+            user, chat, {"location": location}, date=date, reply_to_message_id=reply_to_message_id
+        )
 
     async def edit_live_location(
         self,
@@ -282,11 +288,14 @@ class UserInputMixin:
         address: str,
         chat: dict[str, Any] | None = None,
         *,
+        reply_to_message_id: int | None = None,
         date: int | None = None,
     ) -> dict[str, Any]:
+        """A venue (a place picked from the map's list); a reply as for send_location."""
         location = {"latitude": float(lat), "longitude": float(lon)}
         venue = {"location": location, "title": title, "address": address}
-        return await self._post(user, chat, {"venue": venue, "location": dict(location)}, date=date)
+        content = {"venue": venue, "location": dict(location)}
+        return await self._post(user, chat, content, date=date, reply_to_message_id=reply_to_message_id)
 
     async def edit_text(
         self, user: EmulatedUser, message: dict[str, Any], new_text: str, *, date: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .inject import UserInputMixin
+from .inject import _MEDIA_GROUP_IDS, UserInputMixin
 from .users import EmulatedUser
 
 
@@ -62,3 +62,28 @@ class MediaInputMixin(UserInputMixin):
         if kind != "video_note":
             content.update(self._caption(caption))
         return await self._post(user, chat, content, date=date, forward_date=forward_date)
+
+    async def send_media_group(
+        self,
+        user: EmulatedUser,
+        parts: list[tuple[str, bytes]],
+        caption: str | None = None,
+        chat: dict[str, Any] | None = None,
+        *,
+        date: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """An album of photos and videos, each part ("photo" or "video", bytes) its own message with one
+        shared media_group_id. As Telegram delivers an album typed with one caption (tdlib sends it as
+        the first item's caption, sendMediaGroup's docs: "caption of the first item"), only the first
+        message carries the caption; the others have none, and nothing links them to it but the id."""
+        group_id = str(next(_MEDIA_GROUP_IDS))
+        sent = []
+        for i, (kind, data) in enumerate(parts):
+            text = caption if i == 0 else None
+            if kind == "photo":
+                sent.append(await self.send_photo(user, data, text, chat, group_id, date=date))
+            elif kind == "video":
+                sent.append(await self.send_video(user, data, "video", text, chat, group_id, date=date))
+            else:
+                raise ValueError(f"an album part is a photo or a video, not {kind!r}")
+        return sent

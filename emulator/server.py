@@ -174,6 +174,19 @@ class BotApiEmulator(GroupLifeMixin):
         """The next `times` calls of `method` ("*" = any) fail with `code`, optionally only for chat_id."""
         self._world.failures.append(FailRule(method.lower(), code, chat_id, retry_after, description, times))
 
+    def file_temporarily_unavailable(self, *, times: int = 1) -> None:
+        """The next `times` getFile calls answer 400 "Bad Request: file is temporarily unavailable":
+        tdlib's answer (telegram-bot-api Client.cpp passes its download error on) when Telegram's server
+        failed to fetch the file from its own storage. The file_id stays valid; a later call succeeds."""
+        description = "Bad Request: file is temporarily unavailable"
+        self.fail_next("getFile", 400, description=description, times=times)
+
+    def limit_uploads(self, max_bytes: int) -> None:
+        """Lower Telegram's 50 MB cap on a file a bot uploads (sendDocument, sendPhoto, ...), so that a
+        test reaches it without building 50 MB; over it the call answers 413 "Request Entity Too Large"
+        as Telegram's front end does (PTB raises NetworkError)."""
+        self._world.upload_limit = int(max_bytes)
+
     def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
         """The next `times` calls of `method` take effect at once but answer `seconds` late."""
         self._world.slow.setdefault(method.lower(), []).extend([seconds] * times)

@@ -83,6 +83,9 @@ class World:
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.failures: list[FailRule] = []
+        # Bots upload at most 50 MB per file (sendDocument's docs); more answers 413 with no JSON error
+        # text of its own. Tests lower it (emu.limit_uploads) rather than build 50 MB.
+        self.upload_limit = 50 * 1024 * 1024
         self.slow: dict[str, list[float]] = {}  # lower-case method -> delays of its next responses
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook_url = ""

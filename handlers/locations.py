@@ -19,7 +19,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.geo import CoordinateError, Placement, Point, parse_coordinates, swap
+from bot.geo import CoordinateError, Placement, Point, format_point, parse_coordinates, swap
+from bot.intake import Place, Replaced
 from bot.people import Role
 from bot.places import Station
 from bot.services import services
@@ -172,6 +173,17 @@ async def _remember(
     msg = update.effective_message
     assert msg is not None and update.effective_user is not None
     svc = services(context)
+    if msg.reply_to_message is not None:  # the ranger says which photo they mean
+        named = await svc.sightings.replied_sightings(
+            update.effective_user.id, msg.chat_id, msg.reply_to_message.message_id
+        )
+        if named:
+            place = Place(point, source, station)
+            done = await svc.sightings.place_replied(update.effective_user.id, named, place)
+            kick_outbox(context)
+            lines = [_replied_line(lang, r, place) for r in done]
+            await msg.reply_text("\n".join([*lines, note] if note else lines))
+            return
     ids = await svc.sightings.remember_location(update.effective_user.id, point, source, msg.date, station)
     if ids:
         kick_outbox(context)
@@ -179,6 +191,15 @@ async def _remember(
     else:
         text = t(lang, "location.saved", minutes=svc.settings.pairing_minutes)
     await msg.reply_text(f"{text}\n{note}" if note else text)
+
+
+def _replied_line(lang: str, done: Replaced, place: Place) -> str:
+    if not done.moved:
+        return t(lang, "location.replied", id=done.sighting_id)
+    assert done.old_point is not None
+    old = done.old_station or format_point(done.old_point)
+    new = place.station.code if place.station else format_point(place.point)
+    return t(lang, "location.corrected", id=done.sighting_id, old=old, new=new)
 
 
 def _is_live(location: Location) -> bool:

@@ -21,7 +21,7 @@ from bot.text import t
 from handlers.common import intake_of, kick_outbox, language_of
 from handlers.escalations import escalate_keyboard
 from handlers.runtime import Runtime
-from handlers.storage_trouble import photo_not_stored, photo_stored
+from handlers.storage_trouble import download_not_done, photo_not_stored, photo_stored, transient_download
 from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,9 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         tg_file = await context.bot.get_file(media.file_id)
         data = bytes(await tg_file.download_as_bytearray())
     except TelegramError as exc:
+        if transient_download(exc):
+            await download_not_done(update, context, msg, lang, exc)
+            return
         log.warning("download of %s failed: %s", media.file_id, exc)
         key = "error.file_too_big" if "too big" in str(exc).lower() else "error.download"
         await msg.reply_text(t(lang, key))
@@ -119,11 +122,22 @@ async def answer(
         album.update_ids.append(update.update_id)
         Runtime.of(context).inbox.defer([update.update_id])
     else:
-        await msg.reply_text(
+        sent = await msg.reply_text(
             receipt_text(lang, receipt, services(context).settings.pairing_minutes),
             parse_mode=ParseMode.HTML,
             reply_markup=escalate_keyboard(lang, [receipt]),
         )
+        await _note_receipt(context.application, sent, [receipt])
+
+
+async def _note_receipt(app: Application, sent: Message, receipts: list[Receipt]) -> None:
+    """Keep which sightings a receipt is about: a place sent as a reply to it names them. Not kept
+    (storage trouble), a reply to the receipt is taken as any place; the ranger can reply to the photo."""
+    try:
+        ids = [r.sighting_id for r in receipts]
+        await services(app).sightings.note_receipt(sent.chat_id, sent.message_id, ids)
+    except StorageUnavailable as exc:
+        log.warning("receipt %s not kept for replies: %s", sent.message_id, exc)
 
 
 async def on_caption_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,6 +222,7 @@ async def flush_album_receipts(app: Application) -> int:
 async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbum) -> None:
     svc = services(app)
     lang, receipts = album.lang, album.receipts
+    await svc.sightings.refresh_places(receipts)  # parts placed by a caption read after their receipt
     videos = sum(r.media != "photo" for r in receipts)
     if videos:
         lines = [t(lang, "receipt.album_videos", count=len(receipts), videos=videos)]
@@ -216,12 +231,13 @@ async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbu
     lines += [receipt_text(lang, r, svc.settings.pairing_minutes, ask=False) for r in receipts]
     if any(r.awaiting_location and not r.duplicate for r in receipts):
         lines.append(t(lang, "receipt.ask_location", minutes=svc.settings.pairing_minutes))
-    await app.bot.send_message(
+    sent = await app.bot.send_message(
         chat_id,
         "\n".join(lines),
         parse_mode=ParseMode.HTML,
         reply_markup=escalate_keyboard(lang, receipts),
     )
+    await _note_receipt(app, sent, receipts)
     # Answered: the album's updates are finished. Should this fail, a restart replays them and answers
     # again (at least once: a receipt may repeat, a photo is never recorded twice).
     inbox = Runtime.of(app).inbox

@@ -34,6 +34,8 @@ class StorageRetry:
     waiting: set[int] = field(default_factory=set)  # to queue again at due_at
     retrying: set[int] = field(default_factory=set)  # queued again, outcome not known yet
     told: set[int] = field(default_factory=set)  # their rangers were told already
+    # Downloads Telegram could not serve yet, per update: how many tries failed (handlers/storage_trouble.py).
+    download_failures: dict[int, int] = field(default_factory=dict)
     delay: float = field(default_factory=lambda: RETRY_FIRST)
     due_at: float = 0.0
     _backed_off: bool = False  # the current round already doubled the delay

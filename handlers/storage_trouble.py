@@ -15,6 +15,7 @@ import shutil
 from datetime import UTC, datetime
 
 from telegram import Message, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.people import queue_admin_notice
@@ -27,6 +28,9 @@ from storage.errors import StorageUnavailable
 log = logging.getLogger(__name__)
 
 RETRY_TICK = 5.0  # how often the retry job looks whether a round is due (backoff: handlers/runtime.py)
+# Tries a download gets (the first and rounds of the backoff, ~7 min at the default) before the ranger
+# is asked to send the file again: Telegram's own fetch of a file from its storage fails now and then.
+DOWNLOAD_TRIES = 4
 REPLY = {"disk_full": "error.storage_full", "io": "error.storage_failing", "database": "error.storage_busy"}
 
 
@@ -43,7 +47,41 @@ async def photo_not_stored(
 
 
 def photo_stored(context: ContextTypes.DEFAULT_TYPE, update: Update) -> None:
-    Runtime.of(context).retry.succeeded(update.update_id)
+    retry = Runtime.of(context).retry
+    retry.succeeded(update.update_id)
+    retry.download_failures.pop(update.update_id, None)
+
+
+def transient_download(exc: TelegramError) -> bool:
+    """Worth trying again later with the same file_id: Telegram could not serve the file for now (400
+    "file is temporarily unavailable"), asked us to wait, or the network failed. Not a file too big
+    or a file_id Telegram does not know: those fail the same way every time."""
+    if isinstance(exc, BadRequest):
+        return "temporarily unavailable" in str(exc).lower()
+    return isinstance(exc, NetworkError | RetryAfter)
+
+
+async def download_not_done(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, msg: Message, lang: str, exc: TelegramError
+) -> None:
+    """A transient download failure: the update waits in the inbox and is handled again with the
+    deferred updates' backoff, without the ranger's help. After DOWNLOAD_TRIES the ranger is asked to
+    send the file again (once), and the update is finished."""
+    loop, rt = asyncio.get_running_loop(), Runtime.of(context)
+    failures = rt.retry.download_failures
+    tries = failures.get(update.update_id, 0) + 1
+    if tries >= DOWNLOAD_TRIES:
+        failures.pop(update.update_id, None)
+        rt.retry.succeeded(update.update_id)  # out of the retry rounds: this one is given up
+        log.warning(
+            "download in update %s failed %d times, the ranger is told: %s", update.update_id, tries, exc
+        )
+        await msg.reply_text(t(lang, "error.download"))
+        return
+    failures[update.update_id] = tries
+    rt.inbox.defer([update.update_id])
+    rt.retry.failed(update.update_id, loop.time())
+    log.warning("download in update %s failed (try %d), tried again later: %s", update.update_id, tries, exc)
 
 
 async def _tell_admins(context: ContextTypes.DEFAULT_TYPE, exc: StorageUnavailable) -> None:

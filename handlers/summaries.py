@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import NetworkError
 from telegram.ext import ContextTypes, Job, JobQueue
 
 from bot.botapi import Outcome, deliver
@@ -75,6 +77,8 @@ def _on_demand(days: int) -> Handler:
 week_command, month_command = _on_demand(WEEK), _on_demand(MONTH)
 
 
+# A bot uploads at most 50 MB per file (sendDocument's docs; over it Telegram answers 413).
+UPLOAD_LIMIT = 50 * 1024 * 1024
 FIRST_DAY = date(2000, 1, 1)  # before any camera trap of the project; far dates overflow datetime sums
 AHEAD = timedelta(days=366)  # "until" may run a little into the future (a planned season's end)
 
@@ -143,7 +147,70 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         lang, "export.caption", fmt=fmt, since=since_day, until=until_day, rows=rows, precision=precision
     )
     name = f"leopard-watch_{since_day}_{until_day}.{EXTENSIONS[fmt]}"
-    await msg.reply_document(io.BytesIO(data), filename=name, caption=caption)
+    build = _builder(svc, zone, exact, opts)
+    if len(data) > UPLOAD_LIMIT:
+        await _refuse_big_export(msg, lang, len(data), fmt, since_day, until_day, build)
+        return
+    try:
+        await msg.reply_document(io.BytesIO(data), filename=name, caption=caption)
+    except NetworkError as exc:  # 413: the upload counted bigger than the file (multipart, a lower cap)
+        if "too large" not in str(exc).lower():
+            raise
+        await _refuse_big_export(msg, lang, len(data), fmt, since_day, until_day, build)
+
+
+Build = Callable[[str, date, date], Awaitable[int]]
+
+
+def _builder(svc: Services, zone: ZoneInfo, exact: bool, opts: ExportOptions) -> Build:
+    """The size of the export of `fmt` for these days, with the same precision and options."""
+
+    async def size(fmt: str, since_day: date, until_day: date) -> int:
+        since = datetime.combine(since_day, time(0), tzinfo=zone).astimezone(UTC)
+        until = datetime.combine(until_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+        grid = svc.settings.untrusted_grid_km
+        return len(await export(svc.db, fmt, since, until, exact=exact, grid_km=grid, options=opts))
+
+    return size
+
+
+async def _refuse_big_export(
+    msg: Message, lang: str, size: int, fmt: str, since_day: date, until_day: date, build: Build
+) -> None:
+    """An export a bot may not upload: its size and the cap, and an export that fits, found by trying
+    the other formats for the same days, then the same format for fewer days (the latest ones)."""
+    lines = [t(lang, "export.too_big", size=_size(size), limit=_size(UPLOAD_LIMIT))]
+    fitting = await _fitting(fmt, since_day, until_day, build)
+    if fitting is None:
+        lines.append(t(lang, "export.nothing_fits"))
+    else:
+        other, since, until, fits = fitting
+        command = f"/export {other} since {since} until {until}"
+        lines.append(t(lang, "export.try_instead", command=command, size=_size(fits)))
+    await msg.reply_text("\n".join(lines))
+
+
+async def _fitting(
+    fmt: str, since_day: date, until_day: date, build: Build
+) -> tuple[str, date, date, int] | None:
+    for other in (f for f in FORMATS if f != fmt):
+        size = await build(other, since_day, until_day)
+        if size <= UPLOAD_LIMIT:
+            return other, since_day, until_day, size
+    days = (until_day - since_day).days + 1
+    while days > 1:
+        days //= 2
+        since = until_day - timedelta(days=days - 1)
+        size = await build(fmt, since, until_day)
+        if size <= UPLOAD_LIMIT:
+            return fmt, since, until_day, size
+    return None
+
+
+def _size(n: int) -> str:
+    if n >= 2**20:
+        return f"{n / 2**20:.1f} MB"
+    return f"{n / 2**10:.1f} KB" if n >= 2**10 else f"{n} B"
 
 
 # --- the weekly schedule -------------------------------------------------------------------------

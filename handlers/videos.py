@@ -21,7 +21,7 @@ from bot.services import services
 from bot.text import t
 from handlers.common import intake_of, language_of
 from handlers.photos import MAX_DOWNLOAD, answer, take_part
-from handlers.storage_trouble import photo_not_stored
+from handlers.storage_trouble import download_not_done, photo_not_stored, transient_download
 from storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,9 @@ async def _take_video(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
         else:
             clip = Clip(data=bytes(await tg_file.download_as_bytearray()), kind=kind)
     except TelegramError as exc:
+        if transient_download(exc):
+            await download_not_done(update, context, msg, lang, exc)
+            return
         log.warning("download of video %s failed: %s", media.file_id, exc)
         too_big = "too big" in str(exc).lower()  # file_size missing or wrong: getFile still refuses
         text = t(lang, "video.too_big", mb=f"{size / 2**20:.0f}") if too_big else t(lang, "error.download")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from bot.app import build_application, running
 from bot.config import Settings
@@ -19,20 +17,14 @@ from bot.detection.model import OnnxLeopardDetector
 from bot.services import Services
 from emulator import BotApiEmulator, EmulatedUser
 from tests.support.paths import SAMPLES
+from tests.support.photo_variants import shifted
 
 ADMIN, RANGER, GROUP = 900_001, 700_001, -100_555_0001
 
 
 def leopard_variants(n: int) -> list[bytes]:
     """Distinct leopard photos: the sample shifted by a few pixels each time (another SHA-256)."""
-    base = Image.open(SAMPLES / "leo_005_serengeti_night.jpg").convert("RGB")
-    out = []
-    for i in range(n):
-        crop = base.crop((i * 3, 0, base.width - 30 + i * 3, base.height))
-        buf = io.BytesIO()
-        crop.save(buf, format="JPEG", quality=90)
-        out.append(buf.getvalue())
-    return out
+    return shifted((SAMPLES / "leo_005_serengeti_night.jpg").read_bytes(), n)
 
 
 @pytest.fixture(scope="session")

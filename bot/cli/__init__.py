@@ -1,4 +1,4 @@
-"""The terminal's front door: leopard-watch run|demo|detect|import|export|doctor|backup."""
+"""The terminal's front door: leopard-watch run|demo|detect|import|export|station|camera|doctor|backup."""
 
 from bot.cli.main import main
 

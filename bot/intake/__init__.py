@@ -3,6 +3,7 @@ receipt."""
 
 from bot.intake.placing import Edit, Place, give_place
 from bot.intake.receipt_view import receipt_text
+from bot.intake.replies import Replaced
 from bot.intake.sightings import OwnSighting, Sightings
 from bot.intake.types import PhotoIntake, Ranger, Receipt, SightingError
 
@@ -13,6 +14,7 @@ __all__ = [
     "Place",
     "Ranger",
     "Receipt",
+    "Replaced",
     "SightingError",
     "Sightings",
     "give_place",

@@ -15,6 +15,7 @@ import aiosqlite
 
 from bot.alerts import enqueue_for_event
 from bot.geo import CoordinateError, Point, parse_coordinates
+from bot.intake.types import Receipt
 from bot.places import Station, Stations, codes_in
 from storage.db import Database, iso, parse_iso
 
@@ -93,6 +94,52 @@ class PlaceUpdates:
         if typed:
             found.append(Place(typed, "text"))
         return found
+
+    async def _album_place(self, chat_id: int | None, media_group_id: str | None) -> Place | None:
+        """The place an album's caption names. Telegram gives an album's caption to its first item only,
+        and the parts arrive as separate messages; what the ranger typed there is meant for them all."""
+        if chat_id is None or media_group_id is None:
+            return None
+        rows = await self.db.fetchall(
+            "SELECT caption FROM sightings WHERE chat_id = ? AND media_group_id = ? AND caption IS NOT NULL "
+            "ORDER BY message_id",
+            (chat_id, media_group_id),
+        )
+        for row in rows:
+            place = best_place(await self._caption_places(row["caption"], []))
+            if place is not None:
+                return place
+        return None
+
+    async def _place_album(self, chat_id: int | None, media_group_id: str | None) -> None:
+        """After an album part is recorded: its caption's place goes to the parts recorded without one.
+        Run after every part's own insert, so whichever of the captioned part and another part is
+        recorded second places the other (they are handled side by side, in any order)."""
+        place = await self._album_place(chat_id, media_group_id)
+        if place is None:
+            return
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT id, event_id FROM sightings WHERE chat_id = ? AND media_group_id = ? AND lat IS NULL",
+                (chat_id, media_group_id),
+            )
+            await give_place(conn, list(await cur.fetchall()), place)
+
+    async def refresh_places(self, receipts: Sequence[Receipt]) -> None:
+        """Bring receipts made earlier up to date with the places their sightings have now (an album's
+        part placed by the caption of a part recorded after it), before the ranger is shown them."""
+        for receipt in receipts:
+            if receipt.duplicate or receipt.point is not None:
+                continue
+            row = await self.db.fetchone(
+                "SELECT lat, lon, location_source, station_code FROM sightings WHERE id = ?",
+                (receipt.sighting_id,),
+            )
+            if row is None or row["lat"] is None:
+                continue
+            receipt.point = Point(row["lat"], row["lon"])
+            receipt.location_source = row["location_source"]
+            receipt.station = row["station_code"]
 
     async def _recent_location(self, user_id: int, at: datetime) -> Place | None:
         row = await self.db.fetchone("SELECT * FROM ranger_locations WHERE user_id = ?", (user_id,))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.alerts import enqueue_for_event, find_burst_event
 from bot.detection import Detection, Detector
 from bot.intake.placing import Place, PlaceUpdates, best_place
+from bot.intake.replies import ReplyPlaces
 from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
 from bot.media import CaptureTime, PhotoMeta, UnreadableImage, capture_time, read_meta
 from bot.places import Stations
@@ -38,7 +39,7 @@ class OwnSighting:
     reported: bool  # the ranger reported it as a leopard (escalations)
 
 
-class Sightings(PlaceUpdates):
+class Sightings(PlaceUpdates, ReplyPlaces):
     def __init__(
         self,
         db: Database,
@@ -114,6 +115,9 @@ class Sightings(PlaceUpdates):
                 raise
             return existing
         receipt.already_asked = waiting > 0
+        if intake.media_group_id is not None:
+            await self._place_album(intake.chat_id, intake.media_group_id)
+            await self.refresh_places([receipt])
         return receipt
 
     async def _recorded(self, sha256: str) -> Receipt | None:
@@ -150,6 +154,9 @@ class Sightings(PlaceUpdates):
             else:
                 candidates.append(Place(station.point, "station", station))
         candidates += await self._caption_places(intake.caption, notes, stations=not intake.station_code)
+        if not intake.caption:  # an album's part without a caption: the album's caption is its own
+            album = await self._album_place(intake.chat_id, intake.media_group_id)
+            candidates += [album] if album else []
         if gps:
             candidates.append(Place(gps, "exif"))
         recent = await self._recent_location(intake.ranger.user_id, intake.received_at)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import io
 import signal
 import sqlite3
 import subprocess
@@ -21,28 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from bot.cli.doctor import run_checks
 from bot.config import Settings
 from bot.detection.model import OnnxLeopardDetector
 from emulator import BotApiEmulator
 from storage.photos import PhotoStore, StoredPhoto
-from tests.conftest import ADMIN, SAMPLES, Team, eventually, start_team
+from tests.conftest import ADMIN, Team, eventually, start_team
 from tests.support.bot_process import RANGER_ID, count, seed, start_bot, wait_until
+from tests.support.photo_variants import jackal_variants
 
 LOCK_SECONDS = 8.0
-
-
-def jackal_variants(n: int) -> list[bytes]:
-    """Distinct photos the model passes over (so each receipt line gets a 🐆 button)."""
-    base = Image.open(SAMPLES / "neg_060_serengeti_jackal_1.jpg").convert("RGB")
-    out = []
-    for i in range(n):
-        buf = io.BytesIO()
-        base.crop((i * 3, 0, base.width - 30 + i * 3, base.height)).save(buf, format="JPEG", quality=90)
-        out.append(buf.getvalue())
-    return out
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ order, the same results as one process, and still resumable."""
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from bot.cli import sd_import as import_cli
 from bot.config import Settings
@@ -21,6 +19,7 @@ from emulator import BotApiEmulator
 from storage.db import Database, iso, utcnow
 from tests.conftest import GROUP, leopard_variants
 from tests.support.photo_files import value
+from tests.support.photo_variants import shifted
 
 
 @pytest.fixture
@@ -33,21 +32,11 @@ async def card(tmp_path: Path, settings: Settings, jackal_jpeg: bytes) -> Path:
         )
     folder = tmp_path / "DCIM"
     folder.mkdir()
-    leopards, jackals = iter(leopard_variants(3)), iter(_variants(jackal_jpeg, 5))
+    leopards, jackals = iter(leopard_variants(3)), iter(shifted(jackal_jpeg, 5))
     for i in range(8):  # leopards at 1, 4 and 7; a broken file in the middle
         (folder / f"IMG_{i:04d}.JPG").write_bytes(next(leopards) if i % 3 == 1 else next(jackals))
     (folder / "IMG_0005.JPG").write_bytes(b"\xff\xd8\xff broken card sector")
     return folder
-
-
-def _variants(jpeg: bytes, n: int) -> list[bytes]:
-    base = Image.open(io.BytesIO(jpeg)).convert("RGB")
-    out = []
-    for i in range(n):
-        buf = io.BytesIO()
-        base.crop((i * 3, 0, base.width - 30 + i * 3, base.height)).save(buf, format="JPEG", quality=90)
-        out.append(buf.getvalue())
-    return out
 
 
 def _args(folder: Path, workers: int | None) -> argparse.Namespace:
