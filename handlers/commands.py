@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.geo import CoordinateError, Point, format_point
+from bot.geo import CoordinateError, Placement, Point, format_point, swap
 from bot.intake import OwnSighting
 from bot.media import local_time
 from bot.people import Role, invite_needs, reopen_refused_notices
@@ -213,8 +213,11 @@ async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         )
         return
-    areas = [a.split("=", 1)[1] for a in args[4:] if a.lower().startswith("area=")]
-    name = " ".join(a for a in args[4:] if not a.lower().startswith("area="))
+    # "force" keeps coordinates that look swapped or lie outside LW_REGION, as typed (as the CLI's --force).
+    force = any(a.lower() == "force" for a in args[4:])
+    rest = [a for a in args[4:] if a.lower() != "force"]
+    areas = [a.split("=", 1)[1] for a in rest if a.lower().startswith("area=")]
+    name = " ".join(a for a in rest if not a.lower().startswith("area="))
     # Codes are short words and names a few words: what would not fit a line of /station list is no name.
     if args[:1] != ["add"] or len(args) < 4 or len(areas) > 1 or len(name) > MAX_NAME:
         await msg.reply_text(t(lang, "station.usage"))
@@ -225,6 +228,18 @@ async def station(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         point = Point(float(args[2].replace(",", ".")), float(args[3].replace(",", ".")))
+    except (ValueError, CoordinateError):
+        await msg.reply_text(t(lang, "station.bad"))
+        return
+    # One swapped or far-away station stretches every weekly map over 1 500 km: asked, as rangers are.
+    placement = svc.settings.bounds.place(point)
+    if placement is not Placement.INSIDE and not force:
+        other = swap(point) if placement is Placement.SWAPPED else None
+        key = "station.swapped" if other is not None else "station.outside"
+        shown = {"point": format_point(point, 2), "other": format_point(other, 2) if other else ""}
+        await msg.reply_text(t(lang, key, **shown))
+        return
+    try:
         st = await svc.stations.add(args[1], point, name, area, by=user.id)
     except (ValueError, CoordinateError):
         await msg.reply_text(t(lang, "station.bad"))
