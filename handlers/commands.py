@@ -12,6 +12,7 @@ from bot.geo import CoordinateError, Placement, Point, format_point, swap
 from bot.intake import OwnSighting
 from bot.media import local_time
 from bot.people import Role, invite_needs, reopen_refused_notices
+from bot.places import MAX_NAME
 from bot.services import services
 from bot.text import LANGUAGES, parse_code, parse_id, split, t
 from handlers.common import kick_outbox, language_of, reader, require
@@ -174,7 +175,6 @@ async def _set_status(
     await msg.reply_text(t(lang, f"rangers.{status}" if change.done else "rangers.unknown", id=user_id))
 
 
-MAX_NAME = 100  # characters of a station's name
 
 
 @require(Role.COORDINATOR)

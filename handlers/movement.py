@@ -20,14 +20,15 @@ from bot.geo import format_speed, movement, rounded_movement
 from bot.media import by_receipt_note
 from bot.services import services
 from bot.text import parse_id, t
-from handlers.common import group_language, reader
+from handlers.common import reader
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     assert msg is not None
     svc = services(context)
-    lang = await group_language(update, context)
+    audience = await reader(update, context)  # the group's language and trust, or the asker's own
+    lang = audience.lang
     ids = [parse_id(a) for a in context.args or []]
     if len(ids) != 2 or None in ids or ids[0] == ids[1]:
         await msg.reply_text(t(lang, "compare.usage"))
@@ -49,7 +50,7 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     first, second = (a, b) if a.taken <= b.taken else (b, a)
     assert first.point and second.point and first.taken and second.taken
     limit, grid = svc.settings.max_km_per_day, svc.settings.untrusted_grid_km
-    exact = (await reader(update, context)).exact
+    exact = audience.exact
     if exact:
         mv = movement(first.point, first.taken, second.point, second.taken, limit)
     else:

@@ -20,11 +20,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.geo import CoordinateError, Placement, Point, Region, format_point, swap
-from bot.places import Station, Stations, normalize_code
+from bot.places import MAX_NAME, Station, Stations, normalize_code
 from bot.text import parse_code
 from storage.db import Database
 
-MAX_NAME = 100  # characters of a station's name, as /station add (handlers/commands.py MAX_NAME)
 COLUMNS = ("code", "lat", "lon", "name", "area")
 USAGE, REFUSED = 2, 1
 

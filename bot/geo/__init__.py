@@ -17,7 +17,7 @@ from bot.geo.points import (
     rounded_movement,
     rounding_slack_km,
 )
-from bot.geo.redaction import redact_coordinates, redact_stations
+from bot.geo.redaction import redact_coordinates
 from bot.geo.region import DEFAULT_REGION, Placement, Region, swap
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "osm_url",
     "parse_coordinates",
     "redact_coordinates",
-    "redact_stations",
     "round_point",
     "rounded_movement",
     "rounding_slack_km",

@@ -5,14 +5,11 @@ here hands a leopard's exact position to a group that may include poachers. So i
 coordinates, the filter blanks every map link and every run of digits that could carry a position in
 any notation, and keeps only number shapes known to be harmless: small counts ("2 leopards"), clock
 times ("07:42"), dates ("12.05.2024", "2026-11-30") and station codes ("UST-04").
-redact_stations then blanks the station codes and names, which are places to anyone with the list.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable
 from enum import Enum
 
 POSITION_HIDDEN = "[position hidden]"
@@ -301,33 +298,3 @@ def redact_coordinates(
     # "lat=… lon=…" or a plus code beside its decimals would otherwise show two markers for one place.
     marker = re.escape(position_marker)
     return re.sub(rf"{marker}(?:[\s,;]*{marker})+", position_marker, "".join(out))
-
-
-STATION_HIDDEN = "[station hidden]"  # in the style of POSITION_HIDDEN
-# Rangers type codes on Russian and Kazakh keyboards too ("УСТ-04"), with whatever dash the phone gives.
-_LETTERS = "A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі"
-_DASHES = "\\-\u2010-\u2015\u2212\ufe63\uff0d"
-_DASHED_CODE = re.compile(rf"(?<![\w{_DASHES}])[{_LETTERS}]{{2,6}}[{_DASHES}]\d{{1,4}}(?![\w{_DASHES}])")
-
-
-def redact_stations(text: str, codes: Iterable[str], names: Iterable[str]) -> str:
-    """The text without station codes or station names: with the station list either is the place.
-
-    Fail-closed like redact_coordinates: every dashed code ("UST-04", "ұст–4") goes, registered or not; so
-    does letters-then-a-registered-station's-number with a space or nothing between ("ust 4", "UST04"),
-    even where it was "card 4". A name goes whole and by each capitalised word of it ("Kaskyrbulak
-    spring", "kaskyrbulak"), in any case.
-    """
-    # Full-width letters and digits ("ＵＳＴ－０４", a name typed in full width) read the same to a person
-    # but match none of the patterns below: fold them first, as bot.places.stations does to recognise codes.
-    text = unicodedata.normalize("NFKC", text)
-    text = _DASHED_CODE.sub(STATION_HIDDEN, text)
-    numbers = {int(m.group(1)) for c in codes if (m := re.search(r"(\d{1,4})$", c))}
-    patterns = [rf"[{_LETTERS}]{{2,6}}[ _]?0*{n}(?!\d)" for n in sorted(numbers)]
-    for name in names:
-        words = [name.strip(), *(w for w in name.split() if len(w) >= 4 and w[:1].isupper())]
-        patterns += [re.escape(w) for w in words if len(w) >= 3]
-    if not patterns:
-        return text
-    longest_first = sorted(set(patterns), key=len, reverse=True)
-    return re.sub(rf"(?<!\w)(?:{'|'.join(longest_first)})(?!\w)", STATION_HIDDEN, text, flags=re.IGNORECASE)

@@ -21,6 +21,7 @@ _LATIN_OF: dict[str, str] = {
     "Ң": "NH", "О": "O", "Ө": "O", "П": "P", "Р": "RP", "С": "SC", "Т": "T", "У": "UY", "Ү": "UY",
     "Ұ": "UY", "Ф": "F", "Х": "HX", "Һ": "H", "Ы": "Y", "Э": "E",
 }  # fmt: skip
+MAX_NAME = 100  # characters of a station's name: what fits a line of /station list
 _LETTERS = "A-Za-z" + "".join(sorted({c for k in _LATIN_OF for c in (k, k.lower())}))
 # Dashes a phone or a pasted document may put between letters and digits (NFKC has already turned the
 # full-width and small hyphen-minus into "-").
