@@ -2,6 +2,6 @@
 precision."""
 
 from bot.detection.precision import PRECISIONS
-from bot.detection.types import DEFAULT_THRESHOLD, Detection, Detector, ModelError
+from bot.detection.types import DEFAULT_THRESHOLD, KINDS, Box, Detection, Detector, Kind, ModelError
 
-__all__ = ["DEFAULT_THRESHOLD", "PRECISIONS", "Detection", "Detector", "ModelError"]
+__all__ = ["DEFAULT_THRESHOLD", "KINDS", "PRECISIONS", "Box", "Detection", "Detector", "Kind", "ModelError"]

@@ -7,7 +7,7 @@ onnxruntime, numpy and the weights.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 LEOPARD, SNOW_LEOPARD, JAGUAR = 288, 289, 290
 # Jaguars do not occur in Central Asia; on rosetted cats ImageNet models split the mass between
@@ -15,6 +15,12 @@ LEOPARD, SNOW_LEOPARD, JAGUAR = 288, 289, 290
 LEOPARD_CLASSES = (LEOPARD, JAGUAR)
 # Recall first (a missed leopard is the worst outcome): see docs/MODEL.md, 'Threshold'.
 DEFAULT_THRESHOLD = 0.10
+
+
+# What people are told a photo holds. "no_leopard" only where the animal detector did not run (so
+# neither "another animal" nor "no animal found" can honestly be said).
+Kind = Literal["leopard", "snow_leopard", "animal", "empty", "no_leopard"]
+KINDS: tuple[Kind, ...] = ("leopard", "snow_leopard", "animal", "empty", "no_leopard")
 
 
 class ModelError(RuntimeError):
@@ -46,10 +52,25 @@ class Detection:
     ms: float = 0.0
     model: str = "efficientnet-lite2-imagenet"
     extra: dict[str, float] = field(default_factory=dict)
+    # Every animal the camera-trap detector found, in original pixels, its confidence as the score.
+    # `animal_detector` says whether that detector ran at all: without it, "no animal" cannot be said.
+    animals: tuple[Box, ...] = ()
+    animal_detector: bool = False
 
     @property
     def alert_worthy(self) -> bool:
         return self.leopard or self.label == "snow leopard"
+
+    @property
+    def kind(self) -> Kind:
+        """The one word people see (issue 24): never an ImageNet class name."""
+        if self.leopard:
+            return "leopard"
+        if self.label == "snow leopard":
+            return "snow_leopard"
+        if self.animals:
+            return "animal"
+        return "empty" if self.animal_detector else "no_leopard"
 
 
 class Detector(Protocol):
