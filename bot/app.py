@@ -50,7 +50,11 @@ GROUP_COMMANDS = (
 def build_application(settings: Settings, detector: Detector) -> Application:
     """The detector is loaded by the caller, before anything else, so a broken model stops start-up."""
     inbox = Inbox()
-    health = PollingHealth(settings.conflict_minutes)
+    health = PollingHealth(
+        settings.conflict_minutes,
+        heartbeat_file=settings.heartbeat_file,
+        heartbeat_minutes=settings.heartbeat_minutes,
+    )
     bot = InboxBot(
         settings.token,
         base_url=settings.base_url,
@@ -87,6 +91,8 @@ def build_application(settings: Settings, detector: Detector) -> Application:
             await services.notices.drain(app.bot)  # sending works while getUpdates conflicts
 
     health.notify = notify
+    if app.job_queue is not None:  # PTB's timeouts never reach the error handler: the clock must watch
+        app.job_queue.run_repeating(health.check, interval=60, first=60, name="polling-heartbeat")
     handlers.register(app)
     handlers.schedule_jobs(app)
     return app

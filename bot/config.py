@@ -57,6 +57,9 @@ class Settings:
     # Another process polling this token (409 Conflict) or a webhook set for it, this many minutes on end:
     # the bot exits with code 4 (bot/botapi/polling.py), so systemd and the admins see it.
     conflict_minutes: float = 5.0
+    # No getUpdates answered for this long: the admins are told once (bot/botapi/polling.py); the heartbeat
+    # file beside the database is what doctor and an outside monitor read meanwhile.
+    heartbeat_minutes: float = 15.0
     # "south,west,north,east": typed coordinates outside it are questioned (swapped?) or flagged.
     region: str = DEFAULT_REGION
     # Exports for scientists (Camtrap DP, Darwin Core CSV): SPDX licence ids for the data and the photos,
@@ -85,6 +88,7 @@ class Settings:
     mail_max_mb: float = 25.0  # bigger messages are not downloaded
     cameras_file: str = ""  # TOML list of cameras, read at start (bot/cameras/registry.py load_file)
     camera_silent_days: int = 3  # the weekly summary lists cameras that sent nothing for this long
+    check_due_days: int = 30  # ... and deployed cameras nobody has visited (/check) for this long
     camera_moved_m: float = 300.0  # a camera's own GPS this far from its station: reported as moved
     # ... and this far (or outside LW_REGION) it is not believed at all: the station's place stands.
     camera_gps_max_km: float = 50.0
@@ -100,6 +104,11 @@ class Settings:
     def backup_dir(self) -> Path:
         """Where `leopard-watch backup` writes when given no file."""
         return self.data_dir / "backups"
+
+    @property
+    def heartbeat_file(self) -> Path:
+        """Its mtime is the bot's last successful poll of Telegram (beside the database, as its run lock)."""
+        return self.database.with_name(self.database.name + ".heartbeat")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -155,6 +164,8 @@ class Settings:
             raise ConfigError(f"LW_DETECTOR_PRECISION is one of {', '.join(PRECISIONS)}")
         if self.conflict_minutes <= 0:
             raise ConfigError("LW_CONFLICT_MINUTES must be > 0")
+        if self.heartbeat_minutes <= 0:
+            raise ConfigError("LW_HEARTBEAT_MINUTES must be > 0")
         if self.pairing_minutes < 0 or self.burst_minutes < 0 or self.movement_days < 1:
             raise ConfigError("LW_PAIRING_MINUTES, LW_BURST_MINUTES >= 0 and LW_MOVEMENT_DAYS >= 1")
         try:
@@ -220,6 +231,8 @@ def _convert(key: str, name: str, raw: str) -> object:
 
 
 def _validate_mail(s: Settings) -> None:
+    if s.check_due_days < 1:
+        raise ConfigError("LW_CHECK_DUE_DAYS must be >= 1")
     if s.camera_silent_days < 1 or s.camera_moved_m <= 0:
         raise ConfigError("LW_CAMERA_SILENT_DAYS must be >= 1 and LW_CAMERA_MOVED_M > 0")
     if s.camera_gps_max_km * 1000 <= s.camera_moved_m:

@@ -15,10 +15,11 @@ from bot.cameras.mail import MailIntake
 from bot.config import Settings
 from bot.detection import Detector
 from bot.detection.model import OnnxLeopardDetector
+from bot.individuals import Catalogue, Identifications
 from bot.intake import Sightings
 from bot.intake.videos import VideoIntake
 from bot.people import Access, Groups
-from bot.places import Stations
+from bot.places import Deployments, FieldChecks, Stations
 from storage.db import Database
 from storage.photos import PhotoStore, VideoStore
 
@@ -39,6 +40,9 @@ class Services:
     videos: VideoIntake
     cameras: Cameras
     mail: MailIntake  # camera e-mail in: what every mailbox's poller hands its messages to
+    identifications: Identifications  # individuals: the catalogue (.catalogue) and "Who is this?" answers
+    deployments: Deployments  # cameras at stations from set-up to retrieval (/deploy, /retrieve, cards)
+    checks: FieldChecks  # rangers' visits to cameras (/check), their set-up photos in the photo store
 
     @classmethod
     async def create(cls, settings: Settings, detector: Detector | None = None) -> Services:
@@ -74,13 +78,17 @@ class Services:
         cameras = Cameras(db)
         # One intake for all mailboxes: the same cameras, the same SHA-256 dedup, the same alerts.
         mail = MailIntake(db, sightings, stations, cameras, settings, videos)
+        identifications = Identifications(db, photos, Catalogue(db), movement_days=settings.movement_days)
+        deployments = Deployments(db)
+        checks = FieldChecks(db, photos, deployments)
         return cls(
             settings, db, photos, detector, stations, sightings, outbox, access, groups, executor, notices,
-            videos, cameras, mail,
+            videos, cameras, mail, identifications, deployments, checks,
         )  # fmt: skip
 
     async def close(self) -> None:
         self.videos.close()
+        self.identifications.close()  # the catalogue's matcher thread
         self.executor.shutdown(wait=True)
         await self.db.close()
 

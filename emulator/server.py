@@ -15,7 +15,9 @@ from aiohttp import web
 
 from . import api_edit, api_misc, api_send, conformance  # noqa: F401  (api_*: register their methods)
 from .errors import ApiError
+from .forwards import ForwardsMixin
 from .group_life import GroupLifeMixin
+from .members import MembersMixin
 from .params import read_params
 from .registry import lookup
 from .state import FailRule, World
@@ -26,7 +28,7 @@ logger = logging.getLogger(__name__)
 _MAX_BODY = 64 * 1024 * 1024
 
 
-class BotApiEmulator(GroupLifeMixin):
+class BotApiEmulator(MembersMixin, ForwardsMixin, GroupLifeMixin):
     """In-process Telegram Bot API for tests and demos; see emulator/__init__.py for usage."""
 
     def __init__(

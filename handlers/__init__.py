@@ -20,11 +20,13 @@ from bot.people import Role
 from handlers import (
     cameras,
     commands,
+    deployments,
     escalations,
+    field_checks,
     groups,
+    individuals,
     locations,
     mailboxes,
-    movement,
     other_messages,
     photos,
     reviews,
@@ -79,9 +81,25 @@ def register(app: Application) -> None:
             CommandHandler("mine", commands.mine, filters=PRIVATE),
             CommandHandler("station", commands.station, filters=PRIVATE),
             CommandHandler("camera", cameras.camera, filters=PRIVATE),
-            CommandHandler("compare", coordinator(movement.compare), filters=PRIVATE),
+            # A ranger at the camera (issue 26): its deployment opened or closed, a visit recorded.
+            CommandHandler("deploy", ranger(deployments.deploy), filters=PRIVATE),
+            CommandHandler("retrieve", ranger(deployments.retrieve), filters=PRIVATE),
+            # /check is a conversation (buttons, then the set-up photo and pin): before the photo and
+            # location handlers below, so that mid-check a photo is the set-up's, never a sighting.
+            field_checks.conversation(ranger),
+            # individuals.compare reads individuals' codes, then hands over to movement.compare.
+            CommandHandler("compare", coordinator(individuals.compare), filters=PRIVATE),
             # Distances locate leopards: coordinators only, in their group too (the answer has its precision).
-            CommandHandler("compare", registered_group(coordinator(movement.compare)), filters=GROUPS),
+            CommandHandler("compare", registered_group(coordinator(individuals.compare)), filters=GROUPS),
+            # A track is a set of places: coordinators only, at the reader's precision (issue 25).
+            CommandHandler("individuals", coordinator(individuals.individuals_command), filters=PRIVATE),
+            CommandHandler(
+                "individuals", registered_group(coordinator(individuals.individuals_command)), filters=GROUPS
+            ),
+            CommandHandler("individual", coordinator(individuals.individual_command), filters=PRIVATE),
+            CommandHandler(
+                "individual", registered_group(coordinator(individuals.individual_command)), filters=GROUPS
+            ),
             CommandHandler("sighting", coordinator(sightings.sighting_command), filters=PRIVATE),
             CommandHandler("sighting", registered_group(sightings.sighting_command), filters=GROUPS),
             CommandHandler("register", groups.register, filters=GROUPS),
@@ -93,9 +111,16 @@ def register(app: Application) -> None:
             MessageHandler(GROUPS & filters.StatusUpdate.NEW_CHAT_MEMBERS, groups.on_added),
             MessageHandler(filters.StatusUpdate.MIGRATE, groups.on_migrate),
             ChatMemberHandler(groups.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            # A member gone from a group, told twice (service message; chat_member where the bot is an
+            # admin): either takes the powers granted there, the other finds nothing left to take.
+            MessageHandler(GROUPS & filters.StatusUpdate.LEFT_CHAT_MEMBER, groups.on_member_left),
+            ChatMemberHandler(groups.on_member_change, ChatMemberHandler.CHAT_MEMBER),
             CallbackQueryHandler(reviews.on_review, pattern=r"^rv:"),
+            CallbackQueryHandler(individuals.on_who, pattern=r"^wi:"),
             CallbackQueryHandler(ranger(escalations.on_escalate), pattern=rf"^{escalations.PREFIX}"),
             CallbackQueryHandler(ranger(locations.on_swap_answer), pattern=rf"^{locations.SWAP_PREFIX}"),
+            # A check's button after its conversation ended (done, cancelled, timed out, a restart).
+            CallbackQueryHandler(field_checks.stale_button, pattern=rf"^{field_checks.PREFIX}"),
             # Before photos: a video file is a document, and Telegram fills `document` for an animation.
             MessageHandler(PRIVATE & NEW & videos.VIDEO_MESSAGES, ranger(videos.on_video)),
             MessageHandler(PRIVATE & NEW & (filters.PHOTO | filters.Document.ALL), ranger(photos.on_photo)),
@@ -103,12 +128,14 @@ def register(app: Application) -> None:
             MessageHandler(
                 PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.LOCATION, locations.on_live_update
             ),
-            MessageHandler(  # an edited caption may add a place; an edit is never a new sighting
-                PRIVATE & filters.UpdateType.EDITED_MESSAGE & (filters.PHOTO | filters.Document.ALL),
-                ranger(photos.on_caption_edit),
-            ),
-            MessageHandler(  # a video's caption too (an animation or video file is matched above)
+            # Edits: an edited caption may add a place; another photo or clip swapped in is a sighting
+            # replacing the old one (issue 22). Videos first, as for new messages: a video file is a document.
+            MessageHandler(
                 PRIVATE & filters.UpdateType.EDITED_MESSAGE & videos.VIDEO_MESSAGES,
+                ranger(videos.on_video_edit),
+            ),
+            MessageHandler(
+                PRIVATE & filters.UpdateType.EDITED_MESSAGE & (filters.PHOTO | filters.Document.ALL),
                 ranger(photos.on_caption_edit),
             ),
             MessageHandler(PRIVATE & NEW & filters.COMMAND, unknown_command),
@@ -143,3 +170,5 @@ def schedule_jobs(app: Application) -> None:
     jobs.run_repeating(summaries.sync_schedules, every, first=every, name="summary-sync")
     # Cellular cameras' mailboxes, if any (bot/cameras/mail/accounts.py): a job each, at its own interval.
     mailboxes.schedule(app)
+    # "Who is this?" under confirmed leopard alerts, queued with the confirmation (handlers/individuals.py).
+    jobs.run_repeating(individuals.deliver_questions, OUTBOX_INTERVAL, first=1.0, name="who-is-this")

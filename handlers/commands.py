@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.geo import CoordinateError, Placement, Point, format_point, swap
-from bot.intake import OwnSighting
+from bot.intake import OwnSighting, kind_scored
 from bot.media import local_time
 from bot.people import Role, invite_needs, reopen_refused_notices
 from bot.places import MAX_NAME
@@ -143,7 +143,7 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for s in found:
         when = local_time(s.taken_at, svc.settings.zone)
         lines.append(
-            f"#{s.id} · {when} · {html.escape(s.label)} {s.score:.2f} · "
+            f"#{s.id} · {when} · {html.escape(kind_scored(lang, s.kind, s.score))} · "
             f"{html.escape(s.station or '—')} · {t(lang, _mine_status(s))}"
         )
     await msg.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)

@@ -4,17 +4,26 @@ error handler."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
-from telegram import Update
+from telegram import (
+    Message,
+    MessageOrigin,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.botapi import InboxBot
-from bot.intake import PhotoIntake, Ranger
+from bot.botapi import InboxBot, is_noise
+from bot.intake import ForwardOrigin, PhotoIntake, Ranger, forward_origin
 from bot.people import Audience, Role, audience_for
 from bot.services import services
 from bot.text import pick_language, t
@@ -43,7 +52,32 @@ def intake_of(update: Update, data: bytes, *, is_document: bool) -> PhotoIntake:
         media_group_id=msg.media_group_id,
         is_document=is_document,
         forwarded_at=msg.forward_origin.date if msg.forward_origin else None,
+        origin=origin_of(msg.forward_origin),
+        file_unique_id=file_unique_id(msg),
     )
+
+
+def origin_of(found: MessageOrigin | None) -> ForwardOrigin | None:
+    """A forward's origin as the intake keeps it (Bot API MessageOrigin: user, hidden_user, chat, channel)."""
+    if found is None:
+        return None
+    if isinstance(found, MessageOriginUser):
+        user = found.sender_user
+        return forward_origin("user", found.date, user.full_name, user.id)
+    if isinstance(found, MessageOriginHiddenUser):
+        return forward_origin("hidden_user", found.date, found.sender_user_name, None)
+    if isinstance(found, MessageOriginChat):
+        chat = found.sender_chat
+        return forward_origin("chat", found.date, chat.title or chat.full_name, chat.id)
+    if isinstance(found, MessageOriginChannel):
+        return forward_origin("channel", found.date, found.chat.title, found.chat.id)
+    return forward_origin(str(found.type), found.date, None, None)
+
+
+def file_unique_id(msg: Message) -> str | None:
+    """The message's file, the same for every bot and over time: an edit with another one swapped it."""
+    media = msg.photo[-1] if msg.photo else msg.effective_attachment
+    return getattr(media, "file_unique_id", None)
 
 
 def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -99,26 +133,29 @@ async def purge_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+R = TypeVar("R")
+# A handler that returns something: a ConversationHandler's step returns the next state.
+Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, R]]
 
 
-def require(minimum: Role) -> Callable[[Handler], Handler]:
-    """Refuse politely, and do nothing else, when the caller's role is below `minimum`."""
+def require(minimum: Role) -> Callable[[Step[R]], Step[R | None]]:
+    """Refuse politely, and do nothing else, when the caller's role is below `minimum`. The handler's
+    result is handed on (a conversation's next state); a refusal returns None, which starts none."""
 
-    def wrap(func: Handler) -> Handler:
+    def wrap(func: Step[R]) -> Step[R | None]:
         @functools.wraps(func)
-        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R | None:
             user, msg = update.effective_user, update.effective_message
             if user is None:
-                return
+                return None
             if msg is not None and msg.sender_chat is not None and update.callback_query is None:
                 # An anonymous admin (from = GroupAnonymousBot, sender_chat = the group) or a linked
                 # channel: anyone with that right could be behind it, so it is never an admin.
                 await msg.reply_text(t(await group_language(update, context), "access.anonymous"))
-                return
+                return None
             role = await services(context).access.role(user.id)
             if role >= minimum:
-                await func(update, context)
-                return
+                return await func(update, context)
             # In a registered group, the group's language: everyone there reads the refusal.
             lang = await group_language(update, context)
             key = {Role.OUTSIDER: "access.outsider", Role.SUSPENDED: "access.suspended"}.get(
@@ -128,6 +165,7 @@ def require(minimum: Role) -> Callable[[Handler], Handler]:
                 await update.callback_query.answer(t(lang, key), show_alert=True)
             elif msg is not None:
                 await msg.reply_text(t(lang, key))
+            return None
 
         return guarded
 
@@ -176,6 +214,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     one line when it starts and one when it ends (bot/botapi/polling.py)."""
     if update is None and isinstance(context.error, TelegramError) and isinstance(context.bot, InboxBot):
         await context.bot.health.failed(context.error)
+        return
+    if context.error is not None and is_noise(context.error):
+        # A double tap edits a message into what it already is, or the message was deleted meanwhile:
+        # the edit is done or moot. The press is answered quietly (if the handler had not yet).
+        log.info("ignored: %s", context.error)
+        if isinstance(update, Update) and update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_chat:

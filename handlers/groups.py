@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from zoneinfo import available_timezones
 
-from telegram import ChatMember, Message, Update, User
+from telegram import Chat, ChatMember, ChatMemberRestricted, Message, Update, User
 from telegram.ext import ContextTypes
 
-from bot.people import Role, queue_admin_notice
+from bot.people import Leaving, Role, queue_admin_notice
 from bot.services import services
 from bot.text import LANGUAGES, parse_code, pick_language, t
 from handlers.common import group_language, kick_outbox, registered_group, require
@@ -67,15 +67,21 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The bot was removed from a group: stop writing there (every send would fail) and tell the admins."""
+    """The bot was removed from a group: stop writing there (every send would fail) and tell the admins.
+    Muted there (restricted, can_send_messages off) or allowed again: its alerts wait, or resume."""
     change = update.my_chat_member
     if change is None or change.chat.type == "private":
         return
     status = change.new_chat_member.status
-    if status not in (ChatMember.LEFT, ChatMember.BANNED):
-        return
     svc = services(context)
     who = change.from_user.full_name if change.from_user else "?"
+    if status not in (ChatMember.LEFT, ChatMember.BANNED):
+        muted = _cannot_send(change.new_chat_member)
+        if muted != _cannot_send(change.old_chat_member):
+            why = f"{'restricted' if muted else 'allowed'} by {who}"
+            if await svc.outbox.set_muted(change.chat.id, muted, why):
+                kick_outbox(context)  # the admins' notice; when allowed again, the alerts that waited
+        return
     if await svc.groups.deactivate(change.chat.id, f"bot {status} by {who}"):
         await queue_admin_notice(
             svc.db,
@@ -85,6 +91,46 @@ async def on_my_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         await reschedule(context, change.chat.id)
         kick_outbox(context)
+
+
+async def on_member_left(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A member left ("X left the group") or was removed ("A removed X", from = A): the powers granted
+    in the group go with them."""
+    msg = update.effective_message
+    if msg is None or msg.left_chat_member is None or msg.left_chat_member.is_bot:
+        return
+    person, actor = msg.left_chat_member, msg.from_user
+    await _departed(context, person, msg.chat, actor if actor and actor.id != person.id else None)
+
+
+async def on_member_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """chat_member (sent when the bot is an admin there): the same departure, told another way; also
+    where no service message is posted (large groups, hidden join and leave messages)."""
+    change = update.chat_member
+    if change is None or change.chat.type == "private" or change.new_chat_member.user.is_bot:
+        return
+    if not (_present(change.old_chat_member) and not _present(change.new_chat_member)):
+        return
+    person, actor = change.new_chat_member.user, change.from_user
+    await _departed(context, person, change.chat, actor if actor.id != person.id else None)
+
+
+async def _departed(context: ContextTypes.DEFAULT_TYPE, person: User, chat: Chat, by: User | None) -> None:
+    by_id, by_name = (by.id, by.full_name) if by else (None, "")
+    leaving = Leaving(person.id, person.full_name, chat.id, chat.title or "", by_id, by_name)
+    if await services(context).access.left_group(leaving) is not None:
+        kick_outbox(context)  # the admins' notice
+
+
+def _present(member: ChatMember) -> bool:
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status not in (ChatMember.LEFT, ChatMember.BANNED)
+
+
+def _cannot_send(member: ChatMember) -> bool:
+    """Restricted, still a member, with can_send_messages off: the bot is muted there."""
+    return isinstance(member, ChatMemberRestricted) and member.is_member and not member.can_send_messages
 
 
 @registered_group
@@ -109,6 +155,12 @@ async def areas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert msg is not None and chat is not None
     lang = await group_language(update, context)
     args = context.args or []
+    if not args:  # the current choice, then how to change it
+        group = await services(context).groups.get(chat.id)
+        assert group is not None
+        now = ", ".join(group.areas) if not group.all_areas else t(lang, "group.all_areas")
+        await msg.reply_text(t(lang, "group.areas_set", areas=now) + "\n" + t(lang, "group.areas_usage"))
+        return
     codes = list(dict.fromkeys(parse_code(a) for a in args))
     words = [a.lower() for a in args]
     every = words == ["all"]
@@ -138,21 +190,24 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await svc.groups.update(chat.id, timezone=args[1])
     elif len(args) == 3 and args[0] == "summary" and _in(args[1], 0, 6) and _in(args[2], 0, 23):
         await svc.groups.update(chat.id, summary_weekday=int(args[1]), summary_hour=int(args[2]))
-    else:
+    elif args:
         await msg.reply_text(t(lang, "group.settings_usage"))
         return
     group = await svc.groups.get(chat.id)
-    assert group is not None
-    await msg.reply_text(
-        t(
-            lang,
-            "group.settings",
-            lang=group.language,
-            tz=group.timezone,
-            trusted=t(lang, "yes" if group.trusted else "no"),
-            areas=", ".join(group.areas) if not group.all_areas else t(lang, "group.all_areas"),
-        )
+    spec = await svc.groups.summary_spec(chat.id, svc.settings.summary_weekday, svc.settings.summary_hour)
+    assert group is not None and spec is not None
+    text = t(
+        lang,
+        "group.settings",
+        lang=group.language,
+        tz=group.timezone,
+        trusted=t(lang, "yes" if group.trusted else "no"),
+        areas=", ".join(group.areas) if not group.all_areas else t(lang, "group.all_areas"),
     )
+    day, hour = t(lang, f"weekday.{spec[0]}"), f"{spec[1]:02d}"
+    text += "\n" + t(lang, "group.settings_summary", weekday=day, hour=hour)
+    # Alone, /settings shows the current values and then how to change them.
+    await msg.reply_text(text if args else f"{text}\n\n{t(lang, 'group.settings_usage')}")
 
 
 @registered_group

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from telegram import Message, Update
+from telegram import Document, Message, PhotoSize, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
@@ -18,7 +18,7 @@ from bot.geo import format_point
 from bot.intake import Edit, Receipt, SightingError, receipt_text
 from bot.services import services
 from bot.text import t
-from handlers.common import intake_of, kick_outbox, language_of
+from handlers.common import file_unique_id, intake_of, kick_outbox, language_of, reader
 from handlers.escalations import escalate_keyboard
 from handlers.runtime import Runtime
 from handlers.storage_trouble import download_not_done, photo_not_stored, photo_stored, transient_download
@@ -79,32 +79,80 @@ async def _take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: M
     if is_document and not _is_image_document(msg):  # video files went to handlers/videos.py
         await msg.reply_text(t(lang, "error.not_image"))
         return
-    if media.file_size and media.file_size > MAX_DOWNLOAD:
-        await msg.reply_text(t(lang, "error.file_too_big"))
-        return
-    try:
-        tg_file = await context.bot.get_file(media.file_id)
-        data = bytes(await tg_file.download_as_bytearray())
-    except TelegramError as exc:
-        if transient_download(exc):
-            await download_not_done(update, context, msg, lang, exc)
-            return
-        log.warning("download of %s failed: %s", media.file_id, exc)
-        key = "error.file_too_big" if "too big" in str(exc).lower() else "error.download"
-        await msg.reply_text(t(lang, key))
+    data = await _download(update, context, msg, lang, media)
+    if data is None:
         return
     svc = services(context)
     intake = intake_of(update, data, is_document=is_document)
     try:
         receipt = await svc.sightings.record_photo(intake)
-    except SightingError as exc:
-        key = f"error.{exc.reason}" if exc.reason in ("not_image", "too_large", "empty") else "error.corrupt"
-        await msg.reply_text(t(lang, key))
-        return
-    except StorageUnavailable as exc:
-        await photo_not_stored(update, context, msg, lang, exc)
+    except (SightingError, StorageUnavailable) as exc:
+        await _not_recorded(update, context, msg, lang, exc)
         return
     await answer(update, context, msg, lang, receipt)
+
+
+async def _download(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, msg: Message, lang: str, media: PhotoSize | Document
+) -> bytes | None:
+    """The file's bytes, or None once the ranger has been answered (too big, failed, retried later)."""
+    if media.file_size and media.file_size > MAX_DOWNLOAD:
+        await msg.reply_text(t(lang, "error.file_too_big"))
+        return None
+    try:
+        tg_file = await context.bot.get_file(media.file_id)
+        return bytes(await tg_file.download_as_bytearray())
+    except TelegramError as exc:
+        if transient_download(exc):
+            await download_not_done(update, context, msg, lang, exc)
+            return None
+        log.warning("download of %s failed: %s", media.file_id, exc)
+        key = "error.file_too_big" if "too big" in str(exc).lower() else "error.download"
+        await msg.reply_text(t(lang, key))
+        return None
+
+
+async def _not_recorded(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    msg: Message,
+    lang: str,
+    exc: SightingError | StorageUnavailable,
+) -> None:
+    if isinstance(exc, StorageUnavailable):
+        await photo_not_stored(update, context, msg, lang, exc)
+        return
+    key = f"error.{exc.reason}" if exc.reason in ("not_image", "too_large", "empty") else "error.corrupt"
+    await msg.reply_text(t(lang, key))
+
+
+async def _swap_media(update: Update, context: ContextTypes.DEFAULT_TYPE, msg: Message) -> bool:
+    """Telegram lets a sender swap the photo of a sent message: an edited_message, same message_id,
+    another file_unique_id. The new file becomes a sighting replacing the old one, which is kept and
+    its alerts corrected (bot/intake/replacements.py). False: the same file, only the caption changed."""
+    uid, is_document = file_unique_id(msg), not msg.photo
+    if uid is None or (is_document and not _is_image_document(msg)):
+        return False
+    svc = services(context)
+    standing = await svc.sightings.standing(msg.chat_id, msg.message_id)
+    if standing is None or not standing.swapped(uid):
+        return False
+    lang = language_of(update, context)
+    media = msg.document if is_document else msg.photo[-1]
+    data = await _download(update, context, msg, lang, media) if media else None
+    if data is None:
+        return True
+    intake = intake_of(update, data, is_document=is_document)
+    intake.received_at = msg.edit_date or msg.date  # the new file reached the bot with the edit
+    try:
+        receipt = await svc.sightings.replace_photo(standing, intake)
+    except (SightingError, StorageUnavailable) as exc:
+        await _not_recorded(update, context, msg, lang, exc)
+        return True
+    if receipt is None:
+        return False
+    await answer(update, context, msg, lang, receipt)
+    return True
 
 
 async def answer(
@@ -114,7 +162,7 @@ async def answer(
     photo_stored(context, update)
     if receipt.event_id:
         kick_outbox(context)
-    if msg.media_group_id:
+    if msg.media_group_id and update.edited_message is None:  # a swapped album part is answered alone
         albums: dict[str, PendingAlbum] = context.chat_data.setdefault("albums", {})  # type: ignore[union-attr]
         album = albums.setdefault(str(msg.media_group_id), PendingAlbum(lang))
         album.lang = lang
@@ -122,8 +170,9 @@ async def answer(
         album.update_ids.append(update.update_id)
         Runtime.of(context).inbox.defer([update.update_id])
     else:
+        audience = await reader(update, context) if receipt.forward else None  # who may read its origin
         sent = await msg.reply_text(
-            receipt_text(lang, receipt, services(context).settings.pairing_minutes),
+            receipt_text(lang, receipt, services(context).settings.pairing_minutes, audience=audience),
             parse_mode=ParseMode.HTML,
             reply_markup=escalate_keyboard(lang, [receipt]),
         )
@@ -143,7 +192,7 @@ async def _note_receipt(app: Application, sent: Message, receipts: list[Receipt]
 async def on_caption_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A ranger edited the caption of a photo already sent: it may give that sighting a place."""
     msg = update.edited_message
-    if msg is None:
+    if msg is None or await _swap_media(update, context, msg):
         return
     svc = services(context)
     edit = await svc.sightings.place_from_edited_caption(msg.chat_id, msg.message_id, msg.caption)
@@ -229,7 +278,7 @@ async def _send_album_receipt(app: Application, chat_id: int, album: PendingAlbu
     else:
         lines = [t(lang, "receipt.album", count=len(receipts))]
     lines += [receipt_text(lang, r, svc.settings.pairing_minutes, ask=False) for r in receipts]
-    if any(r.awaiting_location and not r.duplicate for r in receipts):
+    if any(r.awaiting_location and not r.duplicate and r.forward is None for r in receipts):
         lines.append(t(lang, "receipt.ask_location", minutes=svc.settings.pairing_minutes))
     sent = await app.bot.send_message(
         chat_id,

@@ -28,8 +28,8 @@ from telegram.ext import ContextTypes, Job, JobQueue
 
 from bot.botapi import Outcome, deliver
 from bot.people import Group
-from bot.reports import last_occurrence, mark_sent, owed, was_sent, week_before
-from bot.reports.exports import EXTENSIONS, FORMATS, ExportOptions, count_taken, export
+from bot.reports import last_occurrence, mark_sent, owed, time_basis, was_sent, week_before
+from bot.reports.exports import EXTENSIONS, FORMATS, ExportOptions, count_received_only, count_taken, export
 from bot.services import Services, services
 from bot.text import t
 from handlers.common import Handler, reader, registered_group
@@ -142,10 +142,10 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     fmt = fmt.rstrip(";")
     data = await export(svc.db, fmt, since, until, exact=exact, grid_km=grid, options=opts)
     rows = await count_taken(svc.db, since, until)
+    basis = time_basis(lang, rows, await count_received_only(svc.db, since, until))
     precision = t(lang, "export.exact") if exact else t(lang, "export.rounded", grid=f"{grid:g}")
-    caption = t(
-        lang, "export.caption", fmt=fmt, since=since_day, until=until_day, rows=rows, precision=precision
-    )
+    caption = t(lang, "export.caption_by", fmt=fmt, since=since_day, until=until_day, rows=rows, basis=basis,
+                precision=precision)  # fmt: skip
     name = f"leopard-watch_{since_day}_{until_day}.{EXTENSIONS[fmt]}"
     build = _builder(svc, zone, exact, opts)
     if len(data) > UPLOAD_LIMIT:

@@ -13,7 +13,17 @@ Output (markdown, ready to paste into docs/MODEL.md):
 2. a threshold sweep: recall on the visually verified leopards, recall on all labelled leopards,
    false alarms (FP / negatives), each with its Wilson 95 % interval;
 3. the threshold chosen by the rule below, the figures at the shipped DEFAULT_THRESHOLD, and which
-   negatives are false alarms there (species from SOURCES.tsv).
+   negatives are false alarms there (species from SOURCES.tsv);
+4. box quality: IoU of each leopard box against the hand boxes in tests/data/leopard_boxes.csv
+   (tools/calibration_boxes.py), and the share at IoU >= 0.5.
+
+--windows-only runs the classifier on windows without the animal detector (the pipeline before issue
+24), for the comparison in docs/MODEL.md.
+
+The speed levers of the animal-first pipeline can be set one at a time, to see what each costs in
+recall, false alarms and margin before bench/detector.py times it: --animal-size (the detector's long
+side), --max-crops, --mirror-margin (a crop's mirror runs only within this of the threshold; "always"
+mirrors every crop) and --min-crop-side. Their defaults are the shipped settings.
 
 Decision rule (documented in docs/MODEL.md): on a grid of 0.01 steps, take the LARGEST threshold at
 which recall on the visually verified leopards is 1.0, and report the false-alarm rate there.
@@ -47,8 +57,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # allow `python tools/calibrate.py` without installing
     sys.path.insert(0, str(REPO))
 
-from bot.detection.model import OnnxLeopardDetector  # noqa: E402
+from bot.detection.animals import RUN_SIZE  # noqa: E402
+from bot.detection.model import MAX_CROPS, MIN_CROP_SIDE, MIRROR_MARGIN, OnnxLeopardDetector  # noqa: E402
 from bot.detection.types import DEFAULT_THRESHOLD  # noqa: E402
+from tools.calibration_boxes import load_hand_boxes, render_boxes  # noqa: E402
 from tools.calibration_metrics import (  # noqa: E402
     GRID,
     Metrics,
@@ -98,6 +110,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--precision", choices=("fp32", "int8"), default="fp32", help="model to calibrate")
     ap.add_argument("--parity", action="store_true", help="also compare INT8 with fp32 (tools/parity.py)")
     ap.add_argument(
+        "--windows-only",
+        action="store_true",
+        help="the classifier on windows without animal boxes (the pipeline before issue 24), to compare",
+    )
+    ap.add_argument("--animal-size", type=int, default=RUN_SIZE, help="animal detector's long side (x32)")
+    ap.add_argument("--max-crops", type=int, default=MAX_CROPS, help="animal crops per photo")
+    ap.add_argument(
+        "--mirror-margin",
+        type=_margin,
+        default=MIRROR_MARGIN,
+        help='mirror a crop only within this of the threshold ("always": every crop)',
+    )
+    ap.add_argument("--min-crop-side", type=int, default=MIN_CROP_SIDE, help="no crop for smaller boxes")
+    ap.add_argument(
         "--thresholds",
         default=",".join(f"{t:g}" for t in SHOWN),
         help="comma-separated thresholds shown in the sweep table (the rule always uses a 0.01 grid)",
@@ -117,7 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calibrate: no labelled images in {root}", file=sys.stderr)
         return 2
     shown = [float(t) for t in args.thresholds.split(",") if t.strip()]
-    detector = OnnxLeopardDetector(threads=args.threads, precision=args.precision)
+    detector = OnnxLeopardDetector(
+        threads=args.threads,
+        precision=args.precision,
+        animals=not args.windows_only,
+        animal_size=args.animal_size,
+        max_crops=args.max_crops,
+        mirror_margin=args.mirror_margin,
+        min_crop_side=args.min_crop_side,
+    )
     scored = score_all(detector, root, items)
     n_leo = sum(s.item.leopard for s in scored)
     n_ver = sum(s.item.leopard and s.item.verified for s in scored)
@@ -125,7 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         f"## Calibration on {root}, {detector.precision} model ({n_leo} leopard labels, {n_ver} visually "
         f"verified; {len(scored) - n_leo} negatives)\n"
     )
+    if not args.windows_only:
+        print(
+            f"Animal detector at {args.animal_size} px, up to {args.max_crops} crops of boxes >= "
+            f"{args.min_crop_side} px, mirrors {_margin_text(args.mirror_margin)}.\n"
+        )
     print(render(scored, shown, DEFAULT_THRESHOLD))
+    print()
+    print(render_boxes(scored, load_hand_boxes()))
     if args.perturb:
         runs = {"original": scored}
         for name, transform in PERTURBATIONS.items():
@@ -138,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(report(root, [i.file for i in items], args.threads, PERTURBATIONS if args.perturb else {}))
     return 0
+
+
+def _margin(text: str) -> float | None:
+    return None if text == "always" else float(text)
+
+
+def _margin_text(margin: float | None) -> str:
+    return "on every crop" if margin is None else f"within {margin:g} of the threshold"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class Scored:
     snow: float
     label: str
     label_score: float
+    # The leopard box (original pixels) when the photo was called a leopard, for the box-quality report.
+    box: tuple[int, int, int, int] | None = None
 
 
 def _reencode(image: Image.Image, quality: int = 85) -> bytes:
@@ -63,7 +65,8 @@ def score_all(
         except (OSError, UnreadableImage) as exc:
             print(f"warning: {item.file}: {exc}", file=sys.stderr)
             continue
-        out.append(Scored(item, det.score, det.snow_leopard_score, det.label, det.label_score))
+        box = (det.boxes[0].x0, det.boxes[0].y0, det.boxes[0].x1, det.boxes[0].y1) if det.boxes else None
+        out.append(Scored(item, det.score, det.snow_leopard_score, det.label, det.label_score, box))
     return out
 
 

@@ -26,8 +26,9 @@ SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 # perturbed copies.
 SCORE_TOLERANCE = 0.06
 # Every decision agrees at the shipped threshold, and the INT8 score also stays at least this far on
-# fp32's side of it, so that no photo is one rounding away from flipping. fp32's own closest eval
-# photos are 0.023 (neg_053, cheetah) and 0.025 (neg_052, cheetah) from the threshold.
+# fp32's side of it, so that no photo is one rounding away from flipping. Photos whose fp32 score is
+# itself within this of the threshold (since issue 24: leo_008 0.088 and a civet 0.090 at 0.08) may
+# flip; tests/detection/test_int8_parity.py still requires every verified leopard under both.
 DECISION_MARGIN = 0.02
 # Where both call it a leopard, their boxes overlap at least this much (intersection over union).
 MIN_IOU = 0.5
@@ -64,13 +65,21 @@ def margin(pair: Pair, threshold: float) -> float:
     return side * (pair.int8.score - threshold)
 
 
+def grey(pair: Pair, threshold: float) -> bool:
+    """fp32 itself within DECISION_MARGIN of the threshold: the photo has no margin to keep (since issue
+    24, leo_008 0.088, a civet 0.090 and a serval 0.061 at 0.08), so its decision may flip and no margin
+    is asked of INT8; the test asks every verified leopard of both instead."""
+    return abs(pair.fp32.score - threshold) < DECISION_MARGIN
+
+
 def problems(pairs: Iterable[Pair], threshold: float) -> list[str]:
     """Every way INT8 breaks the stated bounds; empty when it keeps them all."""
     out = []
     for p in pairs:
         if p.int8.leopard != p.fp32.leopard or p.int8.alert_worthy != p.fp32.alert_worthy:
-            out.append(f"{p.name}: decision differs (fp32 {p.fp32.score:.4f}, int8 {p.int8.score:.4f})")
-        elif margin(p, threshold) < DECISION_MARGIN:
+            if not grey(p, threshold):  # a grey photo's flip is reported by figures() instead
+                out.append(f"{p.name}: decision differs (fp32 {p.fp32.score:.4f}, int8 {p.int8.score:.4f})")
+        elif not grey(p, threshold) and margin(p, threshold) < DECISION_MARGIN:
             out.append(f"{p.name}: int8 {p.int8.score:.4f} within {DECISION_MARGIN} of {threshold}")
         if p.diff > SCORE_TOLERANCE:
             out.append(f"{p.name}: score differs by {p.diff:.4f} (> {SCORE_TOLERANCE})")
@@ -86,6 +95,12 @@ def figures(pairs: list[Pair], threshold: float) -> dict[str, float | int | str]
     return {
         "photos": len(pairs),
         "decisions_differ": sum(p.int8.leopard != p.fp32.leopard for p in pairs),
+        "grey_zone_flips": ", ".join(
+            f"{Path(p.name).name} (fp32 {p.fp32.score:.4f}, int8 {p.int8.score:.4f})"
+            for p in pairs
+            if p.int8.leopard != p.fp32.leopard and grey(p, threshold)
+        )
+        or "none",
         "score_diff_max": round(max(diffs), 4),
         "score_diff_mean": round(statistics.fmean(diffs), 4),
         "closest_to_threshold": (
@@ -104,7 +119,8 @@ def render(title: str, pairs: list[Pair], threshold: float) -> list[str]:
     lines = [
         f"### INT8 vs fp32: {title}",
         "",
-        f"- {f['photos']} photos; decisions that differ at {threshold:.2f}: **{f['decisions_differ']}**.",
+        f"- {f['photos']} photos; decisions that differ at {threshold:.2f}: **{f['decisions_differ']}** "
+        f"(within {DECISION_MARGIN} of it in fp32, allowed: {f['grey_zone_flips']}).",
         f"- Score difference: max {f['score_diff_max']:.4f}, mean {f['score_diff_mean']:.4f} "
         f"(bound {SCORE_TOLERANCE}).",
         f"- Closest INT8 score to the threshold, on fp32's side: {f['closest_to_threshold']}, "

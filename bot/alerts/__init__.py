@@ -3,7 +3,7 @@ movement."""
 
 from bot.alerts.escalations import Escalation, escalate
 from bot.alerts.events import build_alert, build_view
-from bot.alerts.movement import Placed, load_placed, rounding_note
+from bot.alerts.movement import Placed, in_movement, load_placed, rounding_note
 from bot.alerts.reviews import (
     DECISIONS,
     alerted_here,
@@ -11,6 +11,7 @@ from bot.alerts.reviews import (
     decide,
     may_decide,
     record_refusal,
+    refresh_movement_alerts,
     review_status,
 )
 from bot.alerts.routing import UNKNOWN_CAMERA, enqueue_for_event, find_burst_event
@@ -29,10 +30,12 @@ __all__ = [
     "enqueue_for_event",
     "escalate",
     "find_burst_event",
+    "in_movement",
     "load_placed",
     "may_decide",
     "photo_with_boxes",
     "record_refusal",
+    "refresh_movement_alerts",
     "review_status",
     "rounding_note",
 ]

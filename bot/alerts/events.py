@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from bot.alerts.movement import Move, latest_unconfirmed_move, previous_moves
+from bot.alerts.movement import Move, in_movement, latest_unconfirmed_move, previous_moves
 from bot.alerts.view import AlertView, ShownEvent, render
 from bot.config import Settings
 from bot.geo import Point, rounded_movement
-from bot.media import of_row
+from bot.media import Row, of_row
 from bot.people import Audience, Groups, group_audience
 from storage.db import Database
 
@@ -25,8 +26,10 @@ _SIGHTING = """
            st.area AS station_area,
            (SELECT rv.user_name FROM reviews rv WHERE rv.sighting_id = s.id
             ORDER BY rv.id DESC LIMIT 1) AS reviewer_name,
-           (SELECT COUNT(*) FROM sightings e WHERE e.event_id = s.id) AS photos
+           (SELECT COUNT(*) FROM sightings e WHERE e.event_id = s.id) AS photos,
+           fw.name AS forwarded_by_name
     FROM sightings s LEFT JOIN rangers r ON r.user_id = s.ranger_id
+    LEFT JOIN rangers fw ON fw.user_id = s.forwarded_by
     LEFT JOIN stations st ON st.code = s.station_code
     WHERE s.id = ?"""
 
@@ -41,7 +44,9 @@ async def load_event(
     moves: list[Move] = []
     hint: Move | None = None
     # A wrong camera clock says nothing about when the animal was there: no speeds from it at all.
-    if row["lat"] is not None and stamp is not None and stamp.for_movement and row["event_id"] is not None:
+    # A report from outside not yet accepted, or a photo its sender swapped out, is in no movement line.
+    counts = in_movement(row["reported"], row["status"], row["replaced_by"])
+    if counts and row["lat"] is not None and stamp is not None and stamp.for_movement and row["event_id"]:
         point, taken = Point(row["lat"], row["lon"]), stamp.taken_at
         days, limit = settings.movement_days, settings.max_km_per_day
         moves = await previous_moves(db, row["id"], point, taken, days=days, max_km_per_day=limit)
@@ -49,7 +54,21 @@ async def load_event(
         if not audience.exact:
             moves = [_coarse(mv, point, taken, audience, limit) for mv in moves]
             hint = _coarse(hint, point, taken, audience, limit) if hint is not None else None
-    return ShownEvent(audience.sighting(dict(row)), stamp, moves, hint)
+    return ShownEvent(audience.sighting(dict(row)) | origin_fields(row, audience), stamp, moves, hint)
+
+
+def origin_fields(row: Row, audience: Audience) -> dict[str, Any]:
+    """Issue 22's fields, cut to the reader: a forward's kind and date, whether it is only reported, who
+    forwarded it and which photo replaced this one for everyone; the origin's name or title (free
+    text, it can name a place) only for a reader the gate lets read free text."""
+    return {
+        "forward_kind": row["forward_kind"],
+        "forward_date": row["forward_date"],
+        "forward_name": audience.free_text(row["forward_name"]),
+        "reported": bool(row["reported"]),
+        "forwarded_by_name": row["forwarded_by_name"],
+        "replaced_by": row["replaced_by"],
+    }
 
 
 def _coarse(mv: Move, point: Point, taken: datetime, audience: Audience, limit: float) -> Move:

@@ -16,6 +16,19 @@ from bot.text import t
 from storage.db import Database, iso, parse_iso
 
 _RECEIPT = f"s.time_source IN {sql_list(RECEIPT_SOURCES)} AS by_receipt"
+# Issue 22: a forward from outside the team (sightings.reported) counts once a coordinator confirmed it
+# (the confirm button on its alert is the acceptance); a photo its sender swapped out never counts.
+IN_MOVEMENT = "(s.reported = 0 OR s.status = 'confirmed') AND s.replaced_by IS NULL"
+# Issue 25: where coordinators said who both events are (current_identities, bot.individuals), a move
+# between two different individuals is no move of one animal, so it is left out.
+SAME_ANIMAL = """NOT EXISTS (SELECT 1 FROM current_identities mine JOIN current_identities theirs
+                   ON theirs.individual_id != mine.individual_id
+                  WHERE mine.event_id = ? AND theirs.event_id = s.id)"""
+
+
+def in_movement(reported: int | bool, status: str, replaced_by: int | None) -> bool:
+    """IN_MOVEMENT for one row already read."""
+    return (not reported or status == "confirmed") and replaced_by is None
 
 
 @dataclass(frozen=True)
@@ -56,10 +69,10 @@ async def previous_moves(
         f"""SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area, {_RECEIPT} FROM sightings s
            LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.status = 'confirmed' AND s.lat IS NOT NULL AND s.clock_issue IS NULL
-             AND s.id = s.event_id AND s.event_id != ?
+             AND s.id = s.event_id AND s.event_id != ? AND {IN_MOVEMENT} AND {SAME_ANIMAL}
              AND s.taken_at >= ? AND s.taken_at <= ?
            ORDER BY s.taken_at DESC LIMIT ?""",
-        (event_id, iso(taken_at - timedelta(days=days)), iso(taken_at), limit),
+        (event_id, event_id, iso(taken_at - timedelta(days=days)), iso(taken_at), limit),
     )
     moves = []
     for r in rows:
@@ -82,9 +95,10 @@ async def latest_unconfirmed_move(
         f"""SELECT s.id, s.station_code, s.taken_at, s.lat, s.lon, st.area, {_RECEIPT} FROM sightings s
            LEFT JOIN stations st ON st.code = s.station_code
            WHERE s.status = 'unreviewed' AND s.id = s.event_id AND s.event_id != ? AND s.lat IS NOT NULL
-             AND s.clock_issue IS NULL AND s.taken_at >= ? AND s.taken_at <= ?
+             AND s.clock_issue IS NULL AND s.taken_at >= ? AND s.taken_at <= ? AND {IN_MOVEMENT}
              AND NOT EXISTS (SELECT 1 FROM sightings c WHERE c.status = 'confirmed' AND c.id = c.event_id
                              AND c.id != ? AND c.lat IS NOT NULL AND c.clock_issue IS NULL
+                             AND c.replaced_by IS NULL
                              AND c.taken_at > s.taken_at AND c.taken_at <= ?)
            ORDER BY s.taken_at DESC, s.id DESC LIMIT 1""",
         (event_id, iso(taken_at - timedelta(days=days)), iso(taken_at), event_id, iso(taken_at)),

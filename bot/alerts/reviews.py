@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.alerts.routing import queue_refresh
 from bot.people import Role, queue_notice
 from bot.text import t
@@ -37,10 +39,12 @@ async def alerted_here(db: Database, sighting_id: int, chat_id: int) -> bool:
 
 
 async def review_status(db: Database, event_id: int, chat_id: int) -> str | None:
-    """The event's current status if its buttons are valid in chat_id (see alerted_in), else None.
+    """The event's current status if its buttons are valid in chat_id (see alerted_in) and its photo
+    was not swapped out by the sender (a stale button; the alert lost them), else None.
     One cheap read, so that the button press can be answered before the decision is written."""
     return await db.scalar(
-        "SELECT s.status FROM sightings s WHERE s.id = ? AND s.event_id = s.id AND EXISTS "
+        "SELECT s.status FROM sightings s WHERE s.id = ? AND s.event_id = s.id AND s.replaced_by IS NULL "
+        "AND EXISTS "
         "(SELECT 1 FROM outbox o WHERE o.event_id = s.id AND o.chat_id = ? AND o.kind = 'alert')",
         (event_id, chat_id),
     )
@@ -113,15 +117,30 @@ async def decide(
             t(row["language"], f"review.ranger.{decision}", id=event_id),
             dedup_key=f"verdict:{event_id}:{review_id}",
         )
-        await queue_refresh(conn, event_id)
-        cur = await conn.execute(
-            """SELECT later.id FROM sightings this JOIN sightings later
-                 ON later.id = later.event_id AND later.id != this.id
-                AND later.taken_at > this.taken_at
-                AND later.taken_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', this.taken_at, ?)
-               WHERE this.id = ?""",
-            (f"+{movement_days} days", event_id),
-        )
-        for later in await cur.fetchall():
-            await queue_refresh(conn, int(later["id"]))
+        await refresh_movement_alerts(conn, event_id, movement_days=movement_days)
+        if decision == "confirmed":
+            # Issue 25: a confirmed leopard asks the groups that saw it "Who is this?", queued with the
+            # decision like the ranger's notice (table and sender: bot.individuals, handlers/individuals.py).
+            await conn.execute(
+                "INSERT OR IGNORE INTO who_is_this (event_id, chat_id, next_attempt_at, created_at) "
+                "SELECT event_id, chat_id, ?, ? FROM outbox WHERE event_id = ? AND kind = 'alert'",
+                (now, now, event_id),
+            )
     return Outcome(event_id, decision, True, ranger_id, notified)
+
+
+async def refresh_movement_alerts(conn: aiosqlite.Connection, event_id: int, *, movement_days: int) -> None:
+    """Queue the refresh of every alert whose movement lines may count this event: its own, and those of
+    later events within movement_days. Inside the transaction that changed what the lines read (a
+    decision, or who the animal is: bot.individuals), so the refresh is queued iff the change is kept."""
+    await queue_refresh(conn, event_id)
+    cur = await conn.execute(
+        """SELECT later.id FROM sightings this JOIN sightings later
+             ON later.id = later.event_id AND later.id != this.id
+            AND later.taken_at > this.taken_at
+            AND later.taken_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', this.taken_at, ?)
+           WHERE this.id = ?""",
+        (f"+{movement_days} days", event_id),
+    )
+    for later in await cur.fetchall():
+        await queue_refresh(conn, int(later["id"]))

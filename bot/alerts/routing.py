@@ -69,6 +69,7 @@ async def find_burst_event(
     cur = await conn.execute(
         f"""SELECT id, event_id, lat, lon, station_code, ranger_id, source FROM sightings
            WHERE event_id IS NOT NULL AND id != ? AND taken_at BETWEEN ? AND ? AND {where}
+             AND reported = 0 AND replaced_by IS NULL
            ORDER BY taken_at DESC""",
         (sighting_id, iso(taken_at - window), iso(taken_at + window), *args),
     )

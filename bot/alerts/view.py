@@ -11,12 +11,14 @@ import html
 import io
 import json
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from PIL import ImageDraw
 
 from bot.alerts.movement import Move, rounding_note
 from bot.config import Settings
+from bot.detection import KINDS
 from bot.geo import Point, format_point, format_speed, google_maps_url, osm_url
 from bot.media import CaptureTime, blank_imprint, by_receipt_note, local_time, open_image, time_line
 from bot.people import Audience
@@ -36,6 +38,9 @@ class AlertView:
     event_id: int  # what the review buttons under it decide
     photo_sha256: str
     boxes: str  # the detector's boxes as stored (JSON), for photo_with_boxes
+    closed: bool = False  # its sender swapped the photo out (issue 22): nothing left to review, no buttons
+    status: str = "unreviewed"  # the coordinators' decision, said on the button row once made
+    reviewer: str = ""  # who made it
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,15 @@ def render(event: ShownEvent, audience: Audience, settings: Settings) -> AlertVi
     s, stamp = event.fields, event.stamp
     lang, zone, exact = audience.lang, audience.zone, audience.exact
     e = html.escape
-    label = t(lang, f"label.{s['label']}") if s["label"] in ("leopard", "snow leopard") else s["label"]
+    # The kind in words (catalog "kind.*", as bot/intake/kinds.py says it), never the model's label.
+    word = t(lang, f"kind.{_kind(s)}")
+    label = word[:1].upper() + word[1:]
     # Ranks say which lines go first if the caption is still too long once what people typed is cut.
     score = f"{s['score']:.2f}"
     if s["escalated_by"] is not None:  # the ranger's call, not the model's: say so, and what the model saw
         lines = [
             Line.of(t(lang, "alert.title_escalated", id=s["id"]), KEEP),
-            Line.of(t(lang, "alert.escalated", label=e(label), score=score), 60),
+            Line.of(t(lang, "alert.escalated", label=e(word), score=score), 60),
         ]
     elif s["event_id"] is None:  # the model passed it over and nobody handed it on: not an alert
         lines = [Line.of(t(lang, "alert.title_other", label=e(label), score=score, id=s["id"]), KEEP)]
@@ -94,6 +101,7 @@ def render(event: ShownEvent, audience: Audience, settings: Settings) -> AlertVi
     lines.append(Line.of(time_line(lang, stamp, parse_iso(s["received_at"]), zone), 75))
     ranger = s["ranger_name"] or (f"@{s['ranger_username']}" if s["ranger_username"] else str(s["ranger_id"]))
     lines.append(Line(lambda name: t(lang, "alert.ranger", name=name), {"name": ranger}, 65))
+    lines += _origin_lines(lang, s, zone)
     moves, hint = event.moves, event.hint
     for mv in moves:
         key = "alert.move_one" if mv.move.plausible else "alert.move_two"
@@ -126,7 +134,46 @@ def render(event: ShownEvent, audience: Audience, settings: Settings) -> AlertVi
             )
         )
     caption = fit(lines, CAPTION_LIMIT)
-    return AlertView(caption, lang, exact, s["id"], s["photo_sha256"], s["boxes"])
+    closed = s.get("replaced_by") is not None
+    reviewer = (s["reviewer_name"] or str(s["reviewed_by"] or "")) if s["status"] != "unreviewed" else ""
+    return AlertView(
+        caption, lang, exact, s["id"], s["photo_sha256"], s["boxes"], closed, s["status"], reviewer
+    )
+
+
+def _origin_lines(lang: str, s: dict[str, Any], zone: tzinfo) -> list[Line]:
+    """Issue 22: the photo its sender swapped in for this one, and a forward's origin (its name only if
+    the gate left it in, bot/alerts/events.py), who forwarded it, and whether it is only reported."""
+    out = []
+    if s.get("replaced_by") is not None:
+        out.append(Line.of(t(lang, "alert.replaced", id=s["replaced_by"]), KEEP))
+    if not s.get("forward_kind"):
+        return out
+    kind = t(lang, f"forward.kind.{s['forward_kind']}")
+    when = local_time(parse_iso(s["forward_date"]), zone)
+    if s["forward_name"]:
+        named = {"name": s["forward_name"]}
+
+        def from_named(name: str) -> str:
+            return t(lang, "forward.from_named", kind=kind, name=name, time=when)
+
+        out.append(Line(from_named, named, 66))
+    else:
+        out.append(Line.of(t(lang, "forward.from", kind=kind, time=when), 66))
+    if s["forwarded_by_name"]:
+        by = {"name": s["forwarded_by_name"]}
+        out.append(Line(lambda name: t(lang, "alert.forwarded_by", name=name), by, 64))
+    if s["reported"]:
+        key = "alert.reported_accepted" if s["status"] == "confirmed" else "alert.reported"
+        out.append(Line.of(t(lang, key), 74))
+    return out
+
+
+def _kind(s: dict[str, Any]) -> str:
+    """The stored kind (migration 0016); a row without one was judged by the leopard classifier alone."""
+    if s.get("kind") in KINDS:
+        return str(s["kind"])
+    return {"leopard": "leopard", "snow leopard": "snow_leopard"}.get(str(s.get("label")), "no_leopard")
 
 
 def _move_line(lang: str, mv: Move, key: str, settings: Settings, exact: bool) -> str:

@@ -4,7 +4,10 @@ Retry policy (bot/botapi/errors.py says what each answer means): 429 waits exact
 network errors and 5xx back off exponentially; a group upgraded to a supergroup is moved and the alert
 sent to its new id at once; a closed or deleted topic falls back to General; a group that forbids the
 bot photos gets the alert as text; a group the bot was removed from (403, "chat not found") is
-switched off with one admin notice; any other 400 gives up (logged, admins told), since the same
+switched off with one admin notice; a group that muted the bot (can_send_messages off) keeps its
+alerts pending, tries only the oldest one now and then and resumes in order when a my_chat_member
+update or that try shows the bot may send again (admins told of both, once); an edit of an alert
+someone deleted is recorded quietly; any other 400 gives up (logged, admins told), since the same
 request cannot succeed later; a 401 (the token revoked) stops the drain and leaves the alert pending, as
 the process is stopping.  A row is marked 'sending' before the API call, so after a
 crash a row left in 'sending' may or may not have arrived: it is not sent again (an alert must
@@ -24,7 +27,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.alerts import build_alert, photo_with_boxes
-from bot.botapi.errors import Failure, Fate, classify
+from bot.botapi.errors import Failure, Fate, classify, refine
 from bot.botapi.keyboards import review_keyboard
 from bot.config import Settings
 from bot.people import Groups, queue_admin_notice
@@ -40,11 +43,23 @@ class PhotoUnavailable(Exception):
 
 MAX_BACKOFF = timedelta(minutes=10)
 MAX_ATTEMPTS = 50
+# How often a group that muted the bot is asked again (its oldest waiting alert tried), for when the
+# bot was unmuted while it was offline and no my_chat_member update will come.
+MUTED_PROBE = timedelta(minutes=10)
 # A timeout after the request went out is ambiguous: Telegram may have posted the alert and only its
 # answer be late. PTB's defaults (5 s read, 20 s media write) would turn a slow field uplink into a
 # retry, i.e. a second copy of the alert; waiting longer for the answer is the only remedy, as the
 # Bot API has no idempotency key and no way to ask whether a message was posted.
 READ_TIMEOUT, WRITE_TIMEOUT = 90.0, 120.0
+
+
+async def hold_alerts(db: Database, chat_id: int, muted: bool) -> None:
+    """A group's waiting alerts: until the next probe while the bot is muted there, else due at once
+    (the same time for all, so that they go out oldest first)."""
+    due = utcnow() + MUTED_PROBE if muted else utcnow()
+    await db.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE chat_id = ? AND status = 'pending'", (iso(due), chat_id)
+    )
 
 
 class OutboxSender:
@@ -82,6 +97,12 @@ class OutboxSender:
                 row = await self.db.fetchone(
                     "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
                     "AND chat_id NOT IN (SELECT chat_id FROM groups WHERE active = 0) "
+                    # A group that muted the bot: only its oldest waiting alert is tried, so that when
+                    # the bot may send again the alerts go out in the order they were made.
+                    "AND (kind = 'refresh' OR chat_id NOT IN "
+                    "(SELECT chat_id FROM groups WHERE muted_since IS NOT NULL) OR id = "
+                    "(SELECT MIN(o.id) FROM outbox o WHERE o.chat_id = outbox.chat_id "
+                    "AND o.status = 'pending' AND o.kind = 'alert')) "
                     "ORDER BY kind = 'refresh', id LIMIT 1",
                     (iso(utcnow()),),
                 )
@@ -115,13 +136,25 @@ class OutboxSender:
             return 0
         except (TelegramError, OSError) as exc:
             failure = (
-                classify(exc, in_topic=thread is not None)
+                await refine(bot, chat_id, classify(exc, in_topic=thread is not None))
                 if isinstance(exc, TelegramError)
                 else Failure(Fate.RETRY, f"{type(exc).__name__}: {exc}")
             )
             return await self._failed(bot, row, failure, thread)
         await self._finish(oid, "sent", message_id=message_id)
+        muted = await self.db.scalar("SELECT muted_since FROM groups WHERE chat_id = ?", (chat_id,))
+        if muted is not None and row["kind"] == "alert":
+            await self.set_muted(chat_id, False, "an alert went out there")
         return 1
+
+    async def set_muted(self, chat_id: int, muted: bool, why: str) -> bool:
+        """The bot may not (muted), or may again, send in a group: the group's alerts wait until the next
+        probe, or are due at once (oldest first: see drain). The admins are told once per change (bot.people
+        Groups.set_muted); True when this call changed it."""
+        if not await self.groups.set_muted(chat_id, muted, why=why, tell=self.settings.admin_ids):
+            return False
+        await hold_alerts(self.db, chat_id, muted)
+        return True
 
     async def _failed(self, bot: Bot, row: dict[str, Any], failure: Failure, thread: int | None) -> int:
         """What each Bot API answer means for this row; see bot/botapi/errors.py."""
@@ -130,6 +163,23 @@ class OutboxSender:
         if fate is Fate.NOT_MODIFIED:
             await self._finish(oid, "sent")
             return 1
+        if fate is Fate.MESSAGE_GONE:
+            # Someone deleted the alert in the chat: nothing left to correct, and nothing to tell anyone.
+            log.info("outbox %s: alert for sighting #%s in chat %s was deleted there", oid, event_id, chat_id)
+            await self._finish(oid, "failed", error=f"{detail} (the alert was deleted in the chat)")
+            return 0
+        if fate is Fate.MUTED:
+            # Not an attempt, and never given up: the alert waits, as a photo if it was one (a muted
+            # bot's photo is refused before its text), with the chat's others, until the bot may send.
+            was_photo = row["format"] == "text" and "send photos" in str(row["last_error"] or "")
+            await self.db.execute(
+                "UPDATE outbox SET status = 'pending', attempts = MAX(attempts - 1, 0), last_error = ?, "
+                "format = CASE WHEN ? THEN 'photo' ELSE format END WHERE id = ?",
+                (detail, was_photo, oid),
+            )
+            if not await self.set_muted(chat_id, True, detail):
+                await hold_alerts(self.db, chat_id, True)  # known muted: the next probe, not sooner
+            return 0
         if fate is Fate.STOP:
             # Not sent, and not an attempt: pending and due, for the next start with a valid token.
             log.error("outbox %s: %s; the token was refused, alerts wait for the next start", oid, detail)
@@ -166,6 +216,11 @@ class OutboxSender:
                 f"({detail}); alerts now go to General. Send /register in a topic to choose another.",
                 key=f"topic-gone:{chat_id}:{thread}",
             )
+        elif fate is Fate.NO_MEDIA and await self.set_muted(chat_id, False, "its restriction was lifted"):
+            # A photo refused while the group was marked muted, yet the bot is muted no more (refine
+            # asked): the mute was lifted meanwhile. The photo is tried again before concluding that
+            # the group forbids photos.
+            await self._retry(oid, timedelta(0), detail)
         elif fate is Fate.NO_MEDIA and row["kind"] == "alert" and row["format"] == "photo":
             await self.db.execute("UPDATE outbox SET format = 'text' WHERE id = ?", (oid,))
             await self._again_now(
@@ -219,7 +274,10 @@ class OutboxSender:
         view = await build_alert(self.db, self.settings, event_id, chat_id)
         if view is None:
             raise BadRequest("sighting no longer exists")
-        keyboard = review_keyboard(view.lang, view.event_id)
+        # A closed alert (its photo swapped out by the sender) is edited without buttons: they go.
+        keyboard = (
+            None if view.closed else review_keyboard(view.lang, view.event_id, view.status, view.reviewer)
+        )
         as_text = row["format"] == "text"
         note = await self._text_only_note(chat_id, event_id)
         text = f"{view.caption}\n{note}"

@@ -8,11 +8,13 @@ and a part already recorded is never sent again (only a crash between Telegram's
 can repeat one part); the summary is delivered when every part is sent or refused, and a refused part
 is not retried. The failures (bot.botapi.errors) are met as the alert outbox meets them: a migrated
 group is followed to its new id, a closed or deleted topic falls back to General, a kicked bot or
-deleted chat deactivates the group, and the admins are told once.
+deleted chat deactivates the group, a muted bot leaves the rest owed (nothing refused for good) until it
+may send again, and the admins are told once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +24,8 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.botapi.errors import Failure, Fate, classify
+from bot.botapi.errors import Failure, Fate, classify, refine
+from bot.botapi.outbox import hold_alerts
 from bot.config import Settings
 from bot.people import Group, Groups, queue_admin_notice
 from bot.reports import Part, delivered_parts, record_part, render_parts
@@ -135,11 +138,23 @@ async def _send_parts(
             try:
                 await send_part(bot, part, chat_id, thread_id)
             except TelegramError as exc:
-                failure = classify(exc, in_topic=thread_id is not None)
+                failure = await refine(bot, chat_id, classify(exc, in_topic=thread_id is not None))
             else:
                 if weekly:
                     await record_part(svc.db, chat_id, start, part.name, "sent")
+                if group.muted_since is not None:
+                    await _muted(svc, chat_id, False, "a summary went out there")
+                    group = dataclasses.replace(group, muted_since=None)
                 break
+            if failure.fate is Fate.MUTED:
+                await _muted(svc, chat_id, True, failure.detail)
+                log.warning("summary for chat %s waits at the %s: %s", chat_id, part.name, failure.detail)
+                return Outcome(chat_id, complete=False), None
+            if failure.fate is Fate.NO_MEDIA and group.muted_since is not None:
+                # Marked muted, refused a file, yet muted no more: lifted meanwhile; try the part again.
+                await _muted(svc, chat_id, False, "its restriction was lifted")
+                group = dataclasses.replace(group, muted_since=None)
+                continue
             if failure.fate is Fate.MIGRATED and failure.new_chat_id is not None:
                 # False when someone (the outbox) moved it first: the new id is right either way.
                 await svc.groups.migrate(chat_id, failure.new_chat_id)
@@ -174,6 +189,12 @@ async def _send_parts(
             log.warning("summary for chat %s stopped at the %s: %s", chat_id, part.name, failure.detail)
             return Outcome(chat_id, complete=False), None
     return Outcome(chat_id, complete=True), None
+
+
+async def _muted(svc: SummaryServices, chat_id: int, muted: bool, why: str) -> None:
+    """The same bookkeeping as the alert outbox's: one notice per change, the group's alerts held or due."""
+    if await svc.groups.set_muted(chat_id, muted, why=why, tell=svc.settings.admin_ids):
+        await hold_alerts(svc.db, chat_id, muted)
 
 
 async def _topic_gone(svc: SummaryServices, group: Group, thread_id: int, failure: Failure) -> None:

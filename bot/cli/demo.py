@@ -98,10 +98,10 @@ async def _script(emu: BotApiEmulator, out: Callable[[str], None], app: Applicat
     await emu.wait_sent(ranger.id, 6, timeout=60)
     await emu.send_photo(ranger, photos["leo_009_chimpsee_ir_forest.jpg"])
     await emu.wait_sent(ranger.id, 7, timeout=60)
-    await emu.wait_sent(GROUP_ID, 5, timeout=60)
+    await emu.wait_sent(GROUP_ID, 6, timeout=60)  # with "Who is this?" under the confirmed alert (issue 25)
     # 5. A coordinator asks for the week's summary in the group: map, text, contact sheet, CSV.
     await emu.send_text(admin, "/week", group)
-    await emu.wait_sent(GROUP_ID, 9, timeout=60)  # 5 so far, then the map, the text, the contact sheet, CSV
+    await emu.wait_sent(GROUP_ID, 10, timeout=60)  # 6 so far, then the map, the text, the contact sheet, CSV
     # 6. The question this project exists for: one leopard, or two?
     await _say(emu, admin, "/compare 1 3", group)
     # 7. A cellular camera at UST-04 e-mails a photo: the message is built in memory and goes through

@@ -7,6 +7,9 @@ Under systemd the log is the journal, which more people read than may control th
 - Every record passes a filter that blanks the secrets it knows (the token, the mailbox passwords) and
   anything shaped like a bot token or an invite deep link, in the message, its arguments and the
   formatted traceback. The filter is on the handler, so third-party loggers go through it too.
+- PTB logs a network loop it gives up with a traceback (at start-up: the Bot API unreachable, the token
+  refused). `run` says the same in one sentence (bot/cli/main.py), so that record is dropped unless
+  `--debug`: the operator reads the sentence, not 100 lines above it.
 """
 
 from __future__ import annotations
@@ -50,7 +53,17 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def configure(level: str, secrets: Iterable[str] = ()) -> SecretFilter:
+class ToldByTheCommand(logging.Filter):
+    """Drops PTB's "Network Retry Loop (...) Aborting." record for a Telegram error: the exception goes on
+    to the command, which tells it in one sentence."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        from_loop = str(record.msg).startswith("%s ") and "Aborting" in str(record.msg)
+        return not (from_loop and type(error).__module__.startswith("telegram"))
+
+
+def configure(level: str, secrets: Iterable[str] = (), *, debug: bool = False) -> SecretFilter:
     """The root logger at `level`, one stderr handler with the secret filter; noisy loggers quieter."""
     root = logging.getLogger()
     root.setLevel(level.upper())
@@ -63,4 +76,9 @@ def configure(level: str, secrets: Iterable[str] = ()) -> SecretFilter:
         handler.addFilter(secret_filter)
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    ptb = logging.getLogger("telegram.ext")  # PTB's network loop logs under this name
+    for told in [f for f in ptb.filters if isinstance(f, ToldByTheCommand)]:
+        ptb.removeFilter(told)
+    if not debug:
+        ptb.addFilter(ToldByTheCommand())
     return secret_filter

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
+from bot.cli.errors import FAILED, INTERRUPTED, USAGE, CliError
 from bot.config import Settings
 from bot.detection.pool import DetectorPool, available_cores
-from bot.intake import Ranger, SightingError
-from bot.intake.sd_card import IMPORT_RANGER, ImportReport, import_folder
-from bot.media import scan
 from bot.places import Stations
-from bot.services import Services
 from storage.db import Database, utcnow
 
-STOPPED = 3  # exit status of an import that storage stopped (a full disk): run it again later
+if TYPE_CHECKING:
+    from bot.intake.sd_card import ImportReport
+    from bot.services import Services
+
+STOPPED = FAILED  # exit status of an import that storage stopped (a full disk): run it again later
+
+
+@dataclass
+class Progress:
+    """How far an import got, for the sentence an interrupted one ends with."""
+
+    done: int = 0
+    total: int = 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,16 +52,28 @@ def _positive(raw: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
-        print(f"leopard-watch import: {args.folder} is not a folder")
-        return 2
+        what = "does not exist" if not args.folder.exists() else "is a file"
+        # On stdout, as the import's report is (tests/intake/test_import.py reads it there).
+        print(f"leopard-watch import: {args.folder} is not a folder ({what}): give the SD card's folder, "
+              "e.g. /media/card/DCIM")  # fmt: skip
+        return USAGE
     settings = Settings.load(args.env_file)
     # Before the model loads (tens of seconds) and before a database is created for a station it lacks.
     if not asyncio.run(_registered(settings, args.station)):
         print(f"leopard-watch import: unknown station {args.station} in {settings.database}: register it "
               f"first with `leopard-watch station add {args.station} LAT LON` (or /station add in Telegram)",
               file=sys.stderr)  # fmt: skip
-        return 2
-    return asyncio.run(_run(args, settings))
+        return USAGE
+    progress = Progress()
+    try:
+        return asyncio.run(_run(args, settings, progress))
+    except KeyboardInterrupt:
+        done = f"{progress.done} of {progress.total} files" if progress.total else "before any file"
+        raise CliError(
+            f"interrupted after {done} from {args.folder}; run the same command again to resume: "
+            "files already imported are skipped",
+            INTERRUPTED,
+        ) from None
 
 
 async def _registered(settings: Settings, station: str) -> bool:
@@ -61,18 +83,22 @@ async def _registered(settings: Settings, station: str) -> bool:
         return await Stations(db).get(station) is not None
 
 
-async def _run(args: argparse.Namespace, settings: Settings) -> int:
+async def _run(args: argparse.Namespace, settings: Settings, progress: Progress | None = None) -> int:
+    # Here, not at the top: they pull in PTB's application, PyAV and tqdm, which every other command
+    # (`doctor` within its few seconds) would otherwise load for nothing.
+    from tqdm import tqdm
+
+    from bot.intake import Ranger, SightingError
+    from bot.intake.sd_card import IMPORT_RANGER, import_folder
+    from bot.media import scan
+    from bot.services import Services
+
+    progress = progress or Progress()
     # Detection in worker processes (bot/detection/pool.py); without --workers (tests), in this one.
     workers = getattr(args, "workers", None)
     pool = None
     if workers:
-        pool = DetectorPool(
-            workers,
-            threads=settings.detector_threads or None,  # LW_DETECTOR_THREADS, else 1-2 per worker
-            threshold=settings.threshold,
-            precision=settings.detector_precision,
-        )
-        await asyncio.to_thread(pool.warm_up)  # a broken model stops the import here
+        pool = await asyncio.to_thread(_start_pool, workers, settings)  # a broken model stops it here
         print(
             f"detector: {pool.workers} process(es) x {pool.threads} thread(s), "
             f"{pool.precision} model ({pool.precision_reason})"
@@ -81,20 +107,20 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     ranger = IMPORT_RANGER if args.ranger is None else Ranger(args.ranger)
     try:
         found = await asyncio.to_thread(scan, [args.folder])  # a card holds thousands of files
-        total = len(found.images) + len(found.videos)
+        progress.total = total = len(found.images) + len(found.videos)
+
+        def one_more(_: Path) -> None:
+            progress.done += 1
+            bar.update(1)
+
         with tqdm(total=total, unit="file", desc=f"import {args.station}") as bar:
             try:
                 report = await import_folder(
-                    services,
-                    args.folder,
-                    args.station,
-                    ranger=ranger,
-                    on_file=lambda _: bar.update(1),
-                    found=found,
+                    services, args.folder, args.station, ranger=ranger, on_file=one_more, found=found
                 )
             except SightingError as exc:
                 print(f"leopard-watch import: {exc}")
-                return 2
+                return USAGE
         if settings.token and report.leopards:
             report.alerts_sent = await _deliver(services, settings)
         elif report.leopards:
@@ -105,6 +131,28 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await services.close()
         if pool is not None:
             pool.close()
+
+
+def _start_pool(workers: int, settings: Settings) -> DetectorPool:
+    """The detector processes, started with Ctrl-C blocked in the thread that starts them: they inherit
+    that, so Ctrl-C reaches only this process, which stops them in order, instead of every worker
+    printing its own traceback."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = DetectorPool(
+            workers,
+            threads=settings.detector_threads or None,  # LW_DETECTOR_THREADS, else 1-2 per worker
+            threshold=settings.threshold,
+            precision=settings.detector_precision,
+        )
+        try:
+            pool.warm_up()  # every worker starts here
+        except BaseException:
+            pool.close()
+            raise
+        return pool
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _write_full_list(report: ImportReport, settings: Settings) -> Path | None:

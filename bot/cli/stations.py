@@ -205,7 +205,8 @@ def _import(settings: Settings, path: Path, force: bool) -> int:
     try:
         text = path.read_text(encoding="utf-8-sig")  # a BOM: saved from Excel
     except (OSError, UnicodeDecodeError) as exc:
-        _err(f"cannot read {path}: {exc}")
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        _err(f"cannot read {path} ({why}): check the path, or save the file as UTF-8 CSV")
         return USAGE
     first = text.split("\n", 1)[0]
     # Excel under Russian or Kazakh settings saves ';' between fields (and ',' decimals, read as '.').

@@ -16,8 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from bot.detection.model import OnnxLeopardDetector
-from bot.detection.precision import choose
+from bot.detection.model import OnnxLeopardDetector, resolve_precision
 from bot.detection.types import DEFAULT_THRESHOLD, Detection, ModelError
 from bot.media import UnreadableImage
 
@@ -65,14 +64,16 @@ class DetectorPool:
         self.threshold = threshold
         self.workers = max(1, workers)
         self.threads = threads or threads_per_worker(self.workers)
-        chosen = choose(precision)  # what each worker will pick: same machine, same answer
+        # Resolved once here (for "auto", timed once and cached) and handed to every worker as a forced
+        # precision: workers timing on their own could disagree under load.
+        chosen = resolve_precision(precision, self.threads)
         self.precision, self.precision_reason = chosen.precision, chosen.reason
         # spawn: a forked child would inherit the parent's event loop, database handles and threads.
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(threshold, self.threads, precision),
+            initargs=(threshold, self.threads, chosen.precision),
         )
         self._ahead: dict[bytes, Future[Detection | tuple[str, str]]] = {}
 

@@ -10,6 +10,7 @@ straight into the batch array, and the mirrored copy is a numpy view written int
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -41,10 +42,37 @@ def windows(width: int, height: int) -> list[Window]:
     return out
 
 
-def decode(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
-    """Decode untrusted bytes at the size the windows need; returns (RGB image, original upright size)."""
-    image, full = open_image(data, max_side=DECODE_SIDE)
+def decode(data: bytes, long_side: int = 0) -> tuple[Image.Image, tuple[int, int]]:
+    """Decode untrusted bytes at the size the windows need, and at least `long_side` pixels on the long
+    side (the animal detector's input); returns (RGB image, original upright size)."""
+    image, full = open_image(data, max_side=_decode_side(data, long_side))
     return to_rgb(image), full
+
+
+def _decode_side(data: bytes, long_side: int) -> int:
+    """The short side to ask the decoder for (JPEG DCT scaling keeps both sides at least this)."""
+    if not long_side:
+        return DECODE_SIDE
+    try:  # the header only; open_image does the checked decode
+        w, h = Image.open(io.BytesIO(data)).size
+    except Exception:  # any failure is reported by open_image, with its reason
+        return DECODE_SIDE
+    return max(DECODE_SIDE, math.ceil(long_side * min(w, h) / max(w, h, 1)))
+
+
+def square_around(box: tuple[float, float, float, float], size: tuple[int, int], margin: float) -> Window:
+    """A square crop holding `box` plus `margin` of its longer side on every side, moved inside the image
+    (and cut to the image's sides where it is larger), in whole pixels."""
+    w, h = size
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    # An animal longer than the frame's short side keeps all of itself, squeezed a little, rather
+    # than losing its head or tail to a square.
+    sw, sh = min(side, w), min(side, h)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left = min(max(cx - sw / 2, 0.0), w - sw)
+    top = min(max(cy - sh / 2, 0.0), h - sh)
+    return (round(left), round(top), round(left + sw), round(top + sh))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -62,18 +90,25 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def batch(image: Image.Image, wins: list[Window]) -> np.ndarray:
-    """float32 (2n, 3, 260, 260): each window, then each window mirrored left-right, normalised.
+def batch(image: Image.Image, wins: list[Window], *, mirrors: bool = True) -> np.ndarray:
+    """float32 (2n, 3, 260, 260): each window, then each window mirrored left-right, normalised
+    (mirrors=False: (n, 3, 260, 260), the windows only; mirror() makes a mirror from them later).
 
     One Pillow resize per window, straight from the decoded frame (resize(box=) crops and scales in
     one pass). Cutting the windows from one frame scaled once is ~0.6 ms faster per photo but moves
     them by sub-pixel rounding, which cost the weakest verified leopard (leo_008) 0.036 of its score.
     """
     n = len(wins)
-    out = np.empty((2 * n, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+    out = np.empty(((2 if mirrors else 1) * n, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
     for i, box in enumerate(wins):
         crop = image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR, box=box)
         np.subtract(np.asarray(crop).transpose(2, 0, 1), 127, out=out[i], dtype=np.float32)
-    out[n:] = out[:n, :, :, ::-1]
+    if mirrors:
+        out[n:] = out[:n, :, :, ::-1]
     out *= _SCALE
     return out
+
+
+def mirror(crops: np.ndarray) -> np.ndarray:
+    """The left-right mirrors of normalised crops (bit-identical to batch()'s own mirrors)."""
+    return np.ascontiguousarray(crops[:, :, :, ::-1])

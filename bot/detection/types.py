@@ -14,7 +14,7 @@ LEOPARD, SNOW_LEOPARD, JAGUAR = 288, 289, 290
 # leopard and jaguar, so both count towards the leopard score.
 LEOPARD_CLASSES = (LEOPARD, JAGUAR)
 # Recall first (a missed leopard is the worst outcome): see docs/MODEL.md, 'Threshold'.
-DEFAULT_THRESHOLD = 0.10
+DEFAULT_THRESHOLD = 0.08
 
 
 # What people are told a photo holds. "no_leopard" only where the animal detector did not run (so

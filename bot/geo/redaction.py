@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+# The markers in English, for logs and tests. A reader gets them in their language: the catalog messages
+# "redaction.position_hidden" and "redaction.link_hidden", passed in by the caller (bot.geo sits below
+# bot.text's catalogs and does not read them itself).
 POSITION_HIDDEN = "[position hidden]"
 LINK_HIDDEN = "[link hidden]"
 
@@ -283,7 +286,8 @@ def redact_coordinates(
 
     Fail-closed: a number stays only if its shape is harmless (a count, a time, a date, a station code)
     and nothing around it makes it part of a coordinate. Markers are visible so coordinators know
-    something was removed; callers may pass translated ones (they must not contain digits).
+    something was removed; callers showing the text to a reader pass the reader's, t(lang,
+    "redaction.position_hidden") and t(lang, "redaction.link_hidden") (they must not contain digits).
     """
     s = _hide_links(text, link_marker)
     for pattern in (_W3W, _PLUS_CODE, _QUERY):

@@ -167,8 +167,9 @@ class PlaceUpdates:
                        source = excluded.source, station_code = excluded.station_code, at = excluded.at""",
                 (user_id, point.lat, point.lon, source, station.code if station else None, iso(at)),
             )
-            cur = await conn.execute(
-                "SELECT id, event_id FROM sightings WHERE ranger_id = ? AND lat IS NULL AND received_at >= ?",
+            cur = await conn.execute(  # never a forward: where the ranger is says nothing of where it was
+                "SELECT id, event_id FROM sightings WHERE ranger_id = ? AND lat IS NULL AND received_at >= ? "
+                "AND forward_kind IS NULL",
                 (user_id, since),
             )
             rows = list(await cur.fetchall())
@@ -207,7 +208,8 @@ class PlaceUpdates:
         place = best_place(await self._caption_places(caption, notes))
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "SELECT id, event_id, lat FROM sightings WHERE chat_id = ? AND message_id = ?",
+                "SELECT id, event_id, lat FROM sightings WHERE chat_id = ? AND message_id = ? "
+                "AND replaced_by IS NULL ORDER BY id DESC",  # the message's photo now, not one swapped out
                 (chat_id, message_id),
             )
             row = await cur.fetchone()

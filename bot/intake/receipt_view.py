@@ -7,37 +7,52 @@ from __future__ import annotations
 import html
 
 from bot.geo import format_point
-from bot.intake.types import Receipt
-from bot.media import DEFAULT_ZONE, clock_warning
+from bot.intake.kinds import kind_word
+from bot.intake.types import ForwardOrigin, Receipt
+from bot.media import DEFAULT_ZONE, clock_warning, local_time
+from bot.people import Audience
 from bot.text import t
 
 
-def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True) -> str:
+def forward_line(lang: str, origin: ForwardOrigin, audience: Audience | None) -> str:
+    """Where a forward came from: its kind and date for everyone, its name or title only for a reader
+    the audience gate lets read free text (a channel's title can name a place)."""
+    name = audience.free_text(origin.name) if audience else None
+    when = local_time(origin.date, audience.zone if audience else DEFAULT_ZONE)
+    kind = t(lang, f"forward.kind.{origin.kind}")
+    if name:
+        return t(lang, "forward.from_named", kind=kind, name=html.escape(name), time=when)
+    return t(lang, "forward.from", kind=kind, time=when)
+
+
+def receipt_text(
+    lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = True, audience: Audience | None = None
+) -> str:
     if r.duplicate:
         key = "receipt.duplicate" if r.media == "photo" else "receipt.duplicate_video"
         return t(lang, key, id=r.sighting_id)
     det = r.detection
     assert det is not None
-    if det.leopard:
-        lines = [t(lang, "receipt.leopard", id=r.sighting_id, score=f"{det.score:.2f}")]
-    elif det.label == "snow leopard":
-        lines = [t(lang, "receipt.snow_leopard", id=r.sighting_id, score=f"{det.label_score:.2f}")]
+    # Words for the kind, never the model's label; the one figure beside them is the leopard score.
+    kind, score = det.kind, f"{det.score:.2f}"
+    if kind == "leopard":
+        lines = [t(lang, "receipt.leopard", id=r.sighting_id, score=score)]
+    elif det.alert_worthy:
+        lines = [t(lang, "receipt.kind_alerted", id=r.sighting_id, kind=kind_word(lang, kind), score=score)]
     else:
-        lines = [
-            t(
-                lang,
-                "receipt.other",
-                id=r.sighting_id,
-                label=html.escape(det.label),
-                score=f"{det.label_score:.2f}",
-            )
-        ]
+        lines = [t(lang, "receipt.kind", id=r.sighting_id, kind=kind_word(lang, kind), score=score)]
     if r.frame_seconds is not None:  # a video: which of its frames the line above is about
         second = f"{r.frame_seconds:.1f}"
         if det.alert_worthy:
-            lines.append(t(lang, "receipt.video_leopard", seconds=second, score=f"{det.label_score:.2f}"))
+            word = kind_word(lang, kind)
+            lines.append(t(lang, "receipt.video_kind", kind=word, seconds=second, score=score))
         else:
             lines.append(t(lang, "receipt.video_other", frames=r.frames, seconds=second))
+    if r.replaces_id is not None:
+        lines.append(t(lang, "receipt.replaces", old=r.replaces_id))
+    if r.forward is not None:
+        lines.append(forward_line(lang, r.forward, audience))
+        lines.append(t(lang, "receipt.reported" if r.reported else "receipt.forward_observer"))
     if r.station:
         lines.append(t(lang, "receipt.station", code=html.escape(r.station)))
     elif r.point:
@@ -49,6 +64,8 @@ def receipt_text(lang: str, r: Receipt, pairing_minutes: int, *, ask: bool = Tru
                 source=t(lang, f"source.{r.location_source}"),
             )
         )
+    elif ask and r.forward is not None:  # the ranger's own place would not be the photo's
+        lines.append(t(lang, "receipt.forward_no_place"))
     elif ask and not r.already_asked:
         lines.append(t(lang, "receipt.ask_location", minutes=pairing_minutes))
     elif ask:

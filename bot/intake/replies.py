@@ -48,6 +48,7 @@ class ReplyPlaces:
         that message (a photo, a clip) or those its receipt is about. Someone else's are never named."""
         rows = await self.db.fetchall(
             """SELECT id FROM sightings WHERE chat_id = ? AND message_id = ? AND ranger_id = ?
+                 AND replaced_by IS NULL
                UNION
                SELECT s.id FROM receipts r JOIN sightings s ON s.id = r.sighting_id
                WHERE r.chat_id = ? AND r.message_id = ? AND s.ranger_id = ?

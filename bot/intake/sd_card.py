@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.config import Settings
-from bot.detection import Detector
+from bot.detection import Detector, Kind
 from bot.detection.pool import DetectorPool
 from bot.intake.card_clocks import ClockTally
+from bot.intake.kinds import EMPTY, LEOPARD_KINDS, kind_word
 from bot.intake.sightings import Sightings
 from bot.intake.types import PhotoIntake, Ranger, Receipt, SightingError
 from bot.intake.videos import Clip, VideoIntake
 from bot.media import HIDDEN, FolderScan, Skipped, scan
-from bot.places import Stations
+from bot.places import CardDeployment, Deployments, Stations
 from storage.db import Database, utcnow
 from storage.errors import Reason, StorageUnavailable
 
@@ -58,6 +59,17 @@ class ImportServices(Protocol):
     def videos(self) -> VideoIntake: ...
 
 
+@dataclass(frozen=True)
+class CardSort:
+    """One station's frames of an import, sorted as camera-trap users sort a card."""
+
+    station: str
+    frames: int  # every new frame (a clip counts as its best frame)
+    animals: int  # an animal found, leopards included
+    leopards: int  # a leopard or a pale leopard / snow leopard
+    empty: int  # the animal detector found nothing: kept, never alerted
+
+
 @dataclass
 class ImportReport:
     station: str = ""  # the registered code, however it was typed on the command line
@@ -67,12 +79,14 @@ class ImportReport:
     unreadable: list[str] = field(default_factory=list)
     left_out: list[Skipped] = field(default_factory=list)  # files that are neither photos nor videos
     from_videos: int = 0  # of the new sightings
-    labels: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[Kind] = field(default_factory=Counter)  # new sightings by what they hold (kinds.py)
     leopards: list[int] = field(default_factory=list)
     alerts_sent: int = 0
     clocks: ClockTally = field(default_factory=ClockTally)  # wrong and missing camera clocks, per station
     stopped: StorageUnavailable | None = None  # storage refused a file: the import ended there
     not_stored: list[str] = field(default_factory=list)  # that file and every one after it
+    sighting_ids: list[int] = field(default_factory=list)  # the new ones, for their deployment
+    deployment: CardDeployment | None = None  # the one the card closed or made (bot/places/deployments.py)
 
     def stop(self, exc: StorageUnavailable, rest: Sequence[Path]) -> None:
         self.stopped, self.not_stored = exc, [str(p) for p in rest]
@@ -98,10 +112,13 @@ class ImportReport:
         if self.stopped:
             rows.insert(5, (f"not imported ({self.why[0]})", len(self.not_stored)))
         rows += self.clocks.rows()
-        rows += [(f"  label: {label}", n) for label, n in self.labels.most_common(8)]
+        rows += self.sorted_rows()
         width = max(len(name) for name, _ in rows)
         lines = [f"{name.ljust(width)}  {value:>7}" for name, value in rows]
         lines += self.clocks.warnings()
+        if self.deployment:
+            d, how = self.deployment.deployment, "made (estimated)" if self.deployment.made else "named"
+            lines.append(f"deployment {d.id} {how}: {d.start:%Y-%m-%d %H:%M} – {d.end:%Y-%m-%d %H:%M} UTC")
         if self.leopards:
             lines.append("leopard sighting numbers: " + ", ".join(f"#{i}" for i in self.leopards))
         for title, items in self.lists():
@@ -119,6 +136,26 @@ class ImportReport:
                 "(files already imported are skipped)."
             )
         return "\n".join(lines)
+
+    @property
+    def sorted(self) -> CardSort:
+        """The card sorted: frames with an animal (leopards included), with a leopard, empty."""
+        k = self.kinds
+        leopards = sum(k[x] for x in LEOPARD_KINDS)
+        return CardSort(self.station, sum(k.values()), k["animal"] + leopards, leopards, k[EMPTY])
+
+    def sorted_rows(self) -> list[tuple[str, int]]:
+        """The sorting in the summary's words: kinds, never the model's labels."""
+        c = self.sorted
+        rows = [
+            (f"frames sorted at {self.station}", c.frames),
+            ("  with an animal (leopards included)", c.animals),
+            ("  with a leopard", c.leopards),
+            ("  empty (kept, never alerted)", c.empty),
+        ]
+        if self.kinds["no_leopard"]:  # the animal detector did not run: neither animal nor empty is known
+            rows.append((f"  {kind_word('en', 'no_leopard')} (not sorted)", self.kinds["no_leopard"]))
+        return rows
 
     def truncated(self, limit: int = LIST_LIMIT) -> bool:
         return any(len(items) > limit for _, items in self.lists())
@@ -173,11 +210,12 @@ async def import_folder(
                 report.skipped += 1
             else:
                 report.new += 1
+                report.sighting_ids.append(receipt.sighting_id)
                 report.from_videos += int(video)
                 report.clocks.add(station, path, receipt.time)
                 det = receipt.detection
                 if det is not None:
-                    report.labels[det.label] += 1
+                    report.kinds[det.kind] += 1
                     if det.alert_worthy:
                         report.leopards.append(receipt.sighting_id)
         except (OSError, SightingError) as exc:
@@ -189,6 +227,8 @@ async def import_folder(
             break
         if on_file:
             on_file(path)
+    if not report.stopped:  # a stopped card is not all there: its last frame is not the camera's
+        report.deployment = await Deployments(services.db).for_card(station, report.sighting_ids)
     return report
 
 

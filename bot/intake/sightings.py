@@ -13,8 +13,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alerts import enqueue_for_event, find_burst_event
-from bot.detection import Detection, Detector
+from bot.detection import Detection, Detector, Kind
+from bot.intake.forwards import intake_columns
+from bot.intake.kinds import EMPTY, kind_of_row
 from bot.intake.placing import Place, PlaceUpdates, best_place
+from bot.intake.replacements import MediaEdits
 from bot.intake.replies import ReplyPlaces
 from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
 from bot.media import CaptureTime, PhotoMeta, UnreadableImage, capture_time, read_meta
@@ -31,15 +34,15 @@ class OwnSighting:
 
     id: int
     taken_at: datetime | None
-    label: str
-    score: float
+    kind: Kind  # what it holds in words people read (bot/intake/kinds.py), never the model's label
+    score: float  # the leopard score
     station: str | None
     status: str  # the coordinators' decision: unreviewed, confirmed, rejected, other
     alerted: bool  # an alert went out, so there is something for coordinators to review
     reported: bool  # the ranger reported it as a leopard (escalations)
 
 
-class Sightings(PlaceUpdates, ReplyPlaces):
+class Sightings(PlaceUpdates, ReplyPlaces, MediaEdits):
     def __init__(
         self,
         db: Database,
@@ -106,6 +109,7 @@ class Sightings(PlaceUpdates, ReplyPlaces):
         place, notes = await self._place(intake, meta)
         when = when or self._taken_at(intake, meta)
         waiting = await self._waiting_for_place(intake.ranger.user_id, intake.received_at)
+        columns = {**await intake_columns(self.db, intake), **(columns or {})}
         try:
             receipt = await self._insert(intake, stored.sha256, meta, detection, place, when, notes, columns)
         except sqlite3.IntegrityError:
@@ -115,6 +119,8 @@ class Sightings(PlaceUpdates, ReplyPlaces):
                 raise
             return existing
         receipt.already_asked = waiting > 0
+        receipt.forward, receipt.reported = intake.origin, bool(columns.get("reported"))
+        receipt.replaces_id = intake.replaces_id
         if intake.media_group_id is not None:
             await self._place_album(intake.chat_id, intake.media_group_id)
             await self.refresh_places([receipt])
@@ -128,7 +134,8 @@ class Sightings(PlaceUpdates, ReplyPlaces):
     async def _waiting_for_place(self, user_id: int, at: datetime) -> int:
         return int(
             await self.db.scalar(
-                "SELECT COUNT(*) FROM sightings WHERE ranger_id = ? AND lat IS NULL AND received_at >= ?",
+                "SELECT COUNT(*) FROM sightings WHERE ranger_id = ? AND lat IS NULL AND received_at >= ? "
+                "AND forward_kind IS NULL",  # a forward never waits for the ranger's place
                 (user_id, iso(at - self.pairing)),
             )
         )
@@ -159,7 +166,10 @@ class Sightings(PlaceUpdates, ReplyPlaces):
             candidates += [album] if album else []
         if gps:
             candidates.append(Place(gps, "exif"))
-        recent = await self._recent_location(intake.ranger.user_id, intake.received_at)
+        # Where the forwarder is says nothing of where a forwarded photo was taken (bot/intake/forwards.py).
+        recent = None
+        if intake.origin is None:
+            recent = await self._recent_location(intake.ranger.user_id, intake.received_at)
         if recent:
             candidates.append(recent)
         return best_place(candidates), notes
@@ -198,8 +208,8 @@ class Sightings(PlaceUpdates, ReplyPlaces):
                 """INSERT INTO sightings (photo_sha256, ranger_id, chat_id, message_id, media_group_id,
                        source, caption, taken_at, received_at, lat, lon, location_source, exif_lat,
                        exif_lon, station_code, label, score, is_leopard, boxes, model, time_source,
-                       clock_issue)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       clock_issue, kind)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     sha,
                     r.user_id,
@@ -223,6 +233,7 @@ class Sightings(PlaceUpdates, ReplyPlaces):
                     det.model,
                     when.source.value,
                     when.clock_issue.value if when.clock_issue else None,
+                    det.kind,
                 ),
             )
             sid = int(cur.lastrowid or 0)
@@ -231,7 +242,10 @@ class Sightings(PlaceUpdates, ReplyPlaces):
                 await conn.execute(f"UPDATE sightings SET {sets} WHERE id = ?", (*columns.values(), sid))
             event_id, new_alert = None, False
             if det.alert_worthy and intake.may_alert:
-                burst_of = await find_burst_event(
+                # A forward or a swapped-in photo is its own event: joined to another's burst, a report from
+                # outside would share its verdict, and a replacement the alert of the photo it replaces.
+                alone = intake.origin is not None or intake.replaces_id is not None
+                burst_of = None if alone else await find_burst_event(
                     conn,
                     sid,
                     when.taken_at,
@@ -267,17 +281,18 @@ class Sightings(PlaceUpdates, ReplyPlaces):
         return dict(row) if row else None
 
     async def latest_of(self, ranger_id: int, limit: int = 10) -> list[OwnSighting]:
-        """A ranger's own last sightings, newest first, with what became of them (/mine)."""
+        """A ranger's own last sightings, newest first, with what became of them (/mine). Empty frames
+        (an SD card's wind and grass) are kept but not listed: nothing in them to follow up."""
         rows = await self.db.fetchall(
-            "SELECT id, taken_at, label, score, status, station_code, event_id, escalated_by FROM sightings "
-            "WHERE ranger_id = ? ORDER BY id DESC LIMIT ?",
-            (ranger_id, limit),
+            "SELECT id, taken_at, kind, is_leopard, label, score, status, station_code, event_id, "
+            "escalated_by FROM sightings WHERE ranger_id = ? AND kind IS NOT ? ORDER BY id DESC LIMIT ?",
+            (ranger_id, EMPTY, limit),
         )
         return [
             OwnSighting(
                 r["id"],
                 parse_iso(r["taken_at"]),
-                r["label"],
+                kind_of_row(r),
                 r["score"],
                 r["station_code"],
                 r["status"],

@@ -16,6 +16,7 @@ from bot.media import CaptureTime, MailTimes, Row, of_row
 from storage.errors import StorageUnavailable
 
 __all__ = [
+    "ForwardOrigin",
     "PhotoIntake",
     "Ranger",
     "Receipt",
@@ -32,6 +33,18 @@ class Ranger:
     name: str = ""
     username: str | None = None
     language: str | None = None
+
+
+@dataclass(frozen=True)
+class ForwardOrigin:
+    """Where a forwarded message came from (Bot API MessageOrigin): `kind` is the origin's type (user,
+    hidden_user, chat, channel), `date` when the original was sent (aware UTC), `name` the name or title
+    it showed (free text, cleaned), `from_id` the user's or chat's id when Telegram gives one."""
+
+    kind: str
+    date: datetime
+    name: str | None = None
+    from_id: int | None = None
 
 
 @dataclass
@@ -58,6 +71,11 @@ class PhotoIntake:
     use_gps: bool = True
     # Camera e-mail again: when its message travelled, which dates a photo or clip with no shot time.
     mailed: MailTimes | None = None
+    # Issue 22: a forward's origin (bot/intake/forwards.py), the file's Telegram file_unique_id (an edit
+    # with another one swapped the file), and the sighting a swapped-in file replaces.
+    origin: ForwardOrigin | None = None
+    file_unique_id: str | None = None
+    replaces_id: int | None = None
 
 
 @dataclass
@@ -78,6 +96,10 @@ class Receipt:
     media: str = "photo"
     frame_seconds: float | None = None
     frames: int = 0
+    # Issue 22: a forward's origin, whether it is only reported (from outside the team), the one it replaced.
+    forward: ForwardOrigin | None = None
+    reported: bool = False
+    replaces_id: int | None = None
 
     @property
     def awaiting_location(self) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.detection import Detection, Detector
+from bot.intake.replacements import Standing
 from bot.intake.sightings import Sightings
 from bot.intake.types import PhotoIntake, Receipt, SightingError, receipt_of_row, same_message
 from bot.media import CaptureTime, TimeSource, UnreadableImage, capture_time, from_camera
@@ -116,6 +117,13 @@ class VideoIntake:
             {"video_sha256": stored.sha256, "frame_seconds": frame.seconds, "media": clip.kind},
         )
         return _from_video(receipt, clip, best)
+
+    async def replace(self, old: Standing, intake: PhotoIntake, clip: Clip) -> Receipt | None:
+        """A clip swapped into a message already sent (an edit): recorded as any clip is, as a sighting
+        replacing `old` (bot/intake/replacements.py). None: the clip `old` was made from (an older row
+        without its file_unique_id), so only the caption may have changed."""
+        intake.replaces_id = old.id
+        return await self.sightings.replaced_by(old, await self.record(intake, clip))
 
     async def _store(self, clip: Clip) -> StoredPhoto:
         if clip.data is not None:

@@ -1,7 +1,7 @@
 """Everyone the bot knows: roles and invites, coordinator groups, who may see what (the audience gate),
 notices to a person."""
 
-from bot.people.access import Access, Role, invite_needs
+from bot.people.access import Access, Leaving, Role, invite_needs
 from bot.people.audience import Audience, Reader, audience_for, cli_audience, group_audience
 from bot.people.groups import Group, Groups
 from bot.people.notices import (
@@ -16,6 +16,7 @@ __all__ = [
     "Audience",
     "Group",
     "Groups",
+    "Leaving",
     "Reader",
     "Role",
     "audience_for",

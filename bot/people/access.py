@@ -16,6 +16,7 @@ from enum import IntEnum, StrEnum
 
 import aiosqlite
 
+from bot.people.notices import queue_admin_notice
 from storage.db import Database, iso, parse_iso, utcnow
 
 INVITE_TTL = timedelta(days=7)
@@ -79,6 +80,47 @@ class StatusChange:
     done: bool
     refused: bool = False  # the actor has no such power over this person (bot/people/powers.py)
     revoked_invites: int = 0  # unused invites the person had made, revoked with their powers
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """Someone gone from a group: they left (by_id None) or an admin removed them."""
+
+    user_id: int
+    name: str
+    chat_id: int
+    title: str
+    by_id: int | None = None
+    by_name: str = ""
+
+    @property
+    def how(self) -> str:
+        return "left" if self.by_id is None else "kicked"
+
+
+@dataclass(frozen=True)
+class Departure:
+    """What a person holds after the powers granted in a group they left were taken."""
+
+    user_id: int
+    role: str
+    status: str  # 'removed': the group was their only source of a role
+    revoked_invites: int
+
+    def notice(self, leaving: Leaving) -> str:
+        """The admins' notice (English, as every admin notice)."""
+        how = "left" if leaving.by_id is None else f"was removed by {leaving.by_name or leaving.by_id} from"
+        now = (
+            "They have no role now; /restore gives it back."
+            if self.status == "removed"
+            else f"They remain a {self.role} (given elsewhere)."
+        )
+        revoked = self.revoked_invites
+        invites = f" {revoked} unused invite(s) they made were revoked." if revoked else ""
+        return (
+            f"{leaving.name} ({leaving.user_id}) {how} group {leaving.title} ({leaving.chat_id}): the "
+            f"coordinator power given in that group is withdrawn. {now}{invites}"
+        )
 
 
 @dataclass(frozen=True)
@@ -168,6 +210,10 @@ class Access:
             before = await cur.fetchone()
             held = before["role"] if before is not None and before["status"] == "active" else None
             if held in (role, "coordinator"):
+                if held == role == "coordinator":
+                    # Already a coordinator (an invite, another group): this group's grant is one more
+                    # source of the power, which leaving another group must not take away (left_group).
+                    await self._record_grant(conn, user_id, role, by, chat_id, now, once=True)
                 return Granted(str(held), False)
             await conn.execute(
                 """INSERT INTO rangers (user_id, name, username, language, role, status, created_at)
@@ -178,11 +224,97 @@ class Access:
                        language = COALESCE(rangers.language, excluded.language)""",
                 (user_id, name, username, language, role, now),
             )
-            await conn.execute(
-                "INSERT INTO role_grants (user_id, role, granted_by, chat_id, at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, role, by, chat_id, now),
-            )
+            await self._record_grant(conn, user_id, role, by, chat_id, now, once=False)
         return Granted(role, True)
+
+    @staticmethod
+    async def _record_grant(
+        conn: aiosqlite.Connection,
+        user_id: int,
+        role: str,
+        by: int,
+        chat_id: int,
+        now: str | None,
+        *,
+        once: bool,
+    ) -> None:
+        """once: only if no standing grant of that role in that chat exists (a repeated reply adds none)."""
+        if once:
+            cur = await conn.execute(
+                "SELECT 1 FROM role_grants "
+                "WHERE user_id = ? AND role = ? AND chat_id = ? AND revoked_at IS NULL",
+                (user_id, role, chat_id),
+            )
+            if await cur.fetchone() is not None:
+                return
+        await conn.execute(
+            "INSERT INTO role_grants (user_id, role, granted_by, chat_id, at) VALUES (?, ?, ?, ?, ?)",
+            (user_id, role, by, chat_id, now),
+        )
+
+    async def left_group(self, leaving: Leaving) -> Departure | None:
+        """A member left a group or was removed from it: the coordinator power granted there goes, with an
+        audit row (role_losses) and a notice to the admins, in one transaction. Powers that came from
+        elsewhere stay: LW_ADMIN_IDS, a coordinator invite, a grant in a group they are still in; without
+        one they fall back to ranger if they were made one (an invite, a /ranger reply), else they are
+        removed. A ranger's power (handing in photos in private) never came from the group's trust, so a
+        /ranger grant stays. None when there was nothing to take: the service message and the
+        chat_member update of one departure both arrive, and only the first changes anything."""
+        if leaving.user_id in self.admin_ids:
+            return None
+        uid, now = leaving.user_id, iso(utcnow())
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE role_grants SET revoked_at = ?, revoked_reason = ? "
+                "WHERE user_id = ? AND chat_id = ? AND role = 'coordinator' AND revoked_at IS NULL",
+                (now, leaving.how, uid, leaving.chat_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            cur = await conn.execute("SELECT role, status FROM rangers WHERE user_id = ?", (uid,))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            role, status = str(row["role"]), str(row["status"])
+            new_role, new_status = role, status
+            coordinator_now = role == "coordinator" and status != "removed"
+            if coordinator_now and not await self._source(conn, uid, "coordinator"):
+                if await self._source(conn, uid, "ranger"):
+                    new_role = "ranger"
+                else:
+                    new_status = "removed"
+                await conn.execute(
+                    "UPDATE rangers SET role = ?, status = ? WHERE user_id = ?", (new_role, new_status, uid)
+                )
+            revoked = 0
+            if (new_role, new_status) != (role, status):
+                # Below coordinator nobody may invite: the links they made and nobody used die too.
+                cur = await conn.execute(
+                    "UPDATE invites SET revoked_at = ?, revoked_by = ? "
+                    "WHERE created_by = ? AND used_by IS NULL AND revoked_at IS NULL",
+                    (now, leaving.by_id, uid),
+                )
+                revoked = cur.rowcount
+            before, after = (role, status), (new_role, new_status)
+            await conn.execute(
+                """INSERT INTO role_losses (user_id, chat_id, how, by_user, role_before, status_before,
+                       role_after, status_after, revoked_invites, at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (uid, leaving.chat_id, leaving.how, leaving.by_id, *before, *after, revoked, now),
+            )
+            departure = Departure(uid, new_role, new_status, revoked)
+            await queue_admin_notice(conn, self.admin_ids, departure.notice(leaving))
+        return departure
+
+    @staticmethod
+    async def _source(conn: aiosqlite.Connection, user_id: int, role: str) -> bool:
+        """Whether `role` was given to the person by an invite or by a grant still standing."""
+        cur = await conn.execute(
+            "SELECT 1 FROM invites WHERE used_by = ? AND role = ? "
+            "UNION ALL SELECT 1 FROM role_grants WHERE user_id = ? AND role = ? AND revoked_at IS NULL",
+            (user_id, role, user_id, role),
+        )
+        return await cur.fetchone() is not None
 
     async def _role(self, conn: aiosqlite.Connection, user_id: int) -> Role:
         if user_id in self.admin_ids:

@@ -42,7 +42,7 @@ EXACT_READERS = frozenset({Reader.TRUSTED_GROUP, Reader.ADMIN, Reader.CLI_EXACT}
 # The fields of a sighting (its row, joined with ranger, station and review) that every reader may have:
 # what, when, how sure, who reported and who decided, the area, and the numbers that tie photos to events.
 OPEN_FIELDS = frozenset({
-    "id", "event_id", "label", "score", "status", "escalated_by", "frame_seconds", "photos",
+    "id", "event_id", "label", "kind", "score", "status", "escalated_by", "frame_seconds", "photos",
     "taken_at", "time_source", "clock_issue", "received_at", "reviewed_at", "reviewed_by", "reviewer_name",
     "ranger_id", "ranger_name", "ranger_username", "photo_sha256", "boxes", "station_area",
 })  # fmt: skip

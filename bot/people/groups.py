@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.people.notices import queue_admin_notice
 from storage.db import Database, iso, utcnow
 
 
@@ -19,6 +21,7 @@ class Group:
     areas: tuple[str, ...]
     active: bool
     thread_id: int | None = None  # forum topic the group was registered in; None = General
+    muted_since: str | None = None  # the bot may not send messages there since then (restricted)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -65,6 +68,7 @@ class Groups:
             tuple(a["area"] for a in areas),
             bool(row["active"]),
             row["thread_id"],
+            row["muted_since"],
         )
 
     async def active(self) -> list[Group]:
@@ -119,6 +123,34 @@ class Groups:
         )
         return cur.rowcount > 0
 
+    async def set_muted(self, chat_id: int, muted: bool, *, why: str, tell: Iterable[int]) -> bool:
+        """The bot may not (muted) or may again send messages in a registered group; the admins in `tell`
+        are told once per change, in the same transaction. True only for the call that changed it, so
+        many alerts and summary parts meeting one mute tell once."""
+        now = iso(utcnow())
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT title, muted_since FROM groups WHERE chat_id = ? AND active = 1", (chat_id,)
+            )
+            row = await cur.fetchone()
+            if row is None or (row["muted_since"] is not None) == muted:
+                return False
+            await conn.execute(
+                "UPDATE groups SET muted_since = ? WHERE chat_id = ?", (now if muted else None, chat_id)
+            )
+            since = now if muted else row["muted_since"]
+            name = f"{row['title']} ({chat_id})"
+            text = (
+                f"The bot may not send messages in group {name} ({why}). Its alerts and summaries wait "
+                "there, in order, and go out as soon as an admin of the group lets the bot send again."
+                if muted
+                else f"The bot may send messages in group {name} again ({why}); the alerts and summaries "
+                "that waited go out now, in order."
+            )
+            key = f"{'muted' if muted else 'unmuted'}:{chat_id}:{since}"
+            await queue_admin_notice(conn, tell, text, dedup_key=key)
+        return True
+
     async def migrate(self, old_id: int, new_id: int) -> bool:
         """A basic group became a supergroup with a new id: move its registration, trust, areas,
         settings, summary records and alerts there, in one transaction. A row already made for the
@@ -137,7 +169,8 @@ class Groups:
                    FROM groups WHERE chat_id = ?""",
                 (new_id, old_id),
             )
-            for table in ("group_areas", "summary_log", "summary_parts"):
+            # role_grants too: a coordinator made in the basic group loses it on leaving the supergroup.
+            for table in ("group_areas", "summary_log", "summary_parts", "role_grants"):
                 await conn.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
             # An event alerted to both ids (the new one registered before the move) keeps the new copy.
             await conn.execute(

@@ -10,6 +10,7 @@ from bot.reports.schedule import (
     was_sent,
     week_before,
 )
+from bot.reports.summary_view import period_bounds, time_basis
 
 __all__ = [
     "Part",
@@ -17,8 +18,10 @@ __all__ = [
     "last_occurrence",
     "mark_sent",
     "owed",
+    "period_bounds",
     "record_part",
     "render_parts",
+    "time_basis",
     "was_sent",
     "week_before",
 ]

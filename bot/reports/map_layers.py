@@ -19,9 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 from bot.geo import Movement, Point, movement, round_point, rounded_movement
+from bot.reports.labels import XY, Labels
 
 BASEMAP = Path(__file__).parent / "basemap" / "mangystau.geojson"
 SEA, LAND, COAST = (168, 204, 232), (243, 239, 226), (96, 140, 180)
@@ -124,23 +125,53 @@ def move_between(m: MapMove, grid_km: float | None, max_km_per_day: float) -> tu
     return a, b, mv if m.plausible is None else replace(mv, plausible=m.plausible)
 
 
+def convex_hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Andrew's monotone chain; collinear points are dropped."""
+    pts = sorted(set(points))
+    if len(pts) <= 2:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for chain, seq in ((lower, pts), (upper, reversed(pts))):
+        for p in seq:
+            while len(chain) >= 2 and cross(chain[-2], chain[-1], p) <= 0:
+                chain.pop()
+            chain.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def area_outline(xy: Sequence[tuple[float, float]], margin: float) -> list[tuple[float, float]]:
+    """The hull of circles of `margin` px around an area's stations: a patch with room around its
+    cameras, so two stations read as a place and never as a line from one to the other."""
+    steps = 32
+    ring = [
+        (x + margin * math.cos(2 * math.pi * i / steps), y + margin * math.sin(2 * math.pi * i / steps))
+        for x, y in xy
+        for i in range(steps)
+    ]
+    return convex_hull(ring)
+
+
 class Canvas:
-    """Draws lon/lat geometry through a projection (bot.reports.maps.Projection) on a Pillow image."""
+    """Draws lon/lat geometry through a projection (bot.reports.maps.Projection) on a Pillow image; the
+    names go to a Labels (bot/reports/labels.py), which places them after everything else is drawn."""
 
-    def __init__(self, draw: ImageDraw.ImageDraw, proj: Any) -> None:
-        self.draw, self.proj = draw, proj
-        self.taken: list[tuple[float, float, float, float]] = []  # labels drawn so far (town, move)
-
-    def _free(self, box: tuple[float, float, float, float]) -> bool:
-        return all(box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3] for t in self.taken)
+    def __init__(self, image: Image.Image, proj: Any, labels: Labels) -> None:
+        self.image, self.draw, self.proj, self.labels = image, ImageDraw.Draw(image), proj, labels
 
     def xy(self, ring: Ring) -> list[tuple[float, float]]:
         return [self.proj.xy(Point(max(-90.0, min(90.0, y)), max(-180.0, min(180.0, x)))) for x, y in ring]
 
-    def basemap(self, lang: str, font: Any) -> None:
+    def basemap(self, lang: str, dot: float) -> list[tuple[str, float, float, float]]:
+        """Sea, land, lakes and borders; the towns' squares. Returns the towns to name (name, x, y, r),
+        biggest first: they are named last, where the week's own labels left room."""
         shapes, towns = basemap()
         d = self.draw
-        d.rectangle((0, 0, self.proj.width, self.proj.height), fill=SEA)  # the Caspian, and beyond the data
+        d.rectangle((0, 0, self.image.width, self.image.height), fill=SEA)  # the Caspian, and beyond the data
         for s in (s for s in shapes if s.layer == "land"):
             for poly in s.parts:
                 d.polygon(self.xy(poly[0]), fill=LAND, outline=COAST)
@@ -153,18 +184,17 @@ class Canvas:
             for s in (s for s in shapes if s.layer == layer):
                 for (line,) in s.parts:
                     self.dashed(self.xy(line), colour, width, dash=10 if layer == "border" else 5)
-        for town in towns:
+        out = []
+        x0, y0, x1, y1 = self.labels.frame
+        for town in sorted(towns, key=lambda t: -t.population):
             x, y = self.proj.xy(town.point)
-            if not (0 <= x <= self.proj.width and 0 <= y <= self.proj.height):
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
                 continue
-            r = 5 if town.population >= 50_000 else 4
+            r = dot * (0.7 if town.population >= 50_000 else 0.55)
             d.rectangle((x - r, y - r, x + r, y + r), fill=TOWN, outline=(255, 255, 255))
-            name = town.names.get(lang) or town.names["en"]
-            at, anchor = (x + r + 4, y), "lm"
-            if d.textbbox(at, name, font=font, anchor=anchor)[2] > self.proj.width - 4:  # name the other side
-                at, anchor = (x - r - 4, y), "rm"
-            d.text(at, name, fill=TOWN, font=font, anchor=anchor, stroke_width=3, stroke_fill=LAND)
-            self.taken.append(d.textbbox(at, name, font=font, anchor=anchor, stroke_width=3))
+            self.labels.dot(x, y, r)
+            out.append((town.names.get(lang) or town.names["en"], x, y, r))
+        return out
 
     def dashed(
         self, pts: list[tuple[float, float]], colour: tuple[int, int, int], width: int, dash: int
@@ -185,56 +215,66 @@ class Canvas:
                 if left <= 0:
                     on, left = not on, float(dash)
 
-    def protected(self, areas: Sequence[Shape], font: Any) -> None:
+    def protected(self, areas: Sequence[Shape], width: int) -> list[tuple[str, list[tuple[float, float]]]]:
+        """The outlines; returns each named area's outline in px, to be named where there is room."""
+        out = []
         for area in areas:
             for poly in area.parts:
                 pts = self.xy(poly[0])
-                self.draw.line([*pts, pts[0]], fill=PROTECTED, width=3)
-            if area.name and area.parts:  # under the outline: station areas are named above theirs
-                xs, ys = zip(*self.xy(area.parts[0][0]), strict=True)
-                self.draw.text((sum(xs) / len(xs), max(ys) + 6), area.name, fill=PROTECTED, font=font,
-                               anchor="ma", stroke_width=3, stroke_fill=LAND)  # fmt: skip
+                self.draw.line([*pts, pts[0]], fill=PROTECTED, width=width)
+            if area.name and area.parts:
+                out.append((area.name, self.xy(area.parts[0][0])))
+        return out
 
-    def arrow(self, a: Point, b: Point, colour: Colour, label: str, font: Any) -> None:
-        """An arrow from a to b, set off to its right, with its label on that side: a move there and back
-        shows as two arrows and two labels rather than one line."""
-        (x0, y0), (x1, y1) = self.proj.xy(a), self.proj.xy(b)
-        white = (255, 255, 255)
-        length = math.hypot(x1 - x0, y1 - y0)
-        if length < 1:  # the same place (or grid cell): a ring, not an arrow
-            self.draw.ellipse((x0 - 18, y0 - 18, x0 + 18, y0 + 18), outline=colour, width=4)
-            self.draw.text(
-                (x0 + 22, y0 - 22),
-                label,
-                fill=colour,
-                font=font,
-                anchor="lb",
-                stroke_width=4,
-                stroke_fill=white,
-            )
+    def patch(self, outline: list[tuple[float, float]], colour: Colour, width: int, alpha: int = 56) -> None:
+        """A translucent filled polygon with a solid rim: what lies under it still shows."""
+        if len(outline) < 3:
             return
+        layer = Image.new("RGBA", self.image.size, (0, 0, 0, 0))
+        ImageDraw.Draw(layer).polygon(outline, fill=(*colour, alpha))
+        self.image.paste(layer, (0, 0), layer)
+        self.draw.line([*outline, outline[0]], fill=colour, width=width, joint="curve")
+
+    def arrow(self, a: Point, b: Point, colour: Colour, width: int, dot: float) -> list[tuple[XY, str]]:
+        """An arrow from a to b, set off to its right; returns the places for its label, on that side
+        first: a move there and back shows as two arrows and two labels rather than one line."""
+        (x0, y0), (x1, y1) = self.proj.xy(a), self.proj.xy(b)
+        length = math.hypot(x1 - x0, y1 - y0)
+        gap = 2.5 * dot
+        if length < 1:  # the same place (or grid cell): a ring, not an arrow
+            r = 2.2 * dot
+            self.draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r), outline=colour, width=width)
+            self.labels.block(_square(x0, y0, r + width / 2))
+            return [((x0 + r + 4, y0 - r), "ld"), ((x0 - r - 4, y0 - r), "rd"), ((x0 + r + 4, y0 + r), "la"),
+                    ((x0 - r - 4, y0 + r), "ra")]  # fmt: skip
         ux, uy = (x1 - x0) / length, (y1 - y0) / length
         nx, ny = -uy, ux  # the arrow's right-hand side on screen (y grows downwards)
-        off = 7.0
+        off = 0.9 * dot
         x0, y0, x1, y1 = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
-        stop = max(0.0, length - 10)  # the head ends at the dot's rim, not over it
+        stop = max(0.0, length - 1.3 * dot)  # the head ends at the dot's rim, not over it
         tip = (x0 + ux * stop, y0 + uy * stop)
-        self.draw.line([(x0 + ux * 10, y0 + uy * 10), tip], fill=colour, width=6)
-        head, spread = 22, 0.5
+        self.draw.line([(x0 + ux * dot, y0 + uy * dot), tip], fill=colour, width=width)
+        head, spread = 3.2 * width, 0.5
         left = (tip[0] - ux * head - nx * head * spread, tip[1] - uy * head - ny * head * spread)
         right = (tip[0] - ux * head + nx * head * spread, tip[1] - uy * head + ny * head * spread)
         self.draw.polygon([tip, left, right], fill=colour)
-        anchor = "lm" if nx >= 0 else "rm"
-        # Halfway along, unless that hides a town's name or another move's label: then further along.
-        for at in (0.5, 0.38, 0.62, 0.28, 0.72, 0.5):
-            mx, my = x0 + (x1 - x0) * at + nx * 16, y0 + (y1 - y0) * at + ny * 16
-            box = self.draw.textbbox((mx, my), label, font=font, anchor=anchor, stroke_width=4)
-            if self._free(box):
-                break
-        self.taken.append(box)
-        self.draw.text(
-            (mx, my), label, fill=colour, font=font, anchor=anchor, stroke_width=4, stroke_fill=white
-        )
+        for i in range(1, int(stop // (2 * width))):  # the line itself is kept clear of labels
+            along = i * 2 * width
+            self.labels.block(_square(x0 + ux * along, y0 + uy * along, width / 2))
+        self.labels.block(_square(*tip, head / 2))
+        places = []
+        for side in (1, -1):
+            for at in (0.5, 0.38, 0.62, 0.28, 0.72):
+                mx = x0 + (x1 - x0) * at + nx * gap * side
+                my = y0 + (y1 - y0) * at + ny * gap * side
+                h = "l" if nx * side >= 0 else "r"
+                v = "m" if abs(ny) < 0.5 else ("a" if ny * side > 0 else "d")
+                places.append(((mx, my), h + v))
+        return places
+
+
+def _square(x: float, y: float, r: float) -> tuple[float, float, float, float]:
+    return x - r, y - r, x + r, y + r
 
 
 def points_of(areas: Sequence[Shape]) -> Iterator[Point]:

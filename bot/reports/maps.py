@@ -1,9 +1,13 @@
-"""Offline maps and contact sheets drawn with Pillow: no tile server, nothing leaves the machine.
+"""Offline weekly maps drawn with Pillow: no tile server, nothing leaves the machine.
 
 The projection is equirectangular with longitudes shrunk by cos(mid-latitude), which is close enough
 to conformal over a region the size of Mangystau (~5° of latitude) for shapes and distances to read
-right, and simple enough to need no GIS library. The basemap, protected areas and movement arrows are
-drawn by bot/reports/map_layers.py. Sizes are for a phone: Telegram shows a 1000 px map about 400 px wide.
+right, and simple enough to need no GIS library. The basemap, protected areas, area patches and move
+arrows are drawn by bot/reports/map_layers.py, the names placed by bot/reports/labels.py, the legend
+under the map by bot/reports/legend.py.
+
+Sizes are for a phone: Telegram shows the map about 400 px wide, so every size here is a number of
+"phone pixels" times width/400 (bot.reports.fonts.phone_size), and no text is under 9 phone pixels.
 """
 
 from __future__ import annotations
@@ -12,15 +16,34 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from bot.geo import DEFAULT_MAX_KM_PER_DAY, Point, distance_km, round_point
-from bot.media import UnreadableImage, blank_imprint, open_image
-from bot.reports.map_layers import ONE_ANIMAL, TWO_ANIMALS, Canvas, MapMove, Shape, move_between, points_of
+from bot.reports.fonts import Font, font, phone_size
+from bot.reports.labels import XY, Box, Dot, Label, Labels
+from bot.reports.legend import Swatch, draw_legend, layout
+from bot.reports.map_layers import (
+    ONE_ANIMAL,
+    PROTECTED,
+    TWO_ANIMALS,
+    Canvas,
+    MapMove,
+    Shape,
+    area_outline,
+    convex_hull,
+    move_between,
+    points_of,
+)
 from bot.text import t
+
+__all__ = [
+    "CONTEXT_DEGREES", "FALLBACK_BBOX", "STATUS_COLOURS", "Font", "MapArea", "MapDrawing", "MapPoint",
+    "MapStation", "Projection", "area_labels", "convex_hull", "draw_map", "font", "projection",
+    "render_map", "scale_bar",
+]  # fmt: skip
 
 # Mangystau region with a margin: what the map shows when there is nothing to show.
 FALLBACK_BBOX = (41.0, 50.0, 46.0, 57.0)  # south, west, north, east
@@ -30,16 +53,9 @@ STATUS_COLOURS = {
     "rejected": (150, 150, 150),
 }
 _BACKGROUND, _GRID, _INK, _AREA = (246, 243, 235), (215, 210, 198), (40, 40, 40), (60, 110, 160)
-_FONTS = ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "LiberationSans-Regular.ttf")
-_BOLD = (
-    "DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "LiberationSans-Bold.ttf",
-)
+_WHITE = (255, 255, 255)
 # Enough of the region around the week's points to show the coast and a town to read them against.
 CONTEXT_DEGREES = 1.0
-
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True)
@@ -77,17 +93,6 @@ def area_labels(stations: Sequence[MapStation], names: Mapping[str, str], grid_k
     return out
 
 
-@lru_cache(maxsize=16)
-def font(size: int, bold: bool = False) -> Font:
-    # DejaVu has Cyrillic and Kazakh letters; Pillow's built-in font is only a last resort.
-    for name in (*_BOLD, *_FONTS) if bold else _FONTS:
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
-
-
 @dataclass(frozen=True)
 class Projection:
     south: float
@@ -97,6 +102,7 @@ class Projection:
     width: int
     height: int
     margin: int
+    top: int = 0  # the map frame's first row: the title band is above it
 
     @property
     def k(self) -> float:
@@ -112,13 +118,13 @@ class Projection:
         return (self.north + self.south) / 2
 
     def xy(self, p: Point) -> tuple[float, float]:
-        cx, cy = self.width / 2, self.height / 2
+        cx, cy = self.width / 2, self.top + self.height / 2
         x = cx + (p.lon - (self.west + self.east) / 2) * math.cos(math.radians(self.mid_lat)) * self.k
         y = cy - (p.lat - self.mid_lat) * self.k
         return x, y
 
     def to_point(self, x: float, y: float) -> Point:
-        lat = self.mid_lat - (y - self.height / 2) / self.k
+        lat = self.mid_lat - (y - self.top - self.height / 2) / self.k
         lon = (self.west + self.east) / 2 + (x - self.width / 2) / (
             math.cos(math.radians(self.mid_lat)) * self.k
         )
@@ -126,18 +132,17 @@ class Projection:
 
     def km_per_px(self) -> float:
         """Measured on the WGS84 ellipsoid along the middle parallel, where the scale bar is true."""
-        a, b = (
-            self.to_point(self.margin, self.height / 2),
-            self.to_point(self.width - self.margin, self.height / 2),
-        )
+        mid = self.top + self.height / 2
+        a, b = self.to_point(self.margin, mid), self.to_point(self.width - self.margin, mid)
         return distance_km(Point(self.mid_lat, a.lon), Point(self.mid_lat, b.lon)) / (
             self.width - 2 * self.margin
         )
 
 
 def projection(
-    points: Sequence[Point], size: tuple[int, int], margin: int = 60, min_span: float = 0.0
+    points: Sequence[Point], size: tuple[int, int], margin: int = 60, min_span: float = 0.0, top: int = 0
 ) -> Projection:
+    """A projection of `points` into a frame `size` px (from row `top` down)."""
     if points:
         south, north = min(p.lat for p in points), max(p.lat for p in points)
         west, east = min(p.lon for p in points), max(p.lon for p in points)
@@ -146,7 +151,7 @@ def projection(
         south, north, west, east = south - pad_lat, north + pad_lat, west - pad_lon, east + pad_lon
     else:
         south, west, north, east = FALLBACK_BBOX
-    return Projection(south, west, north, east, size[0], size[1], margin)
+    return Projection(south, west, north, east, size[0], size[1], margin, top)
 
 
 def scale_bar(proj: Projection) -> tuple[float, float]:
@@ -158,111 +163,73 @@ def scale_bar(proj: Projection) -> tuple[float, float]:
     return km, km / km_px
 
 
-def convex_hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Andrew's monotone chain; collinear points are dropped."""
-    pts = sorted(set(points))
-    if len(pts) <= 2:
-        return pts
+@dataclass(frozen=True)
+class MapDrawing:
+    """The picture and where things went on it: what the tests measure."""
 
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    upper: list[tuple[float, float]] = []
-    for chain, seq in ((lower, pts), (upper, reversed(pts))):
-        for p in seq:
-            while len(chain) >= 2 and cross(chain[-2], chain[-1], p) <= 0:
-                chain.pop()
-            chain.append(p)
-    return lower[:-1] + upper[:-1]
+    image: Image.Image
+    proj: Projection
+    frame: Box  # the map itself, between the title band and the legend band
+    legend: Box
+    labels: tuple[Label, ...]
+    skipped: tuple[str, ...]  # labels left out for want of room
+    smallest_text: int  # px, of every text drawn
 
 
-def _graticule(draw: ImageDraw.ImageDraw, proj: Projection) -> None:
-    span = max(proj.north - proj.south, proj.east - proj.west)
-    step = 1.0 if span >= 2 else 0.25  # a zoomed-in map still gets lines to read positions from
-    small = font(14)
-    w, h = proj.width, proj.height
-    lon = math.ceil(proj.to_point(0, 0).lon / step) * step
-    while (x := proj.xy(Point(proj.mid_lat, lon))[0]) < w:
-        draw.line([(x, 0), (x, h)], fill=_GRID, width=1)
-        draw.text((x + 3, h - 18), f"{lon:g}°E", fill=_INK, font=small)
+def _graticule(draw: ImageDraw.ImageDraw, proj: Projection, frame: Box) -> list[tuple[str, XY]]:
+    """The lines; returns their degree marks (longitudes along the bottom, latitudes down the left
+    edge, so the bare "°" needs no letter in any language), named after the week's own labels."""
+    x0, y0, x1, y1 = frame
+    # Lines about a fifth of the map apart: a zoomed-in map still gets lines to read positions from,
+    # and their marks do not crowd each other out.
+    steps = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+    step = next((s for s in steps if s * proj.k >= (x1 - x0) / 5), steps[-1])
+    ticks: list[tuple[str, XY]] = []
+    lon = math.ceil(proj.to_point(x0, y0).lon / step) * step
+    while (x := proj.xy(Point(proj.mid_lat, lon))[0]) < x1:
+        draw.line([(x, y0), (x, y1)], fill=_GRID, width=1)
+        ticks.append((f"{lon:g}°", (x + 4, y1 - 3)))
         lon += step
-    lat = math.ceil(proj.to_point(0, h).lat / step) * step
-    while (y := proj.xy(Point(lat, proj.west))[1]) > 0:
-        draw.line([(0, y), (w, y)], fill=_GRID, width=1)
-        draw.text((4, y - 15), f"{lat:g}°N", fill=_INK, font=small)
+    lat = math.ceil(proj.to_point(x0, y1).lat / step) * step
+    while (y := proj.xy(Point(lat, proj.west))[1]) > y0:
+        draw.line([(x0, y), (x1, y)], fill=_GRID, width=1)
+        ticks.append((f"{lat:g}°", (x0 + 4, y - 3)))
         lat += step
+    return ticks
 
 
-def _areas(
-    draw: ImageDraw.ImageDraw, proj: Projection, stations: Sequence[MapStation], names: Mapping[str, str]
+def _around(box: Box, gap: float) -> list[tuple[tuple[float, float], str]]:
+    """Places for a name around a shape's bounding box: above, below, right, left, then the corners."""
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    sides = [((cx, y0 - gap), "md"), ((cx, y1 + gap), "ma"), ((x1 + gap, cy), "lm"), ((x0 - gap, cy), "rm")]
+    corners = [((x1, y0 - gap), "ld"), ((x0, y0 - gap), "rd"), ((x1, y1 + gap), "la"), ((x0, y1 + gap), "ra")]
+    return sides + corners
+
+
+def _bounds(pts: Sequence[tuple[float, float]]) -> Box:
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _name_stations(
+    names: Labels, proj: Projection, stations: Sequence[MapStation], f: Font, dot: float
 ) -> None:
-    by_area: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    """Each station's code beside it; the codes of stations too close to name one by one, together
+    beside them ("UST-01, UST-02"); a code with no room at all is left out (the area still shows)."""
+    left: dict[str | None, list[MapStation]] = defaultdict(list)
     for st in stations:
-        if st.area:
-            by_area[st.area].append(proj.xy(st.point))
-    for area, xy in sorted(by_area.items()):
-        hull = convex_hull(xy)
-        if len(hull) >= 3:
-            draw.polygon(hull, outline=_AREA, width=2)
-        elif len(hull) == 2:
-            draw.line(hull, fill=_AREA, width=2)
-        else:
-            x, y = hull[0]
-            draw.ellipse((x - 14, y - 14, x + 14, y + 14), outline=_AREA, width=2)
-        cx = sum(p[0] for p in hull) / len(hull)
-        top = min(p[1] for p in hull)
-        draw.text((cx, top - 20), names.get(area, area), fill=_AREA, font=font(15), anchor="ms")
+        x, y = proj.xy(st.point)
+        if names.near(st.code, x, y, dot, f, _INK, kind="station") is None:
+            left[st.area].append(st)
+    for group in left.values():
+        if len(group) > 1:
+            dots = [Dot(*proj.xy(s.point), dot) for s in group]
+            if names.merged(", ".join(s.code for s in group), dots, f, _INK, kind="stations") is not None:
+                names.skipped[:] = [n for n in names.skipped if n not in {s.code for s in group}]
 
 
-Swatch = tuple[str, tuple[int, int, int] | None]  # "dot", "station", "line", "outline" and a colour
-
-
-def _legend(
-    draw: ImageDraw.ImageDraw,
-    proj: Projection,
-    rows: Sequence[tuple[Swatch, str]],
-    note: str,
-    avoid: Sequence[tuple[float, float]],
-) -> str:
-    """The legend in the corner that hides the fewest of the week's points (bottom left when none does);
-    returns that corner ("bl", "br", "tl", "tr")."""
-    f, small, step = font(19), font(16), 29
-    box_w = 50 + max(int(draw.textlength(label, font=f)) for _, label in rows)
-    box_w = max(box_w, int(draw.textlength(note, font=small)) + 20) if note else box_w
-    box_h = 16 + step * len(rows) + (26 if note else 0)
-    top_y, bottom_y = 48, proj.height - 30 - box_h
-
-    def box(corner: str) -> tuple[float, float, float, float]:
-        x = 12 if corner[1] == "l" else proj.width - 12 - box_w
-        y = bottom_y if corner[0] == "b" else top_y
-        return x, y, x + box_w, y + box_h
-
-    def hidden(corner: str) -> int:
-        x0, y0, x1, y1 = box(corner)
-        return sum(1 for x, y in avoid if x0 - 12 <= x <= x1 + 12 and y0 - 12 <= y <= y1 + 12)
-
-    corner = min(("bl", "br", "tl", "tr"), key=lambda c: (hidden(c), ("bl", "br", "tl", "tr").index(c)))
-    x0, y0, x1, y1 = box(corner)
-    draw.rectangle((x0, y0, x1, y1), fill=(255, 255, 255), outline=_GRID)
-    for i, ((kind, colour), label) in enumerate(rows):
-        y = y0 + 10 + step * i
-        if kind == "dot" and colour:
-            draw.ellipse((x0 + 10, y + 2, x0 + 28, y + 20), fill=colour, outline=_INK)
-        elif kind == "line" and colour:
-            draw.line([(x0 + 6, y + 11), (x0 + 30, y + 11)], fill=colour, width=6)
-            draw.polygon([(x0 + 38, y + 11), (x0 + 26, y + 3), (x0 + 26, y + 19)], fill=colour)
-        elif kind == "outline" and colour:
-            draw.rectangle((x0 + 9, y + 3, x0 + 31, y + 19), outline=colour, width=3)
-        else:
-            draw.polygon([(x0 + 19, y + 1), (x0 + 11, y + 19), (x0 + 27, y + 19)], fill=_INK)
-        draw.text((x0 + 44, y), label, fill=_INK, font=f)
-    if note:
-        draw.text((x0 + 10, y0 + 12 + step * len(rows)), note, fill=_INK, font=small)
-    return corner
-
-
-def render_map(
+def draw_map(
     points: Sequence[MapPoint],
     stations: Sequence[MapStation],
     areas: Mapping[str, str] | None = None,
@@ -276,16 +243,16 @@ def render_map(
     protected: Sequence[Shape] = (),
     max_km_per_day: float = DEFAULT_MAX_KM_PER_DAY,
     basemap: bool = True,
-) -> bytes:
-    """PNG of the basemap, protected areas, stations, area outlines (convex hulls of their stations),
-    sightings by status and the moves between leopard events.
+) -> MapDrawing:
+    """The basemap, protected areas, the areas as translucent patches around their stations, stations,
+    sightings by status and the moves between leopard events; the title above, the legend below.
 
     With grid_km (untrusted groups) sightings and move ends are snapped to that grid first, and each
     move's km and days are worked out from the grid cells (bot.geo.points.rounded_movement), so the picture
     holds no more precision than the group may see; the arrow's colour is the verdict made on the exact
     points (MapMove.plausible), the one every group reads; stations are not drawn at all: a station is
-    an exact point, its code and its hull corners lead back to it; `labels` (see area_labels) name the
-    areas instead, at grid nodes.
+    an exact point, its code and its patch lead back to it; `labels` (see area_labels) name the areas
+    instead, at grid nodes.
     """
     if grid_km:
         points = [MapPoint(round_point(p.point, grid_km), p.status) for p in points]
@@ -296,31 +263,15 @@ def render_map(
     shown += [p for a, b, _ in arrows for p in (a, b)]
     if not shown:  # nothing of the week to show: the protected areas are still worth a look
         shown = list(points_of(protected))
-    proj = projection(shown, size, min_span=CONTEXT_DEGREES if basemap else 0.0)
+    width, height = size
+    text, bold = phone_size(width, 9.5), phone_size(width, 10)
+    dot, line = phone_size(width, 4), phone_size(width, 2.2)
     image = Image.new("RGB", size, _BACKGROUND)
     draw = ImageDraw.Draw(image)
-    canvas = Canvas(draw, proj)
-    if basemap:
-        canvas.basemap(lang, font(19))
-    _graticule(draw, proj)
-    canvas.protected(protected, font(18, bold=True))
-    _areas(draw, proj, stations, areas or {})
+    by_area: dict[str, list[MapStation]] = defaultdict(list)
     for st in stations:
-        x, y = proj.xy(st.point)
-        draw.polygon([(x, y - 8), (x - 7, y + 6), (x + 7, y + 6)], fill=_INK)
-        draw.text((x + 9, y - 2), st.code, fill=_INK, font=font(15), anchor="lm", stroke_width=2,
-                  stroke_fill=(255, 255, 255))  # fmt: skip
-    for a in labels:  # a halo keeps the name readable over grid lines and dots
-        draw.text(proj.xy(a.point), a.name, fill=_AREA, font=font(19, bold=True), anchor="mm", stroke_width=3,
-                  stroke_fill=_BACKGROUND)  # fmt: skip
-    for start, end, mv in arrows:
-        label = t(lang, "map.move", km=f"{mv.distance_km:.0f}", days=f"{mv.hours / 24:.1f}")
-        canvas.arrow(start, end, ONE_ANIMAL if mv.plausible else TWO_ANIMALS, label, font(22, bold=True))
-    order = {"rejected": 0, "unconfirmed": 1, "confirmed": 2}  # the ones that matter are drawn on top
-    for p in sorted(points, key=lambda p: order.get(p.status, 0)):
-        x, y = proj.xy(p.point)
-        colour = STATUS_COLOURS.get(p.status, STATUS_COLOURS["rejected"])
-        draw.ellipse((x - 8, y - 8, x + 8, y + 8), fill=colour, outline=(255, 255, 255), width=2)
+        if st.area:
+            by_area[st.area].append(st)
     counts: dict[str, int] = defaultdict(int)
     for p in points:
         counts[p.status] += 1
@@ -329,62 +280,93 @@ def render_map(
     ]
     if stations:
         rows.append((("station", None), t(lang, "map.station")))
+    if by_area:
+        rows.append((("area", _AREA), t(lang, "map.area")))
     verdicts = {mv.plausible for _, _, mv in arrows}
     if True in verdicts:
         rows.append((("line", ONE_ANIMAL), t(lang, "map.move_one")))
     if False in verdicts:
         rows.append((("line", TWO_ANIMALS), t(lang, "map.move_two", limit=f"{max_km_per_day:g}")))
     if protected:
-        rows.append((("outline", (34, 139, 34)), t(lang, "map.protected")))
+        rows.append((("outline", PROTECTED), t(lang, "map.protected")))
     note = t(lang, "map.rounded", grid=f"{grid_km:g}") if grid_km else ""
-    avoid = [proj.xy(p) for p in shown]
-    corner = _legend(draw, proj, rows, note, avoid)
-    _scale(draw, proj, left=corner == "br")
+    # The legend's height is known before the scale (the bar is at most a fifth of the width).
+    legend = layout(draw, width, rows, note, (_scale_text(lang, 500), width / 5))
+    title_h = round(1.7 * phone_size(width, 11)) if title else 0
+    frame: Box = (0, title_h, width, height - legend.height)
+    frame_h = max(1, height - legend.height - title_h)
+    proj = projection(shown, (width, frame_h), margin=round(0.06 * width),
+                      min_span=CONTEXT_DEGREES if basemap else 0.0, top=title_h)  # fmt: skip
+    names = Labels(draw, frame)
+    canvas = Canvas(image, proj, names)
+    towns = canvas.basemap(lang, dot) if basemap else []
+    draw = canvas.draw
+    ticks = _graticule(draw, proj, frame)
+    named: list[tuple[str, list[tuple[float, float]]]] = canvas.protected(protected, max(2, line // 2))
+    patches = []
+    for area, members in sorted(by_area.items()):
+        outline = area_outline([proj.xy(s.point) for s in members], margin=2.6 * dot)
+        canvas.patch(outline, _AREA, max(2, line // 2))
+        patches.append(((areas or {}).get(area, area), outline))
+    places = []
+    for start, end, mv in arrows:
+        where = canvas.arrow(start, end, ONE_ANIMAL if mv.plausible else TWO_ANIMALS, line, dot)
+        label = t(lang, "map.move", km=f"{mv.distance_km:.0f}", days=f"{mv.hours / 24:.1f}")
+        places.append((label, where, ONE_ANIMAL if mv.plausible else TWO_ANIMALS))
+    for st in stations:
+        x, y = proj.xy(st.point)
+        h = 0.9 * dot
+        draw.polygon(
+            [(x, y - 1.2 * h), (x - h, y + 0.8 * h), (x + h, y + 0.8 * h)], fill=_INK, outline=_WHITE
+        )
+        names.dot(x, y, h)
+    order = {"rejected": 0, "unconfirmed": 1, "confirmed": 2}  # the ones that matter are drawn on top
+    for p in sorted(points, key=lambda p: order.get(p.status, 0)):
+        x, y = proj.xy(p.point)
+        colour = STATUS_COLOURS.get(p.status, STATUS_COLOURS["rejected"])
+        r = dot * (0.8 if stations and any(s.point == p.point for s in stations) else 1.0)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour, outline=_WHITE, width=max(2, dot // 4))
+        names.dot(x, y, r)
+    # Names, the most important first: each takes the best place the earlier ones left.
+    for label, where, colour in places:
+        names.at(label, where, font(bold, bold=True), colour, kind="move")
+    for a in labels:
+        x, y = proj.xy(a.point)
+        near = [_around((x - k * dot, y - k * dot, x + k * dot, y + k * dot), 4) for k in (1, 3, 5)]
+        names.at(a.name, [((x, y), "mm"), *(p for ring in near for p in ring)], font(text, bold=True), _AREA,
+                 kind="area", halo=_BACKGROUND)  # fmt: skip
+    _name_stations(names, proj, stations, font(text, condensed=True), dot)
+    for name, outline in patches:
+        names.at(
+            name, _around(_bounds(outline), 3), font(text, bold=True), _AREA, kind="area", halo=_BACKGROUND
+        )
+    for name, ring in named:
+        names.at(name, _around(_bounds(ring), 4), font(text, bold=True, condensed=True), PROTECTED,
+                 kind="protected", halo=_BACKGROUND)  # fmt: skip
+    for name, x, y, r in towns:
+        names.near(name, x, y, r, font(text - 1), (45, 45, 45), kind="town", halo=_BACKGROUND)
+    for mark, at in ticks:
+        names.at(mark, [(at, "ld")], font(phone_size(width)), _INK, kind="grid", halo=_BACKGROUND)
+    names.draw_all()
     if title:
-        draw.rectangle((0, 0, proj.width, 40), fill=(255, 255, 255))
-        draw.text((proj.width / 2, 8), title, fill=_INK, font=font(23, bold=True), anchor="ma")
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-def _scale(draw: ImageDraw.ImageDraw, proj: Projection, left: bool = False) -> None:
+        draw.rectangle((0, 0, width, title_h), fill=_WHITE)
+        f = font(phone_size(width, 11), bold=True)
+        while draw.textlength(title, font=f) > width - 16 and len(title) > 2:
+            title = title[:-2] + "…"
+        draw.text((width / 2, title_h / 2), title, fill=_INK, font=f, anchor="mm")
     km, px = scale_bar(proj)
-    x1, y1 = (px + 30 if left else proj.width - 20), proj.height - 24
-    draw.rectangle((x1 - px - 10, y1 - 28, x1 + 10, y1 + 10), fill=(255, 255, 255))
-    draw.line([(x1 - px, y1), (x1, y1)], fill=_INK, width=3)
-    for x in (x1 - px, x1):
-        draw.line([(x, y1 - 6), (x, y1 + 4)], fill=_INK, width=2)
-    draw.text((x1 - px / 2, y1 - 8), f"{km:g} km", fill=_INK, font=font(18), anchor="ms")
+    legend = replace(legend, scale=(_scale_text(lang, km), px))
+    legend_box = draw_legend(image, legend, height - legend.height)
+    sizes = [int(getattr(f, "size", 0)) for f in (*(lb.font for lb in names.placed), legend.font)]
+    return MapDrawing(image, proj, frame, legend_box, tuple(names.placed), tuple(names.skipped), min(sizes))
 
 
-def contact_sheet(
-    images: list[bytes], captions: list[str], thumb: int = 240, columns: int = 4, *, blank: bool = False
-) -> bytes | None:
-    """A JPEG grid of thumbnails with a caption under each; None when there is nothing to show. With
-    `blank`, each photo's burned-in camera strip is blanked first (bot.media.imprint)."""
-    if not images:
-        return None
-    columns = max(1, min(columns, len(images)))
-    rows = math.ceil(len(images) / columns)
-    cap_h, pad = 22, 6
-    cell_w, cell_h = thumb + pad, thumb + cap_h + pad
-    sheet = Image.new("RGB", (columns * cell_w + pad, rows * cell_h + pad), (30, 30, 30))
-    draw = ImageDraw.Draw(sheet)
-    f = font(13)
-    for i, data in enumerate(images):
-        x0, y0 = pad + (i % columns) * cell_w, pad + (i // columns) * cell_h
-        try:
-            img, _ = open_image(data, max_side=thumb * 2)
-            img = blank_imprint(img) if blank else img.convert("RGB")
-            img.thumbnail((thumb, thumb))
-            sheet.paste(img, (x0 + (thumb - img.width) // 2, y0 + thumb - img.height))  # on its caption
-        except UnreadableImage:
-            draw.rectangle((x0, y0, x0 + thumb, y0 + thumb), fill=(90, 90, 90))
-        caption = captions[i] if i < len(captions) else ""
-        while caption and draw.textlength(caption, font=f) > thumb:
-            caption = caption[:-2] + "…" if len(caption) > 1 else ""
-        draw.text((x0 + thumb / 2, y0 + thumb + 4), caption, fill=(235, 235, 235), font=f, anchor="ma")
+def _scale_text(lang: str, km: float) -> str:
+    return t(lang, "map.scale", km=f"{km:g}")  # "км" in ru and kk: the unit is a word of the language
+
+
+def render_map(*args: Any, **kwargs: Any) -> bytes:
+    """draw_map's picture as PNG bytes (the same arguments)."""
     out = io.BytesIO()
-    sheet.save(out, format="JPEG", quality=85)
+    draw_map(*args, **kwargs).image.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -15,13 +15,15 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.geo import round_point
+from bot.intake import EMPTY
 from bot.people import Group, group_audience
 from bot.places import area_names, load_stations
-from bot.reports.exports import ExportOptions, export_rows, to_csv
+from bot.reports.contact_sheet import contact_sheet
+from bot.reports.exports import ExportOptions, export_rows, received_only, to_csv
 from bot.reports.map_layers import MapMove, ProtectedAreasError, Shape, load_protected_areas
-from bot.reports.maps import MapArea, MapPoint, MapStation, area_labels, contact_sheet, render_map
-from bot.reports.summary import build_summary, status_class
-from bot.reports.summary_view import render_summary
+from bot.reports.maps import MapArea, MapPoint, MapStation, area_labels, render_map
+from bot.reports.summary import LEOPARD_LABELS, LeopardEvent, build_summary, status_class
+from bot.reports.summary_view import period_bounds, render_summary, time_basis
 from bot.text import t
 from storage.db import Database
 from storage.photos import PhotoStore
@@ -52,15 +54,26 @@ def protected_areas(path: Path | None) -> list[Shape]:
         return []
 
 
-def _sheet(photos: PhotoStore, items: list[tuple[str, str]], blank: bool) -> bytes | None:
-    images, captions = [], []
-    for sha, caption in items:
+def is_leopard_photo(e: LeopardEvent) -> bool:
+    """What the contact sheet shows and counts: an event a reviewer confirmed, or one the detector
+    called leopard that no reviewer has turned down. A photo a ranger handed over as a leopard (a boar,
+    say) is an event too, but not a leopard photo until a coordinator confirms it."""
+    return e.status == "confirmed" or (e.status == "unreviewed" and e.label in LEOPARD_LABELS)
+
+
+def _sheet(
+    photos: PhotoStore, items: list[tuple[str, str, str]], blank: bool, lang: str
+) -> tuple[bytes | None, int]:
+    """The sheet and how many photos it shows (a lost photo file is left out, and not counted)."""
+    images, captions, statuses = [], [], []
+    for sha, caption, status in items:
         try:
             images.append(photos.read(sha))
         except (OSError, ValueError):  # a photo file lost or never stored: the sheet goes on without it
             continue
         captions.append(caption)
-    return contact_sheet(images, captions, blank=blank)
+        statuses.append(status)
+    return contact_sheet(images, captions, blank=blank, statuses=statuses, lang=lang), len(images)
 
 
 async def render_parts(
@@ -78,7 +91,8 @@ async def render_parts(
     # What this group may see is the audience gate's to say (bot/people/audience.py), for every part.
     audience = group_audience(group, settings.zone, settings.untrusted_grid_km)
     lang, zone, exact = audience.lang, audience.zone, audience.exact
-    first, last = (d.astimezone(zone).strftime("%Y-%m-%d") for d in (start, end - timedelta(seconds=1)))
+    first, last = period_bounds(start, end, zone)  # as people count days (summary_view.period_bounds)
+    days = "_".join(d.astimezone(zone).strftime("%Y-%m-%d") for d in (start, end - timedelta(seconds=1)))
     parts: list[Part] = []
     if "map" not in skip:
         stations = [
@@ -116,28 +130,35 @@ async def render_parts(
     if "text" not in skip:
         parts.append(Part("text", "message", render_summary(summary, lang, zone)))
     if "sheet" not in skip:
-        shots = [e for e in summary.events if e.status in ("confirmed", "unreviewed")][-SHEET_MAX:]
+        shots = [e for e in summary.events if is_leopard_photo(e)][-SHEET_MAX:]
         # Under each photo an untrusted group reads the area, never the station code.
         where = [audience.where(e.station, e.area) or "" for e in shots]
         items = [
-            (e.photo_sha256, f"#{e.id} {w} {e.taken_at.astimezone(zone):%m-%d %H:%M}")
+            (e.photo_sha256, f"#{e.id} {w}".strip() + f"\n{e.taken_at.astimezone(zone):%m-%d %H:%M}",
+             status_class(e.status))
             for e, w in zip(shots, where, strict=True)
         ]
         # The photos too: some cameras burn their name or GPS into a strip, blanked for this reader.
-        sheet = await asyncio.to_thread(_sheet, photos, items, not exact)
+        sheet, shown = await asyncio.to_thread(_sheet, photos, items, not exact, lang)
         if sheet is not None:
-            caption = t(lang, "summary.sheet_caption", start=first, end=last, count=len(items))
+            caption = t(lang, "summary.sheet_caption", start=first, end=last, count=shown)
             parts.append(Part("sheet", "photo", caption, sheet, "leopards.jpg"))
     if "csv" not in skip:
         # The period's photos in the group's areas as CSV, for its spreadsheet; rounded unless trusted.
-        csv_rows = [r for r in await export_rows(db, start, end) if group.follows(r["area"])]
+        # Empty frames stay out (an export asked for explicitly keeps them, Camtrap DP marks them blank).
+        csv_rows = [
+            r
+            for r in await export_rows(db, start, end)
+            if group.follows(r["area"]) and r.get("kind") != EMPTY
+        ]
         if csv_rows:
             grid_km = audience.grid_km
             opts = ExportOptions.from_settings(settings)
             data = await asyncio.to_thread(to_csv, csv_rows, exact, grid_km, options=opts)
             precision = t(lang, "export.exact") if exact else t(lang, "export.rounded", grid=f"{grid_km:g}")
-            caption = t(
-                lang, "summary.csv_caption", start=first, end=last, rows=len(csv_rows), precision=precision
-            )
-            parts.append(Part("csv", "document", caption, data, f"leopard-watch_{first}_{last}.csv"))
+            # "taken" only where a camera's clock says so; receipt times are said as such.
+            basis = time_basis(lang, len(csv_rows), sum(received_only(r) for r in csv_rows))
+            caption = t(lang, "summary.csv_caption_by", start=first, end=last, rows=len(csv_rows),
+                        basis=basis, precision=precision)  # fmt: skip
+            parts.append(Part("csv", "document", caption, data, f"leopard-watch_{days}.csv"))
     return parts

@@ -12,6 +12,9 @@ Counting rules (stable, so that weeks compare):
 - A group that follows some areas sees those areas plus sightings of unknown area, the same rule the
   alerts use (bot.alerts.routing.routed_groups, Group.follows): the group was alerted to them, so its
   summary counts them. A photo's area is found by the rule its alert was routed by (bot/places/areas.py).
+- A photo or clip its sender swapped out (sightings.replaced_by) counts nowhere (counts, moves, map,
+  contact sheet): the one that replaced it does. A forward from outside the team (sightings.reported)
+  joins the moves only once confirmed, the alerts' rule (bot.alerts.movement.in_movement).
 """
 
 from __future__ import annotations
@@ -23,12 +26,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.alerts import in_movement
 from bot.cameras import SilentCamera, silent_cameras
 from bot.config import Settings
 from bot.geo import Movement, Point, movement
+from bot.intake import EMPTY, LEOPARD_KINDS
 from bot.media import RECEIPT_SOURCES
 from bot.people import Group
-from bot.places import AreaFinder, StationInfo, load_stations
+from bot.places import AreaFinder, Overdue, StationInfo, load_stations, overdue_checks
+from bot.reports.effort import AreaEffort, area_effort, effort
+from bot.reports.individuals import PeriodIndividuals, individuals_in_period
 from storage.db import Database, iso, parse_iso
 
 LEOPARD_LABELS = ("leopard", "snow leopard")
@@ -50,6 +57,7 @@ class LeopardEvent:
     # a receipt time is marked there.
     clock_ok: bool = True
     by_receipt: bool = False
+    in_moves: bool = True  # bot.alerts.movement's rule: a forward from outside only once confirmed
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,26 @@ class Summary:
     # Cellular cameras that sent no e-mail for settings.camera_silent_days (bot/cameras/registry.py).
     silent_cameras: list[SilentCamera] = field(default_factory=list)
     camera_silent_days: int = 3
+    frames: list[FrameCount] = field(default_factory=list)  # camera-trap frames per station, sorted
+    individuals: PeriodIndividuals | None = None  # seen, new, minimum alive (bot/reports/individuals.py)
+    # Trap-nights and leopard events per 100 of them, per area (bot/reports/effort.py), and deployed
+    # cameras nobody has visited for settings.check_due_days (bot/places/checks.py).
+    effort: list[AreaEffort] = field(default_factory=list)
+    overdue: list[Overdue] = field(default_factory=list)
+    check_due_days: int = 30
+
+
+@dataclass(frozen=True)
+class FrameCount:
+    """One station's camera-trap frames that arrived in the period. Empty frames are counted here and
+    nowhere else: they stay out of the photo counts, maps and contact sheets."""
+
+    station: str
+    area: str | None
+    frames: int
+    animals: int  # an animal found, leopards included
+    leopards: int
+    empty: int
 
 
 def status_class(status: str) -> str:
@@ -123,7 +151,7 @@ async def _rows(db: Database, start: datetime, end: datetime) -> list[Any]:
     # One pass over both periods: the two indexed ranges are OR-ed, which SQLite serves from both indexes.
     return await db.fetchall(
         """SELECT id, event_id, taken_at, received_at, lat, lon, station_code, label, status, ranger_id,
-                  photo_sha256, time_source, clock_issue
+                  photo_sha256, time_source, clock_issue, kind, source, reported, replaced_by
            FROM sightings
            WHERE (taken_at >= ? AND taken_at < ?) OR (received_at >= ? AND received_at < ?)""",
         (iso(start), iso(end), iso(start), iso(end)),
@@ -146,6 +174,7 @@ def _events(rows: Sequence[dict[str, Any]]) -> list[LeopardEvent]:
                 key, taken, head["status"], head["label"], placed["station_code"], placed["area"],
                 placed["point"], head["photo_sha256"], len(members), members[0].get("clock_issue") is None,
                 members[0].get("time_source") in RECEIPT_SOURCES,
+                in_movement(head.get("reported", 0), head["status"], head.get("replaced_by")),
             )
         )  # fmt: skip
     return sorted(out, key=lambda e: (e.taken_at, e.id))
@@ -159,7 +188,7 @@ def _counts(
     events = _events([r for r in taken if r["leopard"]])
     by = Counter(status_class(ev.status) for ev in events)
     counts = Counts(
-        photos=sum(1 for r in rows if s <= r["received_at"] < e),
+        photos=sum(1 for r in rows if s <= r["received_at"] < e and r.get("kind") != EMPTY),
         leopards=len(events),
         confirmed=by["confirmed"],
         unconfirmed=by["unconfirmed"],
@@ -179,7 +208,9 @@ def _places(events: Iterable[LeopardEvent], key: str) -> list[PlaceCount]:
 
 def movements(events: Iterable[LeopardEvent], max_km_per_day: float) -> list[MoveRow]:
     """Consecutive pairs of confirmed, placed events in time order, as bot.alerts.movement judges them."""
-    placed = [e for e in events if e.status == "confirmed" and e.point is not None and e.clock_ok]
+    placed = [
+        e for e in events if e.status == "confirmed" and e.point is not None and e.clock_ok and e.in_moves
+    ]
     out = []
     for a, b in itertools.pairwise(placed):
         assert a.point is not None and b.point is not None
@@ -238,6 +269,8 @@ async def build_summary(
     find_area = AreaFinder(stations)
     rows = []
     for raw in await _rows(db, prev_start, end):
+        if raw["replaced_by"] is not None:  # swapped out by its sender: the file that replaced it counts
+            continue
         r = dict(raw)
         r["point"] = _point(raw)
         r["area"] = find_area(r["station_code"], r["point"])
@@ -253,7 +286,7 @@ async def build_summary(
     s, e = iso(start), iso(end)
     arrived = [r for r in rows if s <= r["received_at"] < e]
     late = len({r["event_id"] or r["id"] for r in arrived if r["leopard"] and r["taken_at"] < s})
-    per_ranger = Counter(r["ranger_id"] for r in arrived)
+    per_ranger = Counter(r["ranger_id"] for r in arrived if r.get("kind") != EMPTY)
     names = await _ranger_names(db, per_ranger)
     rangers = sorted(
         ((names.get(uid, str(uid)), n) for uid, n in per_ranger.items()), key=lambda x: (-x[1], x[0])
@@ -280,4 +313,35 @@ async def build_summary(
             c for c in await silent_cameras(db, end, settings.camera_silent_days) if group.follows(c.area)
         ],
         camera_silent_days=settings.camera_silent_days,
+        frames=frame_counts(arrived),
+        individuals=await individuals_in_period(db, start, end, follows=group.follows, find_area=find_area),
+        effort=area_effort(
+            await effort(db, start, end),
+            Counter(ev.area or "" for ev in events if status_class(ev.status) != "rejected"),
+            None if group.all_areas else {a for a in group.areas},
+        ),
+        overdue=[o for o in await overdue_checks(db, end, settings.check_due_days) if group.follows(o.area)],
+        check_due_days=settings.check_due_days,
     )
+
+
+def frame_counts(arrived: Iterable[dict[str, Any]]) -> list[FrameCount]:
+    """Camera-trap frames (SD cards and camera e-mail) that arrived in the period, per station, sorted
+    as the intake sorted them (sightings.kind): with an animal (leopards included), leopard, empty."""
+    tally: dict[str, Counter[str]] = defaultdict(Counter)
+    areas: dict[str, str | None] = {}
+    for r in arrived:
+        source = r.get("source") or ""
+        if not r["station_code"] or not (source == "import" or source.startswith("camera:")):
+            continue
+        kind = r.get("kind") or "no_leopard"
+        c = tally[r["station_code"]]
+        c["frames"] += 1
+        c["animals"] += kind in ("animal", *LEOPARD_KINDS)
+        c["leopards"] += kind in LEOPARD_KINDS
+        c["empty"] += kind == EMPTY
+        areas[r["station_code"]] = r["area"]
+    return [
+        FrameCount(code, areas[code], c["frames"], c["animals"], c["leopards"], c["empty"])
+        for code, c in sorted(tally.items())
+    ]

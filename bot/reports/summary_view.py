@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alerts import rounding_note
@@ -18,6 +18,7 @@ from bot.cameras import camera_status
 from bot.geo import format_point, format_speed, rounded_movement
 from bot.media import by_receipt_note
 from bot.people import group_audience
+from bot.reports.individuals import period_line
 from bot.reports.summary import LeopardEvent, MoveRow, PlaceCount, Summary
 from bot.text import MESSAGE_LIMIT, t, visible_length
 
@@ -34,6 +35,27 @@ def _delta(now: int, before: int) -> str:
 
 def _date(dt: datetime | None, zone: ZoneInfo) -> str:
     return dt.astimezone(zone).strftime("%Y-%m-%d") if dt else "—"
+
+
+def period_bounds(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """A period [start, end) as people count days, the one rule of every period the bot shows: its
+    first and its last day, both included (a Monday-to-Monday week reads "11-30 – 12-06"); a bound
+    inside a day (/week, up to now) carries its time, so no day is claimed whole that is not."""
+    first, after = start.astimezone(zone), end.astimezone(zone)
+    last = (end - timedelta(seconds=1)).astimezone(zone)
+    a = f"{first:%Y-%m-%d}" if first.time() == time(0) else f"{first:%Y-%m-%d %H:%M}"
+    b = f"{last:%Y-%m-%d}" if after.time() == time(0) else f"{after:%Y-%m-%d %H:%M}"
+    return a, b
+
+
+def time_basis(lang: str, rows: int, received: int) -> str:
+    """Which time `rows` photos fall into a period by, said per source (sightings.time_source): when
+    they were taken, or, for the `received` ones without a camera clock, only when they arrived."""
+    if not received:
+        return t(lang, "period.by_taken")
+    if received >= rows:
+        return t(lang, "period.by_received")
+    return t(lang, "period.by_mixed", received=received)
 
 
 def _where(ev: LeopardEvent, trusted: bool, lang: str) -> str:
@@ -97,9 +119,9 @@ def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
     """Short HTML for Telegram in the group's language, within one message."""
     s, c, p, e = summary, summary.current, summary.previous, html.escape
     days = round((s.end - s.start).total_seconds() / 86400)
+    first, last = period_bounds(s.start, s.end, zone)
     lines = [
-        t(lang, "summary.title", title=e(s.group.title), start=_date(s.start, zone),
-          end=_date(s.end - timedelta(seconds=1), zone), days=days, zone=e(str(zone))),
+        t(lang, "summary.title", title=e(s.group.title), start=first, end=last, days=days, zone=e(str(zone))),
         t(lang, "summary.leopards", total=c.leopards, delta=_delta(c.leopards, p.leopards)),
         t(lang, "summary.statuses", confirmed=c.confirmed, dc=_delta(c.confirmed, p.confirmed),
           unconfirmed=c.unconfirmed, du=_delta(c.unconfirmed, p.unconfirmed),
@@ -109,6 +131,9 @@ def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
     ]  # fmt: skip
     if s.late:
         lines.append(t(lang, "summary.late", count=s.late))
+    individuals = period_line(lang, s.individuals) if s.individuals else None
+    if individuals:
+        lines.append(individuals)
 
     def place(pc: PlaceCount, unknown: str) -> str:
         name = e(pc.key) if pc.key else t(lang, unknown)
@@ -128,8 +153,10 @@ def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
     lines += _section(header, [_move(m, s, lang) for m in s.moves] + ([late] if late else []), lang)
     rangers = [t(lang, "summary.ranger_line", name=e(name), count=n) for name, n in s.rangers]
     lines += _section(t(lang, "summary.rangers"), rangers, lang)
+    lines += _frames(s, lang, trusted) + _effort(s, lang)
     if not trusted:
-        return _fit(lines + _stations_by_area(s, lang) + _silent_cameras(s, lang, zone))
+        rest = _stations_by_area(s, lang) + _silent_cameras(s, lang, zone) + _overdue(s, lang, zone)
+        return _fit(lines + rest)
     if s.new_stations:
         codes = ", ".join(e(st.code) for st in s.new_stations[: TOP * 2])
         lines += ["", t(lang, "summary.new_stations", codes=codes, count=len(s.new_stations))]
@@ -140,7 +167,58 @@ def render_summary(summary: Summary, lang: str, zone: ZoneInfo) -> str:
         for x in s.silent
     ]
     lines += _section(t(lang, "summary.silent", days=s.silent_days), silent, lang)
-    return _fit(lines + _silent_cameras(s, lang, zone))
+    return _fit(lines + _silent_cameras(s, lang, zone) + _overdue(s, lang, zone))
+
+
+def _effort(s: Summary, lang: str) -> list[str]:
+    """Trap-nights per area and leopard events per 100 of them (areas only: no place is finer)."""
+    rows = []
+    for a in s.effort:
+        area = html.escape(a.area) if a.area else t(lang, "summary.no_area")
+        rate = f"{a.per_100:.2f}" if a.per_100 is not None else "—"
+        rows.append(t(lang, "summary.effort_line", area=area, nights=f"{a.trap_nights:.1f}",
+                      cameras=a.deployments, events=a.events, rate=rate))  # fmt: skip
+    return _section(t(lang, "summary.effort"), rows, lang)
+
+
+def _overdue(s: Summary, lang: str, zone: ZoneInfo) -> list[str]:
+    """Deployed cameras nobody has checked for LW_CHECK_DUE_DAYS: station and camera for trusted groups,
+    counts by area for the others (a camera or station code is a place)."""
+    header = t(lang, "summary.overdue", days=s.check_due_days)
+    if not _exact(s):
+        areas = Counter(o.area or "" for o in s.overdue)
+        no_area = t(lang, "summary.no_area")
+        rows = [
+            t(lang, "summary.overdue_area_line", area=html.escape(a) if a else no_area, count=n)
+            for a, n in sorted(areas.items(), key=lambda kv: (kv[0] == "", kv[0]))
+        ]
+        return _section(header, rows, lang)
+    rows = [
+        t(lang, "summary.overdue_line", station=html.escape(o.deployment.station or "—"),
+          camera=html.escape(o.deployment.camera or "?"),
+          date=_date(o.last_visit or o.deployment.start, zone), days=o.days)
+        for o in s.overdue
+    ]  # fmt: skip
+    return _section(header, rows, lang)
+
+
+def _frames(s: Summary, lang: str, trusted: bool) -> list[str]:
+    """Camera-trap frames sorted per station (trusted) or per area (a code is a place): the one place
+    empty frames are counted."""
+    rows: dict[str, list[int]] = {}
+    for f in s.frames:
+        key = f.station if trusted else (f.area or "")
+        tally = rows.setdefault(key, [0, 0, 0, 0])
+        for i, n in enumerate((f.frames, f.animals, f.leopards, f.empty)):
+            tally[i] += n
+    unknown = t(lang, "summary.no_area")
+    lines = []
+    for key, (total, animals, leopards, empty) in sorted(rows.items(), key=lambda kv: (kv[0] == "", kv[0])):
+        place = html.escape(key) if key else unknown
+        lines.append(t(lang, "summary.frames_line", place=place, total=total, animals=animals,
+                       leopards=leopards, empty=empty))  # fmt: skip
+    header = t(lang, "summary.frames_by_station" if trusted else "summary.frames_by_area")
+    return _section(header, lines, lang)
 
 
 def _silent_cameras(s: Summary, lang: str, zone: ZoneInfo) -> list[str]:

@@ -35,7 +35,7 @@ async def _answer(emu: BotApiEmulator, query: dict) -> str:
 async def test_ranger_sends_a_missed_leopard_to_the_coordinators(team: Team, jackal_jpeg: bytes) -> None:
     emu, db = team.emu, team.services.db
     receipt = await team.photo(team.ranger, jackal_jpeg, caption="43.21, 51.87")
-    assert "no leopard" in receipt["text"] and team.alerts() == []
+    assert "another animal (leopard score" in receipt["text"] and team.alerts() == []
     data = _escalate_button(receipt)
     assert (
         data == "esc:1" and "send to coordinators" in receipt["reply_markup"]["inline_keyboard"][0][0]["text"]
@@ -122,7 +122,7 @@ async def test_exports_tell_a_rangers_report_from_a_detection(
     db = team.services.db
     kw = {"exact": True, "grid_km": 10.0}
     [row] = list(csv.DictReader(io.StringIO((await export(db, "csv", None, None, **kw)).decode("utf-8-sig"))))
-    assert (row["label"], row["is_leopard"], row["reported_by_ranger"]) == ("coyote", "0", "1")
+    assert (row["label"], row["is_leopard"], row["reported_by_ranger"]) == ("another animal", "0", "1")
     package = await export(db, "camtrapdp", None, None, **kw)
     validate_camtrapdp(package, tmp_path)  # still a valid Camtrap DP 1.0.2 package
     with zipfile.ZipFile(io.BytesIO(package)) as zf:
@@ -133,4 +133,4 @@ async def test_exports_tell_a_rangers_report_from_a_detection(
         "human",
         "Serik",
     )
-    assert "model label: coyote" in obs["observationComments"]
+    assert "model: another animal (leopard score" in obs["observationComments"]

@@ -127,8 +127,10 @@ async def test_a_double_press_records_one_decision(team: Team, leopard_jpeg: byt
     assert await _reviews(team) == 1
     assert await team.services.db.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") == 0
     assert len(team.emu.calls_of("editMessageCaption")) == edits
-    # A changed mind is a new decision: recorded, and the ranger told again.
-    changed = await team.emu.press_button(dana, alert, "rv:1:rejected")
+    # A changed mind is a new decision: recorded, and the ranger told again. The decided alert keeps one
+    # "Decided: ..." button (bot/botapi/keyboards.py); /sighting 1 offers the three buttons again.
+    shown = await team.say(dana, "/sighting 1", team.group)
+    changed = await team.emu.press_button(dana, shown, "rv:1:rejected")
     assert await _answer(team.emu, changed) == "Recorded: not a leopard."
     await team.emu.wait_for(lambda: len(_verdicts(team.emu)) == 2, 10)
     assert "not a leopard" in _verdicts(team.emu)[1]

@@ -21,7 +21,8 @@ async def test_sighting_shows_photo_box_and_caption_where_asked(
     assert team.emu.file_bytes(shown["photo"][-1]["file_id"])[:2] == b"\xff\xd8"
 
     other = await team.say(team.admin, "/sighting #2", team.group)
-    assert other["caption"].startswith("📷 coyote · sighting #2: no leopard detected")
+    # The kind in words (issue 24), never the model's ImageNet guess ("coyote" for a jackal).
+    assert other["caption"].startswith("📷 Another animal · sighting #2: no leopard detected")
     assert "reply_markup" not in other and "↔" not in other["caption"]
 
     # Privately: an admin sees the exact place; a coordinator the rounded one; no buttons there.

@@ -25,6 +25,7 @@ Message = dict[str, Any]
 async def started(emu: BotApiEmulator, settings: Settings, *, forum: bool = False) -> AsyncIterator[Team]:
     app = build_application(settings, NoDetector())
     async with running(app):
+        without_the_start_sync(app)
         chat = emu.group(GROUP, "Coordinators", forum=forum)
         team = Team(
             emu, app.bot_data["services"], emu.user(ADMIN, "Aigerim"), emu.user(RANGER, "Serik"), chat, app
@@ -32,6 +33,16 @@ async def started(emu: BotApiEmulator, settings: Settings, *, forum: bool = Fals
         await team.say(team.admin, "/register en", team.group)
         await team.invite(team.ranger)
         yield team
+
+
+def without_the_start_sync(app: Application) -> None:
+    """The tests run the repair passes themselves (`sync`) and count what each one tries. The bot's own
+    pass 0.5 s after the start (handlers/__init__.py) fired, on a loaded machine, in the middle of
+    them, after the summary was owed, and tried once more (3 map attempts for 2 passes). Taken out
+    before any group is registered: if it has fired already, it found no group."""
+    assert app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name("summary-sync-start"):
+        job.schedule_removal()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """`leopard-watch doctor` does not call a bot "connected" that cannot hear: a webhook set for the token,
-or another process polling it, fails the bot api check in words that say what to do."""
+or another process polling it, fails the bot api check in words that say what to do. The poll that
+finds another process is `doctor --full` (a few seconds); the plain doctor stays quick."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from emulator import BotApiEmulator
 from storage.lock import RunLock
 
 
-async def bot_api(settings: Settings) -> str:
-    check = {c.name: c for c in await run_checks(settings)}["bot api"]
+async def bot_api(settings: Settings, *, full: bool = True) -> str:
+    check = {c.name: c for c in await run_checks(settings, full=full)}["bot api"]
     return check.line()
 
 
@@ -39,3 +40,13 @@ async def test_the_bot_running_here_is_not_polled_against(settings: Settings, em
         "[OK  ] bot api: connected as @leopard_watch_bot, no webhook; polled by the bot"
     ), line
     assert emu.calls_of("getUpdates") == []
+
+
+async def test_without_full_the_token_is_not_polled_and_that_is_said(
+    settings: Settings, emu: BotApiEmulator
+) -> None:
+    async with emu.other_instance():
+        line = await bot_api(settings, full=False)
+    assert line.startswith("[OK  ] bot api: connected as @leopard_watch_bot, no webhook;"), line
+    assert "`doctor --full` also polls" in line
+    assert emu.calls_of("getUpdates") == []  # the other poller goes on undisturbed

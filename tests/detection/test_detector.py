@@ -86,6 +86,16 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
     return inter / area if area else 0.0
 
 
+def _extent(det: Detection) -> tuple[float, float, float, float]:
+    boxes = det.animals or det.boxes
+    return (
+        min(b.x0 for b in boxes),
+        min(b.y0 for b in boxes),
+        max(b.x1 for b in boxes),
+        max(b.y1 for b in boxes),
+    )
+
+
 @pytest.fixture(scope="module")
 def leopard_image() -> Image.Image:
     return Image.open(SAMPLES / "leo_005_serengeti_night.jpg").convert("RGB")
@@ -179,22 +189,23 @@ def test_cmyk_jpeg(detector: OnnxLeopardDetector, leopard_image: Image.Image) ->
 def test_exif_rotated_jpeg_boxes_are_upright(
     detector: OnnxLeopardDetector, leopard_image: Image.Image
 ) -> None:
+    # A camera held sideways: the pixels are stored turned, the EXIF tag says how to view them, and
+    # the viewed frame is the upright scene. (Until the speed levers this test viewed a leopard lying
+    # on its side, which neither network was trained on; at 480 px INT8 no longer called it a leopard.)
     w, h = leopard_image.size
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to view
-    data = _encode(leopard_image, "JPEG", quality=95, exif=exif.tobytes())
+    stored = leopard_image.transpose(Image.Transpose.ROTATE_90)  # h x w, counter-clockwise
+    data = _encode(stored, "JPEG", quality=95, exif=exif.tobytes())
     det = detector.detect(data)
-    assert (det.width, det.height) == (h, w)  # the upright image's size
+    assert (det.width, det.height) == (w, h)  # the upright image's size
     _assert_one_sane_box(det)
-    # Same as the physically rotated pixels (lossless, no EXIF).
-    upright = leopard_image.transpose(Image.Transpose.ROTATE_270)
-    ref = detector.detect(_encode(upright, "PNG"))
-    got, want = det.boxes[0], ref.boxes[0]
-    assert _iou((got.x0, got.y0, got.x1, got.y1), (want.x0, want.y0, want.x1, want.y1)) > 0.8
-    # And where the unrotated detection's box lands after a 90 degree clockwise turn.
-    flat = detector.detect(_encode(leopard_image, "PNG")).boxes[0]
-    turned = (h - flat.y1, flat.x0, h - flat.y0, flat.x1)
-    assert _iou((got.x0, got.y0, got.x1, got.y1), turned) > 0.5
+    # Boxes in the viewed frame: where the same scene without EXIF puts them, not where the stored
+    # (sideways) pixels would.
+    ref = detector.detect(_encode(leopard_image, "PNG"))
+    assert _iou(_extent(det), _extent(ref)) > 0.8
+    box, flat = det.boxes[0], ref.boxes[0]
+    assert _iou((box.x0, box.y0, box.x1, box.y1), (flat.x0, flat.y0, flat.x1, flat.y1)) > 0.8
 
 
 def test_large_jpeg_boxes_are_in_original_pixels(

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.detection.model import OnnxLeopardDetector, _peak_blob
+from bot.detection.cam import peak_blob as _peak_blob
+from bot.detection.model import OnnxLeopardDetector
 from bot.detection.prep import DECODE_SIDE, INPUT_SIZE, batch, decode, windows
 from tests.support.paths import SAMPLES
 

@@ -39,7 +39,7 @@ async def test_location_first_then_photo(team: Team, leopard_jpeg: bytes) -> Non
 
 async def test_non_leopard_gets_receipt_but_no_alert(team: Team, jackal_jpeg: bytes) -> None:
     receipt = await team.photo(team.ranger, jackal_jpeg)
-    assert "no leopard" in receipt["text"]
+    assert "another animal (leopard score" in receipt["text"]  # the kind, never the model's label
     row = await team.services.db.fetchone("SELECT is_leopard, label FROM sightings")
     assert row["is_leopard"] == 0 and row["label"] != "leopard"
     assert await team.services.db.scalar("SELECT COUNT(*) FROM outbox") == 0

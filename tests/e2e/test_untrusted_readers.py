@@ -142,10 +142,12 @@ async def test_untrusted_week_has_no_station_codes_names_or_exact_points(
 
     blanked: list[bool] = []
 
-    def record_sheet(images: list[bytes], captions: list[str], *, blank: bool = False) -> bytes | None:
+    def record_sheet(
+        images: list[bytes], captions: list[str], *, blank: bool = False, **kw: Any
+    ) -> bytes | None:
         sheets.append(captions)
         blanked.append(blank)
-        return real_sheet(images, captions, blank=blank)
+        return real_sheet(images, captions, blank=blank, **kw)
 
     monkeypatch.setattr(summary_parts, "render_map", record_map)
     monkeypatch.setattr(summary_parts, "contact_sheet", record_sheet)

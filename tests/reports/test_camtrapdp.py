@@ -125,7 +125,8 @@ async def test_camtrapdp_1_0_2_validates_offline(
     assert ust01["coordinateUncertainty"] == "7072" and ust01["locationName"] == ""
     assert ust01["deploymentGroups"] == "area:UST"
     assert len(media) == 10 and media[sha_for(1)]["filePublic"] == "false"
-    assert media[sha_for(1)]["filePath"] == f"media/{sha_for(1)[:2]}/{sha_for(1)}.jpg"
+    # Not in the zip: a reference to the server, not a path a reader would look for in the package.
+    assert media[sha_for(1)]["filePath"] == f"leopard-watch-server:photos/{sha_for(1)[:2]}/{sha_for(1)}.jpg"
     obs = {o["observationID"]: o for o in table(tmp_path, "observations")}
     assert (obs["obs-1"]["observationType"], obs["obs-1"]["scientificName"]) == ("animal", "Panthera pardus")
     assert (obs["obs-1"]["classificationMethod"], obs["obs-1"]["classifiedBy"]) == ("human", "Aigerim K.")
@@ -137,9 +138,10 @@ async def test_camtrapdp_1_0_2_validates_offline(
         "machine",
         "0.9100",
     )
+    # Judged before the animal detector (issue 24): unclassified, in words, never the model's label.
     assert (obs["obs-6"]["observationType"], obs["obs-6"]["observationComments"]) == (
-        "unknown",
-        "model label: jackal",
+        "unclassified",
+        "no leopard found (leopard score 0.12)",
     )
     # One event-level observation per event, next to the media-level ones: the burst of #1 and #2 is one.
     events = {o["eventID"]: o for o in obs.values() if o["observationLevel"] == "event"}
@@ -186,6 +188,7 @@ def write_dwc_occurrences(folder: Path) -> list[dict[str, Any]]:
         out.append({
             "occurrenceID": o["observationID"], "eventID": o["eventID"], "parentEventID": o["deploymentID"],
             "eventDate": start if start == end else f"{start}/{end}",
+            "samplingEffort": f"{dep['deploymentStart']}/{dep['deploymentEnd']}",  # the deployment's period
             "scientificName": o["scientificName"],
             "taxonID": taxa.get(o["scientificName"], {}).get("taxonID"),
             "decimalLatitude": float(dep["latitude"]), "decimalLongitude": float(dep["longitude"]),

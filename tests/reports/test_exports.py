@@ -77,8 +77,11 @@ async def test_csv_is_a_darwin_core_occurrence_table_matching_the_database(db: D
     assert one["basisOfRecord"] == "MachineObservation" and four["basisOfRecord"] == "HumanObservation"
     assert one["locationID"].startswith("loc-") and pd.isna(one["locality"])  # alias, no station name
     assert (four["area"], four["location_source"], four["recordedBy"]) == ("UST", "pin", "Aigerim <b>")
-    assert pd.isna(five["scientificName"]) and five["status"] == "rejected"  # "not a leopard"
-    assert pd.isna(six["scientificName"]) and "model label: jackal" in six["identificationRemarks"]
+    # "Not a leopard" and the detector's "no leopard": the leopard's absence, said as such (docs/EXPORTS.md).
+    assert (five["scientificName"], five["occurrenceStatus"]) == ("Panthera pardus", "absent")
+    assert five["status"] == "rejected"
+    assert (six["scientificName"], six["occurrenceStatus"]) == ("Panthera pardus", "absent")
+    assert six["identificationRemarks"].startswith("no leopard: classified by a machine")
     assert one["license"] == "CC-BY-4.0"
     exact = read_csv(await export(db, "csv", *MONTH, exact=True, grid_km=GRID))
     four = exact[exact["sightingID"] == 4].iloc[0]

@@ -23,7 +23,6 @@ from bot.reports.map_layers import (
     load_protected_areas,
 )
 from bot.reports.maps import (
-    CONTEXT_DEGREES,
     FALLBACK_BBOX,
     STATUS_COLOURS,
     MapArea,
@@ -31,13 +30,12 @@ from bot.reports.maps import (
     MapStation,
     Projection,
     area_labels,
-    contact_sheet,
     convex_hull,
+    draw_map,
     projection,
     render_map,
     scale_bar,
 )
-from tests.conftest import SAMPLES
 from tests.support.paths import DATA
 
 POINTS = [
@@ -107,7 +105,8 @@ def test_untrusted_map_is_drawn_from_snapped_positions() -> None:
         png(render_map(POINTS, STATIONS, grid_km=10)).tobytes() != png(render_map(POINTS, STATIONS)).tobytes()
     )
     with_grid = png(render_map(POINTS, STATIONS, grid_km=10)).crop((200, 40, 1000, 600))
-    pre_snapped = png(render_map(snapped_points, [])).crop((200, 40, 1000, 600))
+    # (with the same grid, so the legend band under the map has the same "rounded" note and height)
+    pre_snapped = png(render_map(snapped_points, [], grid_km=10)).crop((200, 40, 1000, 600))
     assert with_grid.tobytes() == pre_snapped.tobytes()
     # Area names stand in for the stations, each at its stations' mean snapped to the grid.
     labels = area_labels(STATIONS, {"UST": "Ustyurt"}, 10)
@@ -122,17 +121,6 @@ def test_convex_hull() -> None:
     square = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (1.0, 1.0), (1.0, 0.0)]
     assert sorted(convex_hull(square)) == [(0.0, 0.0), (0.0, 2.0), (2.0, 0.0), (2.0, 2.0)]
     assert convex_hull([(1.0, 1.0)]) == [(1.0, 1.0)]
-
-
-def test_contact_sheet() -> None:
-    assert contact_sheet([], []) is None
-    leopard = (SAMPLES / "leo_005_serengeti_night.jpg").read_bytes()
-    sheet = contact_sheet([leopard] * 5 + [b"not an image"], ["#1 UST-01 · Ақтау"] * 6, thumb=120, columns=4)
-    assert sheet is not None
-    image = Image.open(io.BytesIO(sheet))
-    assert image.format == "JPEG"
-    assert image.size == (4 * 126 + 6, 2 * (120 + 22 + 6) + 6)
-    assert not image.getexif()  # re-encoded: no camera GPS rides along
 
 
 # --- the basemap, protected areas and moves ------------------------------------------------------------
@@ -174,12 +162,10 @@ def arrow_xy(proj: Projection, a: Point, b: Point, at: float) -> tuple[float, fl
 @pytest.mark.parametrize("grid_km", [None, 10.0])
 def test_map_has_sea_land_and_the_moves_where_expected(grid_km: float | None) -> None:
     points = [MapPoint(p, "confirmed") for p in (UST, KZS, NEAR)]
-    image = png(
-        render_map(points, STATIONS, moves=MOVES, grid_km=grid_km, protected=load_protected_areas(AREAS_FILE))
-    )
+    areas = load_protected_areas(AREAS_FILE)
+    drawing = draw_map(points, STATIONS, moves=MOVES, grid_km=grid_km, protected=areas)
+    image, proj = drawing.image, drawing.proj  # the map's frame, between the title and the legend bands
     snap = (lambda p: round_point(p, grid_km)) if grid_km else (lambda p: p)
-    shown = [snap(p) for p in (UST, KZS, NEAR)] + ([] if grid_km else [s.point for s in STATIONS])
-    proj = projection(shown, image.size, min_span=CONTEXT_DEGREES)
     # The Caspian west of Aktau is sea, the Mangyshlak plateau east of it land.
     assert pixel(image, proj, Point(43.90, 50.65)) == SEA  # (off the graticule lines)
     assert pixel(image, proj, Point(43.80, 52.40)) == LAND

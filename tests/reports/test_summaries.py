@@ -74,7 +74,9 @@ async def test_rendered_summary_is_short_html_and_hides_coordinates_from_untrust
         assert len(text) < 4096
         assert "Leopard sightings: <b>5</b> (+4" in text
         assert "Aigerim &lt;b&gt;: 2" in text and "Coordinators &amp; co" in text
-        assert "2025-03-03 – 2025-03-10 (7 days, Asia/Aqtau)" in text  # local dates of [04:00+05, ...)
+        # [05:00+05, 05:00+05 a week later): not whole days, so the hours are shown
+        # (summary_view.period_bounds).
+    assert "2025-03-03 05:00 – 2025-03-10 05:00 (7 days, Asia/Aqtau)" in text
     assert "KZS-02: no photos yet" in trusted and "UST-02: last photo 2025-02-01" in trusted
     assert "New stations (1): UST-03" in trusted
     assert "43.250, 51.850" in trusted  # a trusted group may see where an off-station leopard was

@@ -9,21 +9,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.reports.exports.camtrapdp import package
+from bot.reports.exports.detection_history import DEFAULT_OCCASION_DAYS, detection_history
 from bot.reports.exports.gis import to_geojson, to_kml
-from bot.reports.exports.records import ExportError, ExportOptions, Precision, export_rows
+from bot.reports.exports.records import (
+    CAMERA_TIME_SOURCES,
+    ExportError,
+    ExportOptions,
+    Precision,
+    export_rows,
+    present_columns,
+)
 from bot.reports.exports.tables import to_csv, to_xlsx
 from storage.db import Database, iso
 
-FORMATS = ("csv", "xlsx", "geojson", "kml", "camtrapdp")
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "kml": "kml", "camtrapdp": "zip"}
+AQTAU = ZoneInfo("Asia/Aqtau")  # LW_TIMEZONE's default: the detection history's days
+FORMATS = ("csv", "xlsx", "geojson", "kml", "camtrapdp", "detection-history")
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "kml": "kml", "camtrapdp": "zip",
+              "detection-history": "csv"}  # fmt: skip
 MEDIA_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "geojson": "application/geo+json",
     "kml": "application/vnd.google-earth.kml+xml",
     "camtrapdp": "application/zip",
+    "detection-history": "text/csv",
 }
 # The writers of one file from the rows alone; Camtrap DP also reads the stations table (package()).
 WRITERS: dict[str, Callable[..., bytes]] = {
@@ -40,8 +52,11 @@ async def export(
     exact: bool,
     grid_km: float,
     options: ExportOptions | None = None,
+    occasion_days: int = DEFAULT_OCCASION_DAYS,
+    zone: ZoneInfo = AQTAU,
 ) -> bytes:
-    """The sightings taken in [since, until) (UTC-aware; None = open end) as one file's bytes."""
+    """The sightings taken in [since, until) (UTC-aware; None = open end) as one file's bytes
+    (detection-history: occasions of `occasion_days`, days counted in `zone`)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     for bound in (since, until):
@@ -54,8 +69,25 @@ async def export(
     precision = Precision(exact, grid_km)
     if fmt == "camtrapdp":
         return await package(db, rows, since, until, precision=precision, options=opts)
+    if fmt == "detection-history":  # reads the deployments too (issue 26)
+        return await detection_history(
+            db, rows, since, until, precision=precision, zone=zone, occasion_days=occasion_days
+        )
     # A year is ~1 s of formatting: keep the bot's event loop free meanwhile.
     return await asyncio.to_thread(WRITERS[fmt], rows, exact, grid_km, options=opts)
+
+
+async def count_received_only(db: Database, since: datetime | None, until: datetime | None) -> int:
+    """Of count_taken's photos, those whose only time is a receipt time (records.received_only)."""
+    if "time_source" not in await present_columns(db):
+        return 0
+    camera = sorted(CAMERA_TIME_SOURCES)
+    count = await db.scalar(
+        "SELECT COUNT(*) FROM sightings WHERE taken_at >= ? AND taken_at < ? AND time_source IS NOT NULL"
+        f" AND lower(time_source) NOT IN ({','.join('?' * len(camera))})",
+        (iso(since) if since else "", iso(until) if until else "9999", *camera),
+    )
+    return int(count)
 
 
 async def count_taken(db: Database, since: datetime | None, until: datetime | None) -> int:

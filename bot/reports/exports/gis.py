@@ -63,6 +63,11 @@ def _kml_value(value: Any) -> str:
     return str(value)
 
 
+def _title(rec: dict[str, Any]) -> str:
+    """A placemark's name: the taxon present, else the detector's label (not the absent leopard's name)."""
+    return str(rec["scientificName"]) if rec["occurrenceStatus"] == "present" else str(rec["label"])
+
+
 def to_kml(
     rows: Iterable[dict[str, Any]], exact: bool, grid_km: float, *, options: ExportOptions | None = None
 ) -> bytes:
@@ -91,7 +96,7 @@ def to_kml(
         if lat is None:
             continue
         pm = ET.SubElement(doc, _k("Placemark"), id=f"s{rec['sightingID']}")
-        ET.SubElement(pm, _k("name")).text = f"#{rec['sightingID']} {rec['scientificName'] or rec['label']}"
+        ET.SubElement(pm, _k("name")).text = f"#{rec['sightingID']} {_title(rec)}"
         if rec["dataGeneralizations"]:
             ET.SubElement(pm, _k("description")).text = rec["dataGeneralizations"]
         stamp = ET.SubElement(pm, _k("TimeStamp"))  # the schema wants the time before the style

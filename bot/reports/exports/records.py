@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.geo import Point, round_point
@@ -26,9 +27,10 @@ from bot.media import CAMERA_SOURCES
 from bot.places import AreaFinder, load_stations
 from storage.db import Database, iso, parse_iso
 
-# Columns that later migrations add (0008: where the capture time came from; 0009: videos). Exports
+# Columns that later migrations add (0008: where the capture time came from; 0009: videos; 0016: the
+# photo's kind, what people are told it holds, bot/intake/kinds.py). Exports
 # use them when the database has them, and work the same without.
-OPTIONAL_COLUMNS = ("time_source", "clock_issue", "video_sha256", "frame_seconds")
+OPTIONAL_COLUMNS = ("time_source", "clock_issue", "video_sha256", "frame_seconds", "kind")
 # Capture-time sources that are the camera's own clock (bot.media.capture_time, sightings.time_source); any
 # other source (the Telegram message date, a forward's date, a file's time) is not, and exports say so.
 CAMERA_TIME_SOURCES = frozenset(source.value for source in CAMERA_SOURCES)
@@ -61,6 +63,9 @@ class ExportOptions:
     contact_email: str = ""
     # ";" is what Excel expects under Russian and Kazakh regional settings (where "," is the decimal mark).
     delimiter: str = ","
+    # The photo store (LW_PHOTO_DIR) whose files a Camtrap DP zip carries (--with-media, exact readers
+    # only); None: the files stay on the server and the package says so.
+    media_from: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, delimiter: str = ",") -> ExportOptions:
@@ -158,6 +163,13 @@ def time_issue(r: dict[str, Any]) -> str | None:
     return "; ".join(reasons)
 
 
+def received_only(r: dict[str, Any]) -> bool:
+    """Whether this photo's only time is when it travelled (a receipt, a forward, a file's or a mail's
+    time), not a camera's clock: captions then say "received", not "taken"."""
+    source = r.get("time_source")
+    return bool(source) and str(source).lower() not in CAMERA_TIME_SOURCES
+
+
 async def present_columns(db: Database) -> tuple[str, ...]:
     rows = await db.fetchall("SELECT name FROM pragma_table_info('sightings')")
     have = {r["name"] for r in rows}
@@ -173,9 +185,14 @@ async def export_rows(db: Database, since: datetime | None, until: datetime | No
                   s.source, s.reviewed_at, s.reviewed_by, s.escalated_by, s.escalated_at{optional},
                   r.name AS ranger_name, r.username AS ranger_username, st.name AS station_name,
                   (SELECT rv.user_name FROM reviews rv WHERE rv.sighting_id = COALESCE(s.event_id, s.id)
-                   ORDER BY rv.id DESC LIMIT 1) AS reviewer
+                   ORDER BY rv.id DESC LIMIT 1) AS reviewer,
+                  ind.code AS individual_code, ind.sex AS individual_sex,
+                  ind.life_stage AS individual_life_stage
            FROM sightings s LEFT JOIN rangers r ON r.user_id = s.ranger_id
                 LEFT JOIN stations st ON st.code = s.station_code
+                -- issue 25: who the event is, as the coordinators last said (bot.individuals)
+                LEFT JOIN current_identities ci ON ci.event_id = COALESCE(s.event_id, s.id)
+                LEFT JOIN individuals ind ON ind.id = ci.individual_id
            WHERE s.taken_at >= ? AND s.taken_at < ? ORDER BY s.taken_at, s.id""",
         (iso(since) if since else "", iso(until) if until else "9999"),
     )

@@ -6,8 +6,10 @@ so the same photo never reads as a leopard in one file and as unknown in another
   -> blank, other species -> an animal not identified further (kingdom Animalia);
 - a photo the ranger handed to the coordinators as a leopard (bot.alerts.escalations), not reviewed
   yet, is the ranger's human classification, Panthera pardus;
-- otherwise the model's: leopard -> Panthera pardus, snow leopard -> Panthera uncia, anything else ->
-  unknown (the leopard probability stayed below the threshold; its ImageNet label goes in the comments).
+- otherwise the model's, by the photo's kind (bot/intake/kinds.py): leopard -> Panthera pardus, snow
+  leopard -> Panthera uncia, another animal -> Animalia, no animal found -> blank, no leopard found (no
+  animal detector ran) -> unclassified; the comments say the kind and its leopard score, never the
+  model's ImageNet label.
 
 Taxon ids are GBIF Backbone Taxonomy keys (https://doi.org/10.15468/39omei), the reference GBIF
 matches names against; a key as a URL resolves for people and machines alike. The snow leopard's key,
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.intake import kind_of_row, kind_scored
 from storage.db import parse_iso
 
 
@@ -87,12 +90,24 @@ def classify(r: dict[str, Any]) -> Classification:
     if r.get("escalated_by") is not None:
         return Classification(
             "animal", "human", r["ranger"], stamp(r.get("escalated_at")), None,
-            f"reported by the ranger as a leopard; model label: {r['label']}", TAXA["Panthera pardus"],
+            f"reported by the ranger as a leopard; model: {said(r)}", TAXA["Panthera pardus"],
         )  # fmt: skip
     by = r["model"] or "leopard-watch detector"
     probability = max(0.0, min(1.0, float(r["score"])))
-    if r["label"] == "snow leopard":
+    kind = kind_of_row(r)  # the kind's words, never the model's ImageNet label (issue 24)
+    if kind == "snow_leopard":
         return Classification("animal", "machine", by, "", probability, "", TAXA["Panthera uncia"])
-    if r["is_leopard"]:
+    if kind == "leopard":
         return Classification("animal", "machine", by, "", probability, "", TAXA["Panthera pardus"])
-    return Classification("unknown", "machine", by, "", probability, f"model label: {r['label']}", None)
+    # The leopard score is no probability of what these are: it goes in the comments, not beside them.
+    if kind == "animal":  # the animal detector's box, not named further
+        return Classification("animal", "machine", by, "", None, said(r), TAXA["Animalia"])
+    if kind == "empty":
+        return Classification("blank", "machine", by, "", None, said(r), None)
+    # No animal detector ran: neither animal nor blank is known.
+    return Classification("unclassified", "machine", by, "", None, said(r), None)
+
+
+def said(r: dict[str, Any]) -> str:
+    """What the bot told people about the photo, in English: its kind and the leopard score."""
+    return kind_scored("en", kind_of_row(r), float(r["score"]))

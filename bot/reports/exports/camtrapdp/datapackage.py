@@ -10,6 +10,11 @@ event-level "animal" observations only and reads, besides the tables:
 - `coordinatePrecision` (-> dataGeneralizations "coordinates rounded to ... degree") and the
   deployments' coordinateUncertainty (-> coordinateUncertaintyInMeters), set only when rounded.
 
+Media: by default the zip holds the tables only, and says so where Camtrap DP can: filePublic false,
+filePath a reference to the bot's server (tables.SERVER_PATH), and a sentence in the description.
+With ExportOptions.media_from (--with-media, exact readers only: photos show places and people) it
+carries every stored photo and clip under media/, filePath pointing there.
+
 Version 1.0.2, not 1.0: the 1.0 profile's `"$ref": "#$defs/version"` (fixed in 1.0.1) makes current
 frictionless-py fail to resolve it, so a package declaring 1.0 fails validation for every user.
 """
@@ -28,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.geo import Point
-from bot.places import load_stations
-from bot.reports.exports.camtrapdp.tables import Tables, build, z
-from bot.reports.exports.records import ExportOptions, Precision, neutralise, station_ids
+from bot.places import load_deployments, load_stations
+from bot.reports.exports.camtrapdp.tables import SERVER_PATH, Tables, build, z
+from bot.reports.exports.records import ExportError, ExportOptions, Precision, neutralise, station_ids
 from bot.reports.exports.taxa import TAXA
 from storage.db import Database
+from storage.photos import PhotoStore, VideoStore
 
 SCHEMA_DIR = Path(__file__).parent
 VERSION = "1.0.2"
@@ -134,6 +140,7 @@ def descriptor(
     until: datetime | None,
     precision: Precision,
     opts: ExportOptions,
+    media_note: str = "",
 ) -> dict[str, Any]:
     names = sorted({o["scientificName"] for o in tables.observations if o.get("scientificName")})
     deps = tables.deployments.values()
@@ -159,7 +166,8 @@ def descriptor(
             "Photos of the Central Asian (Persian) leopard monitoring in Mangystau, Kazakhstan, sent by "
             "rangers to the Leopard Watch bot and classified by its detector and by coordinators. "
             + places
-            + f"{tables.unplaced} photo(s) without any location were left out. Media files are not included."
+            + f"{tables.unplaced} photo(s) without any location were left out. "
+            + (media_note or _SERVER_NOTE)
         ),
         "version": "1.0",
         "keywords": ["camera traps", "Panthera pardus", "leopard", "Mangystau", "Kazakhstan"],
@@ -169,7 +177,8 @@ def descriptor(
             "title": "Leopard Watch: Central Asian leopard monitoring in Mangystau",
             "samplingDesign": "opportunistic",
             "captureMethod": ["activityDetection"],
-            "individualAnimals": False,
+            # Issue 25: true once any observation names an individual (bot.individuals).
+            "individualAnimals": any(o.get("individualID") for o in tables.observations),
             "observationLevel": ["media", "event"],
         },
         "spatial": _bbox_polygon(tables.points),
@@ -179,6 +188,29 @@ def descriptor(
     if not precision.exact:
         out["coordinatePrecision"] = precision.degrees
     return out
+
+
+_SERVER_NOTE = (
+    "Media files are not in this package: they stay on the Leopard Watch server, not public "
+    f"(filePublic false); filePath ({SERVER_PATH}...) names each file there. Ask the coordinators for them."
+)
+
+
+def _media_files(tables: Tables, media_from: Path) -> tuple[list[tuple[str, Path]], int]:
+    """(path in the zip, file on disk) for every stored media file, its filePath moved into the zip;
+    a file missing from the store keeps its server reference and is counted."""
+    photos, videos = PhotoStore(media_from), VideoStore(media_from / "videos")
+    files, missing = [], 0
+    for m in tables.media:
+        store = videos if m["fileMediatype"].startswith("video/") else photos
+        source = store.path_for(m["mediaID"])
+        if not source.is_file():
+            missing += 1
+            continue
+        inside = f"media/{m['mediaID'][:2]}/{source.name}"
+        m["filePath"] = inside
+        files.append((inside, source))
+    return files, missing
 
 
 async def package(
@@ -202,12 +234,37 @@ async def package(
             f"SELECT sha256, path, container FROM videos WHERE sha256 IN ({marks})", chunk
         )
         kinds.update({f["sha256"]: (f["path"], f["container"]) for f in found})
-    tables = build(rows, stations, precision, station_ids(precision.exact), kinds)
-    meta = descriptor(tables, since, until, precision, opts)
+    # Recorded deployments carry the real periods (issue 26); the card import names its frames' one.
+    deployments = await load_deployments(db, since, until)
+    named = {
+        int(r["id"]): int(r["deployment_id"])
+        for r in await db.fetchall("SELECT id, deployment_id FROM sightings WHERE deployment_id IS NOT NULL")
+    }
+    tables = build(
+        rows, stations, precision, station_ids(precision.exact), kinds, deployments, until, named
+    )
+    files: list[tuple[str, Path]] = []
+    note = ""
+    if opts.media_from is not None:
+        if not precision.exact:  # fail closed: photos carry what rounding hides (imprints, landmarks)
+            raise ExportError("media files go only into an exact export (--exact)")
+        files, missing = _media_files(tables, opts.media_from)
+        gone = (
+            f"{missing} file(s) missing from the server's store keep their server reference. "
+            if missing
+            else ""
+        )
+        note = (
+            f"Media files are in this package, under media/ ({len(files)} file(s)). {gone}"
+            "They are not public (filePublic false): do not publish them."
+        )
+    meta = descriptor(tables, since, until, precision, opts, note)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("datapackage.json", json.dumps(meta, ensure_ascii=False, indent=2))
         zf.writestr("deployments.csv", _csv("deployments", tables.deployments.values()))
         zf.writestr("media.csv", _csv("media", tables.media))
         zf.writestr("observations.csv", _csv("observations", tables.observations))
+        for inside, source in files:  # JPEG and video compress no further: stored, not deflated
+            zf.write(source, inside, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
