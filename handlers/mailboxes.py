@@ -30,8 +30,23 @@ def schedule(app: Application) -> list[MailAccount]:
     found = accounts(Runtime.of(app).settings)
     assert app.job_queue is not None
     for account in found:
+        # The jobs are added before the scheduler starts. A repeating job whose first run falls before
+        # the start is moved by its trigger to the next whole interval (60 s in production); a one-off
+        # run that is late is dropped as misfired. So the first poll is a one-off that may be late,
+        # and the repeating job starts one interval on.
+        app.job_queue.run_once(
+            mail_job,
+            1.0,
+            name=f"mail-first:{account.name}",
+            data=account,
+            job_kwargs={"misfire_grace_time": None},
+        )
         app.job_queue.run_repeating(
-            mail_job, account.poll_seconds, first=1.0, name=f"mail:{account.name}", data=account
+            mail_job,
+            account.poll_seconds,
+            first=account.poll_seconds,
+            name=f"mail:{account.name}",
+            data=account,
         )
     return found
 

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,23 +67,8 @@ async def in_idle(team: Team) -> IdleWatcher:
     async def ready() -> bool:
         return MAIN in Runtime.of(team.app).mail_watchers and watcher(team).idling and await _polled(team)
 
-    await first_poll(team.app)
     await eventually(ready, SOON)
     return watcher(team)
-
-
-async def first_poll(app: Any) -> None:
-    """The mailbox job's first run, if it has not happened yet. handlers/mailboxes.py asks for it 1 s
-    after build_application (run_repeating's `first`), but APScheduler's interval trigger counts from
-    that moment: a start slower than 1 s (a loaded machine) moved it a whole interval, SLOW_POLL,
-    later, and no watcher started meanwhile. Run here only when it was moved: one that is still due
-    within seconds runs by itself (and would poll again after this one)."""
-    rt = Runtime.of(app)
-    poller = rt.mail_pollers[MAIN]
-    [job] = app.job_queue.get_jobs_by_name(f"mail:{MAIN}")
-    moved = job.next_t is not None and job.next_t - datetime.now(UTC) > timedelta(seconds=SOON)
-    if moved and poller.polls == 0 and not poller.busy and MAIN not in rt.mail_watchers:
-        await job.run(app)
 
 
 @asynccontextmanager
@@ -141,7 +126,6 @@ async def test_with_idle_off_the_mail_waits_for_the_poll_interval(
     """The same as above without IDLE: proves that test measures IDLE, not a poll."""
     async for team in start_team(emu, settings.with_(mail_idle="off"), detector):
         await register(team)
-        await first_poll(team.app)
         await eventually(lambda: _polled(team), SOON)  # noqa: B023 - the first poll (1 s after the start) is over
         assert not Runtime.of(team.app).mail_watchers
         await imap.append(mail(0))
@@ -344,7 +328,6 @@ async def test_stopping_with_a_watcher_in_idle_is_quick_and_leaves_nothing_runni
             found = Runtime.of(app).mail_watchers.get(MAIN)
             return found is not None and found.idling
 
-        await first_poll(app)
         await eventually(ready, SOON)
         w: IdleWatcher = Runtime.of(app).mail_watchers[MAIN]
         await in_a_wait(entered)  # inside a wait of LONG_CHUNK seconds
