@@ -63,7 +63,8 @@ def open_session(path: Path, expected_sha256: str | None, threads: int) -> ort.I
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = max(1, threads)
     opts.inter_op_num_threads = 1
-    # No busy-waiting: on a 2-core server the bot's other threads need those cycles.
+    # No busy-waiting between batches: on a 2-core server the bot's other threads (downloads, EXIF,
+    # alert images, SQLite) need those cycles more than the next inference needs a head start.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

@@ -11,7 +11,6 @@ the box comes from its class activation map (bot/detection/cam.py).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from bot.detection.animals import ANIMAL_CONFIDENCE, RUN_SIZE, AnimalDetector, Found
+from bot.detection.animals import ANIMAL_CONFIDENCE, RUN_SIZE, AnimalDetector, Found, open_session
 from bot.detection.animals import SIZE as ANIMAL_SIZE
 from bot.detection.cam import Window as Corners
 from bot.detection.cam import cam_box, load_cam_weights, near_tie, union
@@ -145,23 +144,8 @@ class OnnxLeopardDetector:
 
     @staticmethod
     def _open(path: Path, threads: int, verify_checksum: bool) -> ort.InferenceSession:
-        if not path.is_file():
-            raise ModelError(f"model file not found: {path} (reinstall leopard-watch)")
-        expected = expected_sha256(path) if verify_checksum else None
-        if expected is not None:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest != expected:
-                raise ModelError(f"model file is corrupt (sha256 {digest[:12]}…): {path}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        # No busy-waiting between batches: on a 2-core server the bot's other threads (downloads,
-        # EXIF, alert images, SQLite) need those cycles more than the next inference needs a head start.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises several private exception types
-            raise ModelError(f"cannot load model {path}: {exc}") from exc
+        # One way to open a bundled model (checksum, no busy-waiting threads): animals.open_session.
+        session = open_session(path, expected_sha256(path) if verify_checksum else None, threads)
         outputs = [o.name for o in session.get_outputs()]
         if outputs[:2] != ["logits", "features"]:
             raise ModelError(f"unexpected model outputs {outputs} in {path}")
