@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -181,17 +182,23 @@ def _effort(s: Summary, lang: str) -> list[str]:
     return _section(t(lang, "summary.effort"), rows, lang)
 
 
+def _by_area(areas: Iterable[str | None], key: str, lang: str) -> list[str]:
+    """What untrusted groups get instead of camera or station codes: a count per area, areas by name and
+    the ones outside any area last."""
+    counts = Counter(a or "" for a in areas)
+    no_area = t(lang, "summary.no_area")
+    return [
+        t(lang, key, area=html.escape(a) if a else no_area, count=n)
+        for a, n in sorted(counts.items(), key=lambda kv: (kv[0] == "", kv[0]))
+    ]
+
+
 def _overdue(s: Summary, lang: str, zone: ZoneInfo) -> list[str]:
     """Deployed cameras nobody has checked for LW_CHECK_DUE_DAYS: station and camera for trusted groups,
     counts by area for the others (a camera or station code is a place)."""
     header = t(lang, "summary.overdue", days=s.check_due_days)
     if not _exact(s):
-        areas = Counter(o.area or "" for o in s.overdue)
-        no_area = t(lang, "summary.no_area")
-        rows = [
-            t(lang, "summary.overdue_area_line", area=html.escape(a) if a else no_area, count=n)
-            for a, n in sorted(areas.items(), key=lambda kv: (kv[0] == "", kv[0]))
-        ]
+        rows = _by_area((o.area for o in s.overdue), "summary.overdue_area_line", lang)
         return _section(header, rows, lang)
     rows = [
         t(lang, "summary.overdue_line", station=html.escape(o.deployment.station or "—"),
@@ -226,12 +233,7 @@ def _silent_cameras(s: Summary, lang: str, zone: ZoneInfo) -> list[str]:
     groups get counts by area: a camera code leads to its station as surely as a station code."""
     header = t(lang, "summary.cameras_silent", days=s.camera_silent_days)
     if not _exact(s):
-        areas = Counter(c.area or "" for c in s.silent_cameras)
-        no_area = t(lang, "summary.no_area")
-        rows = [
-            t(lang, "summary.camera_silent_area_line", area=html.escape(a) if a else no_area, count=n)
-            for a, n in sorted(areas.items(), key=lambda kv: (kv[0] == "", kv[0]))
-        ]
+        rows = _by_area((c.area for c in s.silent_cameras), "summary.camera_silent_area_line", lang)
         return _section(header, rows, lang)
     rows = []
     for c in s.silent_cameras:
